@@ -1,0 +1,21 @@
+import { defineConfig } from 'vitest/config';
+
+// CI asks for a JSON report beside the usual output, to print a plain "N passed, N failed" line.
+const jsonReport = process.env.VITEST_JSON_REPORT;
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
+    // graphql 17 ships a development build next to the default one and refuses to mix instances.
+    // Node and Vite resolve its exports differently, so let Vite resolve graphql for every package
+    // that builds or executes schemas.
+    server: { deps: { inline: [/@pothos\//, /graphql-yoga/, /@graphql-yoga\//, /@envelop\//, /@graphql-tools\//] } },
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    // Two cores: more workers only queue on the database and the WASM engines.
+    maxWorkers: 2,
+    reporters: jsonReport ? ['default', 'json'] : ['default'],
+    outputFile: jsonReport ? { json: jsonReport } : undefined,
+  },
+});

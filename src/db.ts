@@ -1,0 +1,139 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import type { DatabaseConfig } from './config.js';
+import { PrismaClient } from './generated/prisma/client.js';
+import { applyMigrations } from './migrations.js';
+
+export { PrismaClient };
+
+/** A SQL statement as Prisma sent it to the database. */
+export interface QueryEvent {
+  readonly query: string;
+  readonly durationMs: number;
+}
+
+export interface DatabaseOptions {
+  /** Called for every statement Prisma sends (tests count them; metrics time them). */
+  readonly onQuery?: (event: QueryEvent) => void;
+  /** Apply pending migrations before returning (always done for the embedded database). */
+  readonly migrate?: boolean;
+}
+
+export interface Database {
+  readonly kind: 'postgresql' | 'embedded';
+  readonly prisma: PrismaClient;
+  readonly adapterFactory: SqlMigrationAwareDriverAdapterFactory;
+  /** The pg pool behind Prisma when on PostgreSQL (pool gauges read it). */
+  readonly pool: pg.Pool | undefined;
+  /** Cheap round trip used by readiness checks. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database the configuration names: PostgreSQL through a bounded `pg` pool when a URL is set,
+ * otherwise the embedded PGlite database (migrated on open). Everything above the adapter is the same.
+ */
+export async function openDatabase(config: DatabaseConfig, options: DatabaseOptions = {}): Promise<Database> {
+  const driver = await openDriver(config);
+  if (options.migrate || driver.kind === 'embedded') await driver.migrate();
+  return wrap(driver, options);
+}
+
+/** Applies pending migrations to the configured database; returns the names applied. */
+export async function migrateDatabase(config: DatabaseConfig, log?: (message: string) => void): Promise<string[]> {
+  const driver = await openDriver(config);
+  try {
+    return await driver.migrate(log);
+  } finally {
+    await driver.close();
+  }
+}
+
+interface Driver {
+  readonly kind: Database['kind'];
+  readonly adapterFactory: SqlMigrationAwareDriverAdapterFactory;
+  readonly pool: pg.Pool | undefined;
+  migrate(log?: (message: string) => void): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+async function openDriver(config: DatabaseConfig): Promise<Driver> {
+  if (config.url) {
+    const url = config.url;
+    const pool = createPool(config);
+    const adapterFactory = new PrismaPg(pool);
+    return {
+      kind: 'postgresql',
+      adapterFactory,
+      pool,
+      // The URL lets the migrator hold PostgreSQL's advisory lock on its own session, so replicas take turns.
+      migrate: async (log) => (await applyMigrations(adapterFactory, { connectionString: url, log })).applied,
+      close: () => pool.end(),
+    };
+  }
+  const pglite = await PGlite.create(embeddedDataDir(config.embeddedDataDir));
+  const adapterFactory = new PrismaPGlite(pglite);
+  return {
+    kind: 'embedded',
+    adapterFactory,
+    pool: undefined,
+    migrate: async (log) => (await applyMigrations(adapterFactory, { log })).applied,
+    close: () => pglite.close(),
+  };
+}
+
+/** A pool that never waits forever: bounded size, connect timeout, idle timeout, statement timeout. */
+export function createPool(config: DatabaseConfig): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    max: config.poolMax,
+    connectionTimeoutMillis: config.connectionTimeoutMs,
+    idleTimeoutMillis: config.idleTimeoutMs,
+    statement_timeout: config.statementTimeoutMs,
+    application_name: 'user-api-gateway',
+  });
+  // An idle client losing its connection emits 'error' on the pool; unhandled, that would end the
+  // process. The pool drops the client and the next checkout opens a fresh connection.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+function embeddedDataDir(dir: string): string {
+  if (dir.startsWith('memory://')) return dir;
+  const resolved = path.resolve(dir);
+  mkdirSync(resolved, { recursive: true });
+  return resolved;
+}
+
+function wrap({ kind, adapterFactory, pool, close: closeDriver }: Driver, options: DatabaseOptions): Database {
+  const prisma = new PrismaClient({
+    adapter: adapterFactory,
+    log: options.onQuery ? [{ emit: 'event', level: 'query' }] : [],
+  });
+  if (options.onQuery) {
+    const onQuery = options.onQuery;
+    (prisma as unknown as { $on(e: 'query', cb: (e: { query: string; duration: number }) => void): void }).$on(
+      'query',
+      (e) => onQuery({ query: e.query, durationMs: e.duration }),
+    );
+  }
+  return {
+    kind,
+    prisma,
+    adapterFactory,
+    pool,
+    async ping() {
+      await prisma.$queryRawUnsafe('SELECT 1');
+    },
+    async close() {
+      await prisma.$disconnect();
+      await closeDriver();
+    },
+  };
+}

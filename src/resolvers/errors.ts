@@ -1,0 +1,85 @@
+import { Prisma } from '../generated/prisma/client.js';
+
+/**
+ * Expected failures of the contract, returned as data in result unions. Each is a class so the
+ * GraphQL layer can tell them apart with `instanceof`.
+ */
+export class FieldError {
+  constructor(
+    readonly path: string[],
+    readonly message: string,
+  ) {}
+}
+
+export class ValidationError {
+  readonly message = 'The input is not valid.';
+  constructor(readonly fieldErrors: FieldError[]) {}
+}
+
+export class EmailTakenError {
+  readonly message: string;
+  constructor(readonly email: string) {
+    this.message = `The email ${email} is already taken.`;
+  }
+}
+
+export class SlugTakenError {
+  readonly message: string;
+  constructor(readonly slug: string) {
+    this.message = `The slug ${slug} is already taken.`;
+  }
+}
+
+export class NotFoundError {
+  readonly message: string;
+  constructor(
+    readonly id: string,
+    what = 'entity',
+  ) {
+    this.message = `No ${what} with id ${id}.`;
+  }
+}
+
+export class VersionConflictError {
+  readonly message: string;
+  constructor(readonly currentVersion: number) {
+    this.message = `The record was changed by someone else; its current version is ${currentVersion}.`;
+  }
+}
+
+export class MembershipError {
+  constructor(readonly message: string) {}
+}
+
+/** The database errors the domain turns into contract results; everything else is unexpected. */
+export type DatabaseFailure =
+  | { kind: 'unique'; fields: string[] }
+  | { kind: 'notFound' }
+  | { kind: 'serialization' }
+  | { kind: 'foreignKey' };
+
+/** Translates a Prisma error into a known database failure, or null when it is not one we expect. */
+export function classifyDatabaseError(error: unknown): DatabaseFailure | null {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return null;
+  switch (error.code) {
+    case 'P2002':
+      return { kind: 'unique', fields: uniqueFields(error.meta) };
+    case 'P2025':
+      return { kind: 'notFound' };
+    case 'P2034':
+      return { kind: 'serialization' };
+    case 'P2003':
+      return { kind: 'foreignKey' };
+    default:
+      return null;
+  }
+}
+
+/** Driver adapters report the violated constraint's fields under `driverAdapterError`; older paths use `target`. */
+function uniqueFields(meta: Record<string, unknown> | undefined): string[] {
+  const target = meta?.target;
+  if (Array.isArray(target)) return target.map(String);
+  const cause = (meta?.driverAdapterError as { cause?: { constraint?: { fields?: unknown } } } | undefined)?.cause;
+  const fields = cause?.constraint?.fields;
+  return Array.isArray(fields) ? fields.map((f) => String(f).replaceAll('"', '')) : [];
+}

@@ -1,0 +1,8 @@
+import { lexicographicSortSchema, type GraphQLSchema } from 'graphql';
+import { builder } from './builder.js';
+import './errors.js';
+import './user.js';
+import './node.js';
+
+/** The served schema, sorted so the printed `schema.graphql` diffs cleanly. */
+export const schema: GraphQLSchema = lexicographicSortSchema(builder.toSchema());

@@ -1,0 +1,208 @@
+import { GraphQLError } from 'graphql';
+import { isUuid, parseGlobalIdOf } from '../ids.js';
+import {
+  createUser,
+  CreateUserSuccess,
+  deleteUser,
+  DeleteUserSuccess,
+  updateUser,
+  UpdateUserSuccess,
+  userFilterWhere,
+  userOrderBy,
+} from '../resolvers/users.js';
+import { email as emailSchema } from '../resolvers/validation.js';
+import { builder } from './builder.js';
+import {
+  EmailTakenErrorRef,
+  NotFoundErrorRef,
+  ValidationErrorRef,
+  VersionConflictErrorRef,
+} from './errors.js';
+
+export const RoleEnum = builder.enumType('Role', {
+  description: 'What a user may do across the service.',
+  values: {
+    USER: { description: 'Reads users and teams; edits their own name and email.' },
+    ADMIN: { description: 'May do everything.' },
+  } as const,
+});
+
+export const OrderDirectionEnum = builder.enumType('OrderDirection', {
+  description: 'Sort direction.',
+  values: { ASC: { description: 'Ascending.' }, DESC: { description: 'Descending.' } } as const,
+});
+
+const UserOrderFieldEnum = builder.enumType('UserOrderField', {
+  description: 'Fields users can be sorted by; ties are broken by id.',
+  values: {
+    CREATED_AT: { description: 'Creation time.' },
+    NAME: { description: 'Display name.' },
+    EMAIL: { description: 'Email address.' },
+  } as const,
+});
+
+export const UserRef = builder.prismaNode('User', {
+  description: 'A person with an account.',
+  id: { field: 'id', description: 'Global, opaque ID.' },
+  fields: (t) => ({
+    email: t.exposeString('email', { description: 'Stored and compared case-insensitively, returned lower-cased.' }),
+    name: t.exposeString('name', { description: 'Display name, 1 to 100 characters.' }),
+    role: t.expose('role', { type: RoleEnum, description: 'Service-wide role.' }),
+    version: t.exposeInt('version', {
+      description: 'Starts at 1 and grows by 1 on every successful update (optimistic concurrency).',
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the user was created.' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When the user was last changed.' }),
+  }),
+});
+
+const UserFilter = builder.inputType('UserFilter', {
+  description: 'Narrows the users connection; all given conditions must hold.',
+  fields: (t) => ({
+    search: t.string({ description: 'Case-insensitive substring of name or email.' }),
+    role: t.field({ type: RoleEnum, description: 'Only users with this role.' }),
+    teamId: t.id({ description: 'Only members of this team.' }),
+  }),
+});
+
+const UserOrder = builder.inputType('UserOrder', {
+  description: 'Sort order of the users connection.',
+  fields: (t) => ({
+    field: t.field({ type: UserOrderFieldEnum, required: true, description: 'The sort key.' }),
+    direction: t.field({ type: OrderDirectionEnum, required: true, description: 'The direction.' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  user: t.field({
+    type: UserRef,
+    nullable: true,
+    description: 'A user by global ID; null when there is none (or the ID is not a user ID).',
+    args: { id: t.arg.id({ required: true, description: 'Global ID of the user.' }) },
+    resolve: (_root, args, ctx) => {
+      const id = parseGlobalIdOf('User', args.id);
+      return id ? ctx.loaders.userById.load(id) : null;
+    },
+  }),
+  userByEmail: t.field({
+    type: UserRef,
+    nullable: true,
+    description: 'A user by email, compared case-insensitively.',
+    args: { email: t.arg.string({ required: true, description: 'The email address.' }) },
+    resolve: (_root, args, ctx) => {
+      const email = emailSchema.safeParse(args.email);
+      return email.success ? ctx.loaders.userByEmail.load(email.data) : null;
+    },
+  }),
+  users: t.prismaConnection(
+    {
+      type: 'User',
+      cursor: 'id',
+      defaultSize: 20,
+      maxSize: 100,
+      description: 'Default order: createdAt ASC, then id. first/last are capped at 100; default page size 20.',
+      args: {
+        filter: t.arg({ type: UserFilter, description: 'Conditions every returned user meets.' }),
+        orderBy: t.arg({ type: UserOrder, description: 'Sort order; default createdAt ascending.' }),
+      },
+      totalCount: (_root, args, ctx) => ctx.prisma.user.count({ where: userFilterWhere(args.filter) }),
+      resolve: (query, _root, args, ctx) => {
+        if (query.cursor && !isUuid(String(query.cursor.id))) {
+          throw new GraphQLError('Invalid cursor', { extensions: { code: 'BAD_USER_INPUT' } });
+        }
+        return ctx.prisma.user.findMany({ ...query, where: userFilterWhere(args.filter), orderBy: userOrderBy(args.orderBy) });
+      },
+    },
+    {
+      name: 'UserConnection',
+      description: 'A page of users.',
+      fields: (t) => ({
+        // Declared here only to document it; plugin-prisma's lazy count is what resolves it.
+        totalCount: t.int({
+          description: 'How many users match the filter, across all pages.',
+          extensions: { pothosPrismaTotalCount: true },
+          resolve: (parent) => (parent as unknown as { totalCount: () => Promise<number> }).totalCount(),
+        }),
+      }),
+    },
+    { name: 'UserEdge', description: 'A user in a page.' },
+  ),
+}));
+
+const CreateUserInput = builder.inputType('CreateUserInput', {
+  description: 'A new user.',
+  fields: (t) => ({
+    email: t.string({ required: true, description: 'Valid address, at most 254 characters; stored lower-cased.' }),
+    name: t.string({ required: true, description: '1 to 100 characters after trimming.' }),
+    role: t.field({ type: RoleEnum, description: 'Defaults to USER.' }),
+  }),
+});
+
+const UpdateUserInput = builder.inputType('UpdateUserInput', {
+  description: 'Changes to a user; omitted fields stay as they are.',
+  fields: (t) => ({
+    id: t.id({ required: true, description: 'Global ID of the user.' }),
+    email: t.string({ description: 'New email address.' }),
+    name: t.string({ description: 'New display name.' }),
+    role: t.field({ type: RoleEnum, description: 'New role.' }),
+    expectedVersion: t.int({ description: 'Fail with VersionConflictError unless the user is at this version.' }),
+  }),
+});
+
+const DeleteUserInput = builder.inputType('DeleteUserInput', {
+  description: 'The user to delete.',
+  fields: (t) => ({ id: t.id({ required: true, description: 'Global ID of the user.' }) }),
+});
+
+builder.objectType(CreateUserSuccess, {
+  name: 'CreateUserSuccess',
+  description: 'The user was created.',
+  isTypeOf: (v) => v instanceof CreateUserSuccess,
+  fields: (t) => ({ user: t.field({ type: UserRef, description: 'The new user.', resolve: (r) => r.user }) }),
+});
+builder.objectType(UpdateUserSuccess, {
+  name: 'UpdateUserSuccess',
+  description: 'The user was updated.',
+  isTypeOf: (v) => v instanceof UpdateUserSuccess,
+  fields: (t) => ({ user: t.field({ type: UserRef, description: 'The user as it is now.', resolve: (r) => r.user }) }),
+});
+builder.objectType(DeleteUserSuccess, {
+  name: 'DeleteUserSuccess',
+  description: 'The user and their memberships were deleted.',
+  isTypeOf: (v) => v instanceof DeleteUserSuccess,
+  fields: (t) => ({ deletedUserId: t.exposeID('deletedUserId', { description: 'Global ID of the deleted user.' }) }),
+});
+
+const CreateUserResult = builder.unionType('CreateUserResult', {
+  description: 'The new user, or why it was not created.',
+  types: [CreateUserSuccess, ValidationErrorRef, EmailTakenErrorRef],
+});
+const UpdateUserResult = builder.unionType('UpdateUserResult', {
+  description: 'The updated user, or why nothing changed.',
+  types: [UpdateUserSuccess, ValidationErrorRef, EmailTakenErrorRef, NotFoundErrorRef, VersionConflictErrorRef],
+});
+const DeleteUserResult = builder.unionType('DeleteUserResult', {
+  description: 'The deleted user ID, or why nothing was deleted.',
+  types: [DeleteUserSuccess, NotFoundErrorRef],
+});
+
+builder.mutationFields((t) => ({
+  createUser: t.field({
+    type: CreateUserResult,
+    description: 'Create a user. Emails are unique case-insensitively.',
+    args: { input: t.arg({ type: CreateUserInput, required: true, description: 'The new user.' }) },
+    resolve: (_root, { input }, ctx) => createUser(ctx.prisma, input),
+  }),
+  updateUser: t.field({
+    type: UpdateUserResult,
+    description: 'Update a user; version grows by 1.',
+    args: { input: t.arg({ type: UpdateUserInput, required: true, description: 'The changes.' }) },
+    resolve: (_root, { input }, ctx) => updateUser(ctx.prisma, input),
+  }),
+  deleteUser: t.field({
+    type: DeleteUserResult,
+    description: 'Delete a user and their memberships.',
+    args: { input: t.arg({ type: DeleteUserInput, required: true, description: 'The user to delete.' }) },
+    resolve: (_root, { input }, ctx) => deleteUser(ctx.prisma, input),
+  }),
+}));

@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, inject } from 'vitest';
+import { createApp, type App } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { type Database, openDatabase } from '../../src/db.js';
+import { createLogger } from '../../src/logger.js';
+import { createDatabase, databaseUrl, dropDatabase, uniqueDatabaseName } from './postgres.js';
+
+export interface GraphQLResponse<T = Record<string, any>> {
+  data?: T;
+  errors?: { message: string; path?: string[]; extensions?: Record<string, unknown> }[];
+}
+
+export interface TestApp {
+  readonly app: App;
+  readonly db: Database;
+  /** Every SQL statement Prisma sent since the last `resetStatements()`. */
+  readonly statements: string[];
+  resetStatements(): void;
+  /** POSTs a GraphQL operation through `yoga.fetch`, in-process. */
+  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+}
+
+/**
+ * Gives the calling test file its own database (a copy of the migrated template on PostgreSQL, an
+ * in-memory PGlite otherwise) and an app over it, torn down after the file.
+ */
+export function useTestApp(env: Record<string, string> = {}): TestApp {
+  const statements: string[] = [];
+  let app: App | undefined;
+  let dbName: string | undefined;
+  const template = inject('pgTemplate');
+
+  beforeAll(async () => {
+    let url: string | undefined;
+    if (template) {
+      dbName = uniqueDatabaseName('uag_test');
+      await createDatabase(template.serverUrl, dbName, template.name);
+      url = databaseUrl(template.serverUrl, dbName);
+    }
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      DATABASE_URL: url,
+      EMBEDDED_DATA_DIR: 'memory://',
+      DB_POOL_MAX: '25',
+      LOG_LEVEL: 'silent',
+      ...env,
+    });
+    const db = await openDatabase(config.database, { onQuery: (e) => statements.push(e.query) });
+    app = createApp(config, db, createLogger({ level: config.logLevel }));
+  });
+
+  afterAll(async () => {
+    await app?.db.close();
+    if (template && dbName) await dropDatabase(template.serverUrl, dbName);
+  });
+
+  const current = () => {
+    if (!app) throw new Error('useTestApp: the app is only ready inside tests');
+    return app;
+  };
+
+  const fetch = (path: string, init?: RequestInit) =>
+    Promise.resolve(current().yoga.fetch(new Request(`http://localhost${path}`, init)));
+
+  return {
+    get app() {
+      return current();
+    },
+    get db() {
+      return current().db;
+    },
+    statements,
+    resetStatements: () => statements.splice(0, statements.length),
+    fetch,
+    async gql(query, variables) {
+      const response = await fetch('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await response.json()) as GraphQLResponse<any>;
+    },
+  };
+}

@@ -2,40 +2,62 @@ import DataLoader from 'dataloader';
 import type { PrismaClient, Team, User } from '../generated/prisma/client.js';
 
 /**
- * Request-scoped DataLoaders for lookups by key. Everything asked for in one tick of a request becomes
- * one `WHERE key IN (...)` statement, and a repeated key is read once per request.
+ * Request-scoped DataLoaders for lookups by key and per-parent counts. Everything asked for in one
+ * tick of a request becomes one `WHERE key IN (...)` statement, and a repeated key is read once.
  */
 export interface Loaders {
   readonly userById: DataLoader<string, User | null>;
   readonly userByEmail: DataLoader<string, User | null>;
   readonly teamById: DataLoader<string, Team | null>;
+  readonly teamBySlug: DataLoader<string, Team | null>;
+  readonly teamCountByUserId: DataLoader<string, number>;
+  readonly memberCountByTeamId: DataLoader<string, number>;
 }
 
-/** Orders `rows` like `keys`, with null where no row has that key (DataLoader's contract). */
-function byKeys<K, R>(keys: readonly K[], rows: R[], keyOf: (row: R) => K): (R | null)[] {
+/** Orders `rows` like `keys`, with `missing` where no row has that key (DataLoader's contract). */
+function byKeys<K, R, M>(keys: readonly K[], rows: R[], keyOf: (row: R) => K, missing: M): (R | M)[] {
   const found = new Map(rows.map((row) => [keyOf(row), row]));
-  return keys.map((key) => found.get(key) ?? null);
+  return keys.map((key) => found.get(key) ?? missing);
 }
 
-async function batchUsersById(prisma: PrismaClient, ids: readonly string[]) {
+async function usersById(prisma: PrismaClient, ids: readonly string[]) {
   const rows = await prisma.user.findMany({ where: { id: { in: [...ids] } } });
-  return byKeys(ids, rows, (u) => u.id);
+  return byKeys(ids, rows, (u) => u.id, null);
 }
 
-async function batchUsersByEmail(prisma: PrismaClient, emails: readonly string[]) {
+async function usersByEmail(prisma: PrismaClient, emails: readonly string[]) {
   const rows = await prisma.user.findMany({ where: { email: { in: [...emails] } } });
-  return byKeys(emails, rows, (u) => u.email);
+  return byKeys(emails, rows, (u) => u.email, null);
 }
 
-async function batchTeamsById(prisma: PrismaClient, ids: readonly string[]) {
+async function teamsById(prisma: PrismaClient, ids: readonly string[]) {
   const rows = await prisma.team.findMany({ where: { id: { in: [...ids] } } });
-  return byKeys(ids, rows, (t) => t.id);
+  return byKeys(ids, rows, (t) => t.id, null);
+}
+
+async function teamsBySlug(prisma: PrismaClient, slugs: readonly string[]) {
+  const rows = await prisma.team.findMany({ where: { slug: { in: [...slugs] } } });
+  return byKeys(slugs, rows, (t) => t.slug, null);
+}
+
+/** One GROUP BY over the index on userId, touching only the memberships of the users on the page. */
+async function teamCountsByUserId(prisma: PrismaClient, userIds: readonly string[]) {
+  const groups = await prisma.membership.groupBy({ by: ['userId'], where: { userId: { in: [...userIds] } }, _count: true });
+  return byKeys(userIds, groups, (g) => g.userId, { _count: 0 }).map((g) => g._count);
+}
+
+async function memberCountsByTeamId(prisma: PrismaClient, teamIds: readonly string[]) {
+  const groups = await prisma.membership.groupBy({ by: ['teamId'], where: { teamId: { in: [...teamIds] } }, _count: true });
+  return byKeys(teamIds, groups, (g) => g.teamId, { _count: 0 }).map((g) => g._count);
 }
 
 export function createLoaders(prisma: PrismaClient): Loaders {
   return {
-    userById: new DataLoader((ids) => batchUsersById(prisma, ids)),
-    userByEmail: new DataLoader((emails) => batchUsersByEmail(prisma, emails)),
-    teamById: new DataLoader((ids) => batchTeamsById(prisma, ids)),
+    userById: new DataLoader((ids) => usersById(prisma, ids)),
+    userByEmail: new DataLoader((emails) => usersByEmail(prisma, emails)),
+    teamById: new DataLoader((ids) => teamsById(prisma, ids)),
+    teamBySlug: new DataLoader((slugs) => teamsBySlug(prisma, slugs)),
+    teamCountByUserId: new DataLoader((ids) => teamCountsByUserId(prisma, ids)),
+    memberCountByTeamId: new DataLoader((ids) => memberCountsByTeamId(prisma, ids)),
   };
 }

@@ -2,6 +2,8 @@ import { lexicographicSortSchema, type GraphQLSchema } from 'graphql';
 import { builder } from './builder.js';
 import './errors.js';
 import './user.js';
+import './team.js';
+import './membership.js';
 import './node.js';
 
 /** The served schema, sorted so the printed `schema.graphql` diffs cleanly. */

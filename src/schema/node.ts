@@ -1,6 +1,7 @@
 import type { Context } from '../context.js';
 import { type NodeType, parseGlobalId } from '../ids.js';
 import { builder } from './builder.js';
+import { TeamRef } from './team.js';
 import { UserRef } from './user.js';
 
 /**
@@ -12,7 +13,10 @@ const loadNode: Record<NodeType, (ctx: Context, id: string) => Promise<object | 
     const user = await ctx.loaders.userById.load(id);
     return user && UserRef.addBrand(user);
   },
-  Team: async () => null,
+  Team: async (ctx, id) => {
+    const team = await ctx.loaders.teamById.load(id);
+    return team && TeamRef.addBrand(team);
+  },
 };
 
 function resolveNode(ctx: Context, globalId: string): Promise<object | null> | null {

@@ -110,7 +110,13 @@ builder.queryFields((t) => ({
         if (query.cursor && !isUuid(String(query.cursor.id))) {
           throw new GraphQLError('Invalid cursor', { extensions: { code: 'BAD_USER_INPUT' } });
         }
-        return ctx.prisma.user.findMany({ ...query, where: userFilterWhere(args.filter), orderBy: userOrderBy(args.orderBy) });
+        return ctx.prisma.user.findMany({
+          ...query,
+          where: userFilterWhere(args.filter),
+          orderBy: userOrderBy(args.orderBy),
+          // One statement with a per-parent LIMIT for nested connections, instead of every child row.
+          relationLoadStrategy: 'join',
+        });
       },
     },
     {

@@ -1,0 +1,106 @@
+import { prismaConnectionHelpers } from '@pothos/plugin-prisma';
+import { GraphQLError } from 'graphql';
+import { isUuid } from '../ids.js';
+import { builder } from './builder.js';
+import { TeamRef, TeamRoleEnum } from './team.js';
+import { UserRef } from './user.js';
+
+/**
+ * User.teams and Team.members: pages of Membership rows whose node is the team or the user on the
+ * other side, with the membership's role and joinedAt on the edge. plugin-prisma plans them into the
+ * parent's query (with `relationLoadStrategy: 'join'` a per-parent LIMIT); counts come from DataLoaders,
+ * one grouped statement per level, proportional to the page rather than the table.
+ */
+const teamsOfUser = prismaConnectionHelpers(builder, 'Membership', {
+  cursor: 'userId_teamId',
+  defaultSize: 20,
+  maxSize: 100,
+  query: { orderBy: { teamId: 'asc' } },
+  select: (nodeSelection) => ({ role: true, joinedAt: true, team: nodeSelection({}) }),
+  resolveNode: (membership) => membership.team,
+});
+
+const membersOfTeam = prismaConnectionHelpers(builder, 'Membership', {
+  cursor: 'userId_teamId',
+  defaultSize: 20,
+  maxSize: 100,
+  query: { orderBy: { userId: 'asc' } },
+  select: (nodeSelection) => ({ role: true, joinedAt: true, user: nodeSelection({}) }),
+  resolveNode: (membership) => membership.user,
+});
+
+/** A cursor that decodes but does not hold two UUIDs would reach the database as a type error. */
+function checkedCursor<Q extends { cursor?: { userId_teamId?: { userId: unknown; teamId: unknown } } }>(query: Q): Q {
+  const key = query.cursor?.userId_teamId;
+  if (key && !(isUuid(String(key.userId)) && isUuid(String(key.teamId)))) {
+    throw new GraphQLError('Invalid cursor', { extensions: { code: 'BAD_USER_INPUT' } });
+  }
+  return query;
+}
+
+const edgeFields = {
+  role: { description: "The member's role in the team." },
+  joinedAt: { description: 'When the user joined the team.' },
+};
+
+builder.prismaObjectField('User', 'teams', (t) =>
+  t.connection(
+    {
+      type: TeamRef,
+      description: "The user's teams, ordered by team ID (stable across pages).",
+      select: (args, ctx, nestedSelection) => ({
+        memberships: checkedCursor(teamsOfUser.getQuery(args, ctx, nestedSelection)),
+      }),
+      resolve: (user, args, ctx) => ({ ...teamsOfUser.resolve(user.memberships, args, ctx), userId: user.id }),
+    },
+    {
+      name: 'UserTeamsConnection',
+      description: "A page of a user's teams.",
+      fields: (c) => ({
+        totalCount: c.int({
+          description: 'How many teams the user belongs to.',
+          resolve: (connection, _args, ctx) => ctx.loaders.teamCountByUserId.load(connection.userId),
+        }),
+      }),
+    },
+    {
+      name: 'UserTeamsEdge',
+      description: 'A team the user belongs to, with their role in it.',
+      fields: (e) => ({
+        role: e.field({ type: TeamRoleEnum, ...edgeFields.role, resolve: (edge) => edge.role }),
+        joinedAt: e.field({ type: 'DateTime', ...edgeFields.joinedAt, resolve: (edge) => edge.joinedAt }),
+      }),
+    },
+  ),
+);
+
+builder.prismaObjectField('Team', 'members', (t) =>
+  t.connection(
+    {
+      type: UserRef,
+      description: "The team's members, ordered by user ID (stable across pages).",
+      select: (args, ctx, nestedSelection) => ({
+        memberships: checkedCursor(membersOfTeam.getQuery(args, ctx, nestedSelection)),
+      }),
+      resolve: (team, args, ctx) => ({ ...membersOfTeam.resolve(team.memberships, args, ctx), teamId: team.id }),
+    },
+    {
+      name: 'TeamMembersConnection',
+      description: "A page of a team's members.",
+      fields: (c) => ({
+        totalCount: c.int({
+          description: 'How many members the team has.',
+          resolve: (connection, _args, ctx) => ctx.loaders.memberCountByTeamId.load(connection.teamId),
+        }),
+      }),
+    },
+    {
+      name: 'TeamMembersEdge',
+      description: 'A member of the team, with their role in it.',
+      fields: (e) => ({
+        role: e.field({ type: TeamRoleEnum, ...edgeFields.role, resolve: (edge) => edge.role }),
+        joinedAt: e.field({ type: 'DateTime', ...edgeFields.joinedAt, resolve: (edge) => edge.joinedAt }),
+      }),
+    },
+  ),
+);

@@ -1,0 +1,192 @@
+import { GraphQLError } from 'graphql';
+import { isUuid, parseGlobalIdOf } from '../ids.js';
+import {
+  addTeamMember,
+  AddTeamMemberSuccess,
+  createTeam,
+  CreateTeamSuccess,
+  removeTeamMember,
+  RemoveTeamMemberSuccess,
+  transferUser,
+  TransferUserSuccess,
+} from '../resolvers/teams.js';
+import { builder } from './builder.js';
+import { MembershipErrorRef, NotFoundErrorRef, SlugTakenErrorRef, ValidationErrorRef } from './errors.js';
+import { UserRef } from './user.js';
+
+export const TeamRoleEnum = builder.enumType('TeamRole', {
+  description: "A member's role in one team.",
+  values: {
+    MEMBER: { description: 'Belongs to the team.' },
+    OWNER: { description: "Manages the team's members. A team that has an OWNER always keeps one." },
+  } as const,
+});
+
+export const TeamRef = builder.prismaNode('Team', {
+  description: 'A group of users.',
+  id: { field: 'id', description: 'Global, opaque ID.' },
+  fields: (t) => ({
+    slug: t.exposeString('slug', { description: 'Unique, URL-safe: ^[a-z0-9]+(-[a-z0-9]+)*$, 2 to 64 characters.' }),
+    name: t.exposeString('name', { description: 'Display name, 1 to 100 characters.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the team was created.' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  team: t.field({
+    type: TeamRef,
+    nullable: true,
+    description: 'A team by global ID; null when there is none (or the ID is not a team ID).',
+    args: { id: t.arg.id({ required: true, description: 'Global ID of the team.' }) },
+    resolve: (_root, args, ctx) => {
+      const id = parseGlobalIdOf('Team', args.id);
+      return id ? ctx.loaders.teamById.load(id) : null;
+    },
+  }),
+  teamBySlug: t.field({
+    type: TeamRef,
+    nullable: true,
+    description: 'A team by slug.',
+    args: { slug: t.arg.string({ required: true, description: 'The slug.' }) },
+    resolve: (_root, args, ctx) => ctx.loaders.teamBySlug.load(args.slug),
+  }),
+  teams: t.prismaConnection(
+    {
+      type: 'Team',
+      cursor: 'id',
+      defaultSize: 20,
+      maxSize: 100,
+      description: 'Default order: slug ASC.',
+      totalCount: (_root, _args, ctx) => ctx.prisma.team.count(),
+      resolve: (query, _root, _args, ctx) => {
+        if (query.cursor && !isUuid(String(query.cursor.id))) {
+          throw new GraphQLError('Invalid cursor', { extensions: { code: 'BAD_USER_INPUT' } });
+        }
+        return ctx.prisma.team.findMany({ ...query, orderBy: [{ slug: 'asc' }], relationLoadStrategy: 'join' });
+      },
+    },
+    {
+      name: 'TeamConnection',
+      description: 'A page of teams.',
+      fields: (t) => ({
+        totalCount: t.int({
+          description: 'How many teams there are, across all pages.',
+          extensions: { pothosPrismaTotalCount: true },
+          resolve: (parent) => (parent as unknown as { totalCount: () => Promise<number> }).totalCount(),
+        }),
+      }),
+    },
+    { name: 'TeamEdge', description: 'A team in a page.' },
+  ),
+}));
+
+const CreateTeamInput = builder.inputType('CreateTeamInput', {
+  description: 'A new team.',
+  fields: (t) => ({
+    slug: t.string({ required: true, description: 'Unique slug: ^[a-z0-9]+(-[a-z0-9]+)*$, 2 to 64 characters.' }),
+    name: t.string({ required: true, description: '1 to 100 characters after trimming.' }),
+  }),
+});
+const AddTeamMemberInput = builder.inputType('AddTeamMemberInput', {
+  description: 'A user to add to a team.',
+  fields: (t) => ({
+    teamId: t.id({ required: true, description: 'Global ID of the team.' }),
+    userId: t.id({ required: true, description: 'Global ID of the user.' }),
+    role: t.field({ type: TeamRoleEnum, description: 'Defaults to MEMBER.' }),
+  }),
+});
+const RemoveTeamMemberInput = builder.inputType('RemoveTeamMemberInput', {
+  description: 'A member to remove from a team.',
+  fields: (t) => ({
+    teamId: t.id({ required: true, description: 'Global ID of the team.' }),
+    userId: t.id({ required: true, description: 'Global ID of the user.' }),
+  }),
+});
+const TransferUserInput = builder.inputType('TransferUserInput', {
+  description: 'Move a user from one team to another in one transaction, keeping their team role.',
+  fields: (t) => ({
+    userId: t.id({ required: true, description: 'Global ID of the user.' }),
+    fromTeamId: t.id({ required: true, description: 'Global ID of the team they leave.' }),
+    toTeamId: t.id({ required: true, description: 'Global ID of the team they join.' }),
+  }),
+});
+
+builder.objectType(CreateTeamSuccess, {
+  name: 'CreateTeamSuccess',
+  description: 'The team was created.',
+  isTypeOf: (v) => v instanceof CreateTeamSuccess,
+  fields: (t) => ({ team: t.field({ type: TeamRef, description: 'The new team.', resolve: (r) => r.team }) }),
+});
+builder.objectType(AddTeamMemberSuccess, {
+  name: 'AddTeamMemberSuccess',
+  description: 'The user joined the team.',
+  isTypeOf: (v) => v instanceof AddTeamMemberSuccess,
+  fields: (t) => ({
+    team: t.field({ type: TeamRef, description: 'The team.', resolve: (r) => r.team }),
+    user: t.field({ type: UserRef, description: 'The new member.', resolve: (r) => r.user }),
+    role: t.field({ type: TeamRoleEnum, description: 'Their role in the team.', resolve: (r) => r.role }),
+  }),
+});
+builder.objectType(RemoveTeamMemberSuccess, {
+  name: 'RemoveTeamMemberSuccess',
+  description: 'The user left the team.',
+  isTypeOf: (v) => v instanceof RemoveTeamMemberSuccess,
+  fields: (t) => ({
+    team: t.field({ type: TeamRef, description: 'The team.', resolve: (r) => r.team }),
+    user: t.field({ type: UserRef, description: 'The former member.', resolve: (r) => r.user }),
+  }),
+});
+builder.objectType(TransferUserSuccess, {
+  name: 'TransferUserSuccess',
+  description: 'The user moved, keeping their role.',
+  isTypeOf: (v) => v instanceof TransferUserSuccess,
+  fields: (t) => ({
+    user: t.field({ type: UserRef, description: 'The user who moved.', resolve: (r) => r.user }),
+    fromTeam: t.field({ type: TeamRef, description: 'The team they left.', resolve: (r) => r.fromTeam }),
+    toTeam: t.field({ type: TeamRef, description: 'The team they joined.', resolve: (r) => r.toTeam }),
+  }),
+});
+
+const CreateTeamResult = builder.unionType('CreateTeamResult', {
+  description: 'The new team, or why it was not created.',
+  types: [CreateTeamSuccess, ValidationErrorRef, SlugTakenErrorRef],
+});
+const AddTeamMemberResult = builder.unionType('AddTeamMemberResult', {
+  description: 'The new membership, or why nothing changed.',
+  types: [AddTeamMemberSuccess, NotFoundErrorRef, MembershipErrorRef],
+});
+const RemoveTeamMemberResult = builder.unionType('RemoveTeamMemberResult', {
+  description: 'The removed membership, or why nothing changed.',
+  types: [RemoveTeamMemberSuccess, NotFoundErrorRef, MembershipErrorRef],
+});
+const TransferUserResult = builder.unionType('TransferUserResult', {
+  description: 'The move, or why nothing changed.',
+  types: [TransferUserSuccess, NotFoundErrorRef, MembershipErrorRef],
+});
+
+builder.mutationFields((t) => ({
+  createTeam: t.field({
+    type: CreateTeamResult,
+    description: 'Create a team.',
+    args: { input: t.arg({ type: CreateTeamInput, required: true, description: 'The new team.' }) },
+    resolve: (_root, { input }, ctx) => createTeam(ctx.prisma, input),
+  }),
+  addTeamMember: t.field({
+    type: AddTeamMemberResult,
+    description: 'Add a user to a team.',
+    args: { input: t.arg({ type: AddTeamMemberInput, required: true, description: 'Who joins which team.' }) },
+    resolve: (_root, { input }, ctx) => addTeamMember(ctx.prisma, input),
+  }),
+  removeTeamMember: t.field({
+    type: RemoveTeamMemberResult,
+    description: "Remove a user from a team; a team's last OWNER cannot be removed.",
+    args: { input: t.arg({ type: RemoveTeamMemberInput, required: true, description: 'Who leaves which team.' }) },
+    resolve: (_root, { input }, ctx) => removeTeamMember(ctx.prisma, input),
+  }),
+  transferUser: t.field({
+    type: TransferUserResult,
+    description: 'Move a user from one team to another in one transaction, keeping their team role.',
+    args: { input: t.arg({ type: TransferUserInput, required: true, description: 'The move.' }) },
+    resolve: (_root, { input }, ctx) => transferUser(ctx.prisma, input),
+  }),
+}));

@@ -7,8 +7,16 @@ export interface Context {
   readonly prisma: PrismaClient;
   /** Request-scoped DataLoaders: a fresh set per request, so nothing is cached across callers. */
   readonly loaders: Loaders;
+  /** The authenticated caller, or null for an anonymous request. */
+  readonly viewer: Viewer | null;
 }
 
-export function createContext(prisma: PrismaClient): Context {
-  return { prisma, loaders: createLoaders(prisma) };
+export interface Viewer {
+  /** The token's subject: a user's id (UUID), whether or not that user row exists. */
+  readonly userId: string;
+  readonly role: 'USER' | 'ADMIN';
+}
+
+export function createContext(prisma: PrismaClient, viewer: Viewer | null = null): Context {
+  return { prisma, loaders: createLoaders(prisma), viewer };
 }

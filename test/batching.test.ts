@@ -1,14 +1,33 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { seedBenchmark } from '../prisma/seed.js';
+import { benchTeamId, benchUserId, seedBenchmark } from '../prisma/seed.js';
+import { toGlobalId } from '../src/ids.js';
 import { useTestApp } from './helpers/app.js';
 
+/**
+ * Batching is asserted by counting the SQL statements Prisma sends, which is deterministic: a page
+ * of N parents must cost the same as a page of 5. An N+1 makes these tests fail.
+ */
 const t = useTestApp();
 
 beforeAll(async () => {
   await seedBenchmark(t.db.prisma, { users: 120, teams: 30, membershipsPerUser: 5 });
 });
 
-const NESTED_PAGE = /* GraphQL */ `
+async function statementsFor(query: string, variables: Record<string, unknown> = {}) {
+  t.resetStatements();
+  const res = await t.gql(query, variables);
+  expect(res.errors).toBeUndefined();
+  return { data: res.data!, statements: [...t.statements] };
+}
+
+/** Runs `build(n)` for a small and a large n and returns both statement counts. */
+async function costs(build: (n: number) => [string, Record<string, unknown>?], small: number, large: number) {
+  const a = await statementsFor(...build(small));
+  const b = await statementsFor(...build(large));
+  return { small: a, large: b };
+}
+
+const NESTED_USERS_PAGE = /* GraphQL */ `
   query ($n: Int!) {
     users(first: $n) {
       totalCount
@@ -23,21 +42,87 @@ const NESTED_PAGE = /* GraphQL */ `
   }
 `;
 
-async function statementsFor(query: string, variables: Record<string, unknown>) {
-  t.resetStatements();
-  const res = await t.gql(query, variables);
-  expect(res.errors).toBeUndefined();
-  return { data: res.data!, statements: [...t.statements] };
-}
+const NESTED_TEAMS_PAGE = /* GraphQL */ `
+  query ($n: Int!) {
+    teams(first: $n) {
+      totalCount
+      edges { node { slug members(first: 20) { totalCount edges { role joinedAt node { email } } } } }
+    }
+  }
+`;
+
+const aliases = (prefix: string, n: number, field: (i: number) => string) =>
+  Array.from({ length: n }, (_, i) => `${prefix}${i}: ${field(i + 1)}`).join('\n');
 
 describe('nested reads cost a fixed number of SQL statements', () => {
-  it('users → teams → members costs the same for N = 5 and N = 50, at most 12', async () => {
-    const five = await statementsFor(NESTED_PAGE, { n: 5 });
-    const fifty = await statementsFor(NESTED_PAGE, { n: 50 });
-    process.stdout.write(`N=5: ${five.statements.length} statements\n${five.statements.join('\n---\n')}\n`);
-    expect(five.data.users.edges).toHaveLength(5);
-    expect(fifty.data.users.edges).toHaveLength(50);
-    expect(fifty.statements.length).toBe(five.statements.length);
-    expect(fifty.statements.length).toBeLessThanOrEqual(12);
+  it('users(first: N) → teams(first: 5) → members(first: 3), with every totalCount: same for N = 5 and 50, at most 12', async () => {
+    const { small, large } = await costs((n) => [NESTED_USERS_PAGE, { n }], 5, 50);
+    expect(small.data.users.edges).toHaveLength(5);
+    expect(large.data.users.edges).toHaveLength(50);
+    const firstUser = large.data.users.edges[0].node;
+    expect(firstUser.teams.totalCount).toBe(5);
+    expect(firstUser.teams.edges).toHaveLength(5);
+    expect(firstUser.teams.edges[0].node.members.edges).toHaveLength(3);
+    expect(firstUser.teams.edges[0].node.members.totalCount).toBe(20);
+    expect(large.statements.length).toBe(small.statements.length);
+    expect(large.statements.length).toBeLessThanOrEqual(12);
+  });
+
+  it('teams(first: N) → members(first: 20) with totalCounts: same for N = 5 and 30', async () => {
+    const { small, large } = await costs((n) => [NESTED_TEAMS_PAGE, { n }], 5, 30);
+    expect(large.data.teams.edges).toHaveLength(30);
+    expect(large.data.teams.edges[0].node.members.edges).toHaveLength(20);
+    expect(large.statements.length).toBe(small.statements.length);
+    expect(large.statements.length).toBeLessThanOrEqual(6);
+  });
+
+  it('nested connections fetch only the page: LIMIT inside the statement, counts per parent', async () => {
+    const { statements } = await statementsFor(NESTED_USERS_PAGE, { n: 5 });
+    const page = statements.find((s) => s.includes('FROM "public"."User"') && s.includes('LATERAL'));
+    expect(page, 'one planned statement with lateral joins').toBeDefined();
+    // Counts are grouped over the parents on the page, never over the whole table.
+    const counts = statements.filter((s) => s.includes('GROUP BY'));
+    expect(counts).toHaveLength(2);
+    for (const count of counts) expect(count).toMatch(/WHERE "public"\."Membership"\."(userId|teamId)" IN \(/);
+  });
+
+  it('node/nodes: one statement per type whatever the number of IDs', async () => {
+    const ids = (n: number) => [
+      ...Array.from({ length: n }, (_, i) => toGlobalId('User', benchUserId(i + 1))),
+      ...Array.from({ length: n }, (_, i) => toGlobalId('Team', benchTeamId(i + 1))),
+      'garbage',
+    ];
+    const query = `query ($ids: [ID!]!) { nodes(ids: $ids) { id ... on User { email } ... on Team { slug } } }`;
+    const { small, large } = await costs((n) => [query, { ids: ids(n) }], 2, 25);
+    expect(large.data.nodes).toHaveLength(51);
+    expect(large.data.nodes.at(-1)).toBeNull();
+    expect(large.statements).toHaveLength(2);
+    expect(small.statements).toHaveLength(2);
+  });
+
+  it('user, team, node, userByEmail and teamBySlug fields batch across aliases', async () => {
+    const build = (n: number): [string] => [
+      `{
+        ${aliases('u', n, (i) => `user(id: "${toGlobalId('User', benchUserId(i))}") { email }`)}
+        ${aliases('e', n, (i) => `userByEmail(email: "USER${i}@bench.example") { id }`)}
+        ${aliases('t', n, (i) => `team(id: "${toGlobalId('Team', benchTeamId(i))}") { slug }`)}
+        ${aliases('s', n, (i) => `teamBySlug(slug: "team-${i}") { name }`)}
+      }`,
+    ];
+    const { small, large } = await costs(build, 1, 20);
+    expect(Object.values(large.data).every((v) => v !== null)).toBe(true);
+    expect(large.statements).toHaveLength(small.statements.length);
+    expect(large.statements).toHaveLength(4);
+  });
+
+  it('nested fields under DataLoader-resolved nodes are planned per batch, not per node', async () => {
+    const query = (n: number): [string, Record<string, unknown>] => [
+      `query ($ids: [ID!]!) { nodes(ids: $ids) { ... on Team { members(first: 3) { totalCount edges { node { email teams(first: 2) { edges { node { slug } } } } } } } } }`,
+      { ids: Array.from({ length: n }, (_, i) => toGlobalId('Team', benchTeamId(i + 1))) },
+    ];
+    const { small, large } = await costs(query, 2, 20);
+    expect(large.data.nodes[19].members.edges).toHaveLength(3);
+    expect(large.statements.length).toBe(small.statements.length);
+    expect(large.statements.length).toBeLessThanOrEqual(4);
   });
 });

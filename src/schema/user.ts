@@ -74,6 +74,12 @@ const UserOrder = builder.inputType('UserOrder', {
 });
 
 builder.queryFields((t) => ({
+  me: t.field({
+    type: UserRef,
+    nullable: true,
+    description: "The authenticated caller; null when the token's subject has no user row.",
+    resolve: (_root, _args, ctx) => (ctx.viewer && isUuid(ctx.viewer.userId) ? ctx.loaders.userById.load(ctx.viewer.userId) : null),
+  }),
   user: t.field({
     type: UserRef,
     nullable: true,

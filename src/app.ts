@@ -1,33 +1,36 @@
-import { PothosValidationError } from '@pothos/core';
-import { GraphQLError } from 'graphql';
-import { createYoga, maskError as defaultMaskError, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from './config.js';
 import { type Context, createContext } from './context.js';
 import type { Database } from './db.js';
 import type { Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { maskError, useMaskedErrorReporting } from './plugins/use-error-masking.js';
+import { useGraphQLMetrics } from './plugins/use-graphql-metrics.js';
 import { useHealth } from './plugins/use-health.js';
+import { useHttpMetrics } from './plugins/use-http-metrics.js';
+import { useMetricsEndpoint } from './plugins/use-metrics-endpoint.js';
+import { useReadiness } from './plugins/use-readiness.js';
+import { useRequestDeadline } from './plugins/use-request-deadline.js';
+import { requestIdOf, useRequestId } from './plugins/use-request-id.js';
+import { useRequestLogging } from './plugins/use-request-logging.js';
 import { schema } from './schema/index.js';
 
 export interface App {
   readonly yoga: YogaServerInstance<Record<string, unknown>, Context>;
   readonly db: Database;
-}
-
-/**
- * Only deliberately safe errors reach clients: GraphQLErrors we raised with a code, and Pothos'
- * argument validation (bad cursors, negative page sizes). Everything else becomes "Unexpected error."
- * with no stack, SQL or connection string.
- */
-function maskError(error: unknown, message: string): Error {
-  const original = error instanceof GraphQLError ? error.originalError : error;
-  if (original instanceof PothosValidationError) {
-    return new GraphQLError(original.message, { extensions: { code: 'BAD_USER_INPUT' } });
-  }
-  return defaultMaskError(error, message, false);
+  readonly metrics: Metrics;
+  /** Readiness turns 503 from now on; called first thing on SIGTERM. */
+  beginShutdown(): void;
+  readonly shuttingDown: boolean;
 }
 
 /** Builds the Yoga app over an open database, without listening (tests call `yoga.fetch`). */
 export function createApp(config: Config, db: Database, logger: Logger): App {
+  let shuttingDown = false;
+  const metrics = createMetrics({ poolStats: () => db.poolStats() });
+  db.onQuery((e) => metrics.dbQueryDuration.observe(e.durationMs / 1000));
+  const onBatch = (loader: string, size: number) => metrics.loaderBatchSize.observe({ loader }, size);
+
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -35,14 +38,48 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
     landingPage: false,
     healthCheckEndpoint: '/_yoga/health',
     maskedErrors: { maskError, isDev: false },
-    context: () => createContext(db.prisma),
     logging: {
-      debug: (...args) => logger.debug(args),
-      info: (...args) => logger.info(args),
-      warn: (...args) => logger.warn(args),
-      error: (...args) => logger.error({ err: args[0] }, 'request failed'),
+      debug: (...args) => logger.debug({ args }, 'yoga'),
+      info: (...args) => logger.info({ args }, 'yoga'),
+      warn: (...args) => logger.warn({ args }, 'yoga'),
+      // Masked errors are logged by useMaskedErrorReporting, with the request id.
+      error: (...args) => logger.debug({ args }, 'yoga error'),
     },
-    plugins: [useHealth()],
+    context: ({ request }) => {
+      const requestId = requestIdOf(request);
+      return createContext({
+        prisma: db.prisma,
+        requestId,
+        logger: logger.child({ requestId }),
+        signal: AbortSignal.any([request.signal, AbortSignal.timeout(config.http.requestTimeoutMs)]),
+        onBatch,
+      });
+    },
+    plugins: [
+      useRequestId(),
+      useHttpMetrics({ metrics }),
+      useRequestLogging({ logger }),
+      useHealth(),
+      useReadiness({
+        checks: [{ name: 'database', check: () => db.ping() }],
+        timeoutMs: config.http.readinessTimeoutMs,
+        isShuttingDown: () => shuttingDown,
+      }),
+      ...(config.http.metricsPort === undefined ? [useMetricsEndpoint({ metrics })] : []),
+      useGraphQLMetrics({ metrics }),
+      useRequestDeadline(),
+      useMaskedErrorReporting({ logger }),
+    ],
   });
-  return { yoga, db };
+  return {
+    yoga,
+    db,
+    metrics,
+    beginShutdown: () => {
+      shuttingDown = true;
+    },
+    get shuttingDown() {
+      return shuttingDown;
+    },
+  };
 }

@@ -21,6 +21,10 @@ const envSchema = z.object({
   DB_STATEMENT_TIMEOUT_MS: int(1, 3_600_000).default(10_000),
   EMBEDDED_DATA_DIR: z.string().min(1).default('./.data/pglite'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  METRICS_PORT: int(1, 65_535).optional(),
+  SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(25_000),
+  REQUEST_TIMEOUT_MS: int(100, 600_000).default(15_000),
+  READINESS_TIMEOUT_MS: int(50, 60_000).default(1_000),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -38,7 +42,18 @@ export interface DatabaseConfig {
 
 export interface Config {
   readonly env: 'development' | 'production' | 'test';
-  readonly http: { readonly host: string; readonly port: number };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    /** Serve /metrics on this port instead of the main one. */
+    readonly metricsPort: number | undefined;
+    /** Deadline of a GraphQL request; also caps the database statement timeout. */
+    readonly requestTimeoutMs: number;
+    /** How long a drain may wait for in-flight requests on SIGTERM. */
+    readonly shutdownTimeoutMs: number;
+    /** Longest a readiness check may take. */
+    readonly readinessTimeoutMs: number;
+  };
   readonly graphiql: boolean;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly database: DatabaseConfig;
@@ -65,7 +80,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = parsed.data;
   return Object.freeze({
     env: e.NODE_ENV,
-    http: Object.freeze({ host: e.HOST, port: e.PORT }),
+    http: Object.freeze({
+      host: e.HOST,
+      port: e.PORT,
+      metricsPort: e.METRICS_PORT,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+      readinessTimeoutMs: e.READINESS_TIMEOUT_MS,
+    }),
     graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
     logLevel: e.LOG_LEVEL,
     database: Object.freeze({
@@ -73,7 +95,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       poolMax: e.DB_POOL_MAX,
       connectionTimeoutMs: e.DB_CONNECTION_TIMEOUT_MS,
       idleTimeoutMs: e.DB_IDLE_TIMEOUT_MS,
-      statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+      // A statement never outlives the request that sent it.
+      statementTimeoutMs: Math.min(e.DB_STATEMENT_TIMEOUT_MS, e.REQUEST_TIMEOUT_MS),
       embeddedDataDir: e.EMBEDDED_DATA_DIR,
     }),
   });

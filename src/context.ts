@@ -1,5 +1,6 @@
 import type { PrismaClient } from './db.js';
-import { createLoaders, type Loaders } from './loaders/index.js';
+import { createLoaders, type Loaders, type OnBatch } from './loaders/index.js';
+import type { Logger } from './logger.js';
 
 /** Per-request GraphQL context. */
 export interface Context {
@@ -9,6 +10,11 @@ export interface Context {
   readonly loaders: Loaders;
   /** The authenticated caller, or null for an anonymous request. */
   readonly viewer: Viewer | null;
+  readonly requestId: string;
+  /** Carries the request id on every line. */
+  readonly logger: Logger;
+  /** Aborts when the client goes away or the request deadline passes. */
+  readonly signal: AbortSignal;
 }
 
 export interface Viewer {
@@ -17,6 +23,15 @@ export interface Viewer {
   readonly role: 'USER' | 'ADMIN';
 }
 
-export function createContext(prisma: PrismaClient, viewer: Viewer | null = null): Context {
-  return { prisma, loaders: createLoaders(prisma), viewer };
+export interface ContextOptions {
+  prisma: PrismaClient;
+  requestId: string;
+  logger: Logger;
+  signal: AbortSignal;
+  viewer?: Viewer | null;
+  onBatch?: OnBatch;
+}
+
+export function createContext({ prisma, requestId, logger, signal, viewer = null, onBatch }: ContextOptions): Context {
+  return { prisma, loaders: createLoaders(prisma, onBatch), viewer, requestId, logger, signal };
 }

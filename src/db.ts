@@ -6,6 +6,7 @@ import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapt
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { DatabaseConfig } from './config.js';
+import type { PoolStats } from './metrics.js';
 import { PrismaClient } from './generated/prisma/client.js';
 import { applyMigrations } from './migrations.js';
 
@@ -18,8 +19,6 @@ export interface QueryEvent {
 }
 
 export interface DatabaseOptions {
-  /** Called for every statement Prisma sends (tests count them; metrics time them). */
-  readonly onQuery?: (event: QueryEvent) => void;
   /** Apply pending migrations before returning (always done for the embedded database). */
   readonly migrate?: boolean;
 }
@@ -28,8 +27,12 @@ export interface Database {
   readonly kind: 'postgresql' | 'embedded';
   readonly prisma: PrismaClient;
   readonly adapterFactory: SqlMigrationAwareDriverAdapterFactory;
-  /** The pg pool behind Prisma when on PostgreSQL (pool gauges read it). */
+  /** The pg pool behind Prisma when on PostgreSQL. */
   readonly pool: pg.Pool | undefined;
+  /** Connections of the pool; undefined for the embedded database (one in-process connection). */
+  poolStats(): PoolStats | undefined;
+  /** Subscribes to every statement Prisma sends (metrics time them, tests count them). */
+  onQuery(listener: (event: QueryEvent) => void): () => void;
   /** Cheap round trip used by readiness checks. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -42,7 +45,7 @@ export interface Database {
 export async function openDatabase(config: DatabaseConfig, options: DatabaseOptions = {}): Promise<Database> {
   const driver = await openDriver(config);
   if (options.migrate || driver.kind === 'embedded') await driver.migrate();
-  return wrap(driver, options);
+  return wrap(driver);
 }
 
 /** Applies pending migrations to the configured database; returns the names applied. */
@@ -111,23 +114,26 @@ function embeddedDataDir(dir: string): string {
   return resolved;
 }
 
-function wrap({ kind, adapterFactory, pool, close: closeDriver }: Driver, options: DatabaseOptions): Database {
-  const prisma = new PrismaClient({
-    adapter: adapterFactory,
-    log: options.onQuery ? [{ emit: 'event', level: 'query' }] : [],
-  });
-  if (options.onQuery) {
-    const onQuery = options.onQuery;
-    (prisma as unknown as { $on(e: 'query', cb: (e: { query: string; duration: number }) => void): void }).$on(
-      'query',
-      (e) => onQuery({ query: e.query, durationMs: e.duration }),
-    );
-  }
+function wrap({ kind, adapterFactory, pool, close: closeDriver }: Driver): Database {
+  const prisma = new PrismaClient({ adapter: adapterFactory, log: [{ emit: 'event', level: 'query' }] });
+  const listeners = new Set<(event: QueryEvent) => void>();
+  (prisma as unknown as { $on(e: 'query', cb: (e: { query: string; duration: number }) => void): void }).$on(
+    'query',
+    (e) => {
+      const event = { query: e.query, durationMs: e.duration };
+      for (const listener of listeners) listener(event);
+    },
+  );
   return {
     kind,
     prisma,
     adapterFactory,
     pool,
+    poolStats: () => pool && { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount },
+    onQuery(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     async ping() {
       await prisma.$queryRawUnsafe('SELECT 1');
     },

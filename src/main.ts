@@ -1,51 +1,78 @@
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './db.js';
-import { createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import { drainServer } from './shutdown.js';
 
 /** Starts things: config → database → app → listen → shutdown hooks. Nothing else. */
 async function main(): Promise<void> {
-  const logger = createLogger();
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (error) {
-    if (error instanceof ConfigError) {
-      logger.fatal({ problems: error.problems }, error.message);
-      process.exit(1);
-    }
-    throw error;
+    if (!(error instanceof ConfigError)) throw error;
+    createLogger().fatal({ problems: error.problems }, error.message);
+    process.exit(1);
   }
+  const logger = createLogger({ level: config.logLevel, pretty: config.env === 'development' });
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
 
-  logger.level = config.logLevel;
   const db = await openDatabase(config.database);
   logger.info({ database: db.kind }, 'database ready');
-  const { yoga } = createApp(config, db, logger);
-  const server = createServer(yoga);
-  server.listen(config.http.port, config.http.host, () => {
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : config.http.port;
-    logger.info({ port, graphiql: config.graphiql }, `listening on http://localhost:${port}/graphql`);
-  });
+  const app = createApp(config, db, logger);
+  const server = await listen(createServer(app.yoga), config.http.port, config.http.host, logger, 'graphql');
+  const metricsServer =
+    config.http.metricsPort === undefined
+      ? undefined
+      : await listen(createServer(metricsHandler(app.metrics)), config.http.metricsPort, config.http.host, logger, 'metrics');
 
   let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
+  const shutdown = async (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    server.close(() => {
-      void Promise.resolve(yoga.dispose())
-        .then(() => db.close())
-        .then(() => {
-          logger.info('stopped');
-          process.exit(0);
-        });
-    });
-    server.closeIdleConnections();
+    const started = Date.now();
+    logger.info({ signal }, 'shutdown: readiness now 503');
+    app.beginShutdown();
+    logger.info({ timeoutMs: config.http.shutdownTimeoutMs }, 'shutdown: draining in-flight requests');
+    const clean = await drainServer(server, config.http.shutdownTimeoutMs, logger);
+    if (metricsServer) await drainServer(metricsServer, 1_000, logger);
+    logger.info({ clean }, 'shutdown: listener closed');
+    await app.yoga.dispose();
+    logger.info('shutdown: yoga disposed');
+    await db.close();
+    logger.info({ durationMs: Date.now() - started, clean }, 'shutdown: database closed, exiting');
+    logger.flush();
+    process.exit(clean ? 0 : 1);
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  process.on('SIGTERM', (signal) => void shutdown(signal));
+  process.on('SIGINT', (signal) => void shutdown(signal));
+}
+
+function listen(server: Server, port: number, host: string, logger: Logger, name: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const address = server.address();
+      const actual = typeof address === 'object' && address ? address.port : port;
+      logger.info({ server: name, port: actual, host }, `listening on http://${host}:${actual}`);
+      resolve(server);
+    });
+  });
+}
+
+/** The separate METRICS_PORT listener: `/metrics` and nothing else. */
+function metricsHandler(metrics: Metrics) {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    void metrics.registry.metrics().then((body) => {
+      res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body);
+    });
+  };
 }
 
 main().catch((error: unknown) => {

@@ -51,13 +51,21 @@ async function memberCountsByTeamId(prisma: PrismaClient, teamIds: readonly stri
   return byKeys(teamIds, groups, (g) => g.teamId, { _count: 0 }).map((g) => g._count);
 }
 
-export function createLoaders(prisma: PrismaClient): Loaders {
+/** Observes each batch (the dataloader_batch_size histogram). */
+export type OnBatch = (loader: string, size: number) => void;
+
+export function createLoaders(prisma: PrismaClient, onBatch: OnBatch = () => undefined): Loaders {
+  const loader = <K, V>(name: string, batch: (prisma: PrismaClient, keys: readonly K[]) => Promise<V[]>) =>
+    new DataLoader<K, V>((keys) => {
+      onBatch(name, keys.length);
+      return batch(prisma, keys);
+    });
   return {
-    userById: new DataLoader((ids) => usersById(prisma, ids)),
-    userByEmail: new DataLoader((emails) => usersByEmail(prisma, emails)),
-    teamById: new DataLoader((ids) => teamsById(prisma, ids)),
-    teamBySlug: new DataLoader((slugs) => teamsBySlug(prisma, slugs)),
-    teamCountByUserId: new DataLoader((ids) => teamCountsByUserId(prisma, ids)),
-    memberCountByTeamId: new DataLoader((ids) => memberCountsByTeamId(prisma, ids)),
+    userById: loader('userById', usersById),
+    userByEmail: loader('userByEmail', usersByEmail),
+    teamById: loader('teamById', teamsById),
+    teamBySlug: loader('teamBySlug', teamsBySlug),
+    teamCountByUserId: loader('teamCountByUserId', teamCountsByUserId),
+    memberCountByTeamId: loader('memberCountByTeamId', memberCountsByTeamId),
   };
 }

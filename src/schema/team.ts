@@ -10,6 +10,7 @@ import {
   transferUser,
   TransferUserSuccess,
 } from '../resolvers/teams.js';
+import { slug as slugSchema } from '../resolvers/validation.js';
 import { builder } from './builder.js';
 import { MembershipErrorRef, NotFoundErrorRef, SlugTakenErrorRef, ValidationErrorRef } from './errors.js';
 import { UserRef } from './user.js';
@@ -48,7 +49,11 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'A team by slug.',
     args: { slug: t.arg.string({ required: true, description: 'The slug.' }) },
-    resolve: (_root, args, ctx) => ctx.loaders.teamBySlug.load(args.slug),
+    // Only a well-formed slug can name a team; anything else (a NUL byte would be a database error) is null.
+    resolve: (_root, args, ctx) => {
+      const slug = slugSchema.safeParse(args.slug);
+      return slug.success ? ctx.loaders.teamBySlug.load(slug.data) : null;
+    },
   }),
   teams: t.prismaConnection(
     {

@@ -46,7 +46,8 @@ export function useTestApp(env: Record<string, string> = {}): TestApp {
       LOG_LEVEL: 'silent',
       ...env,
     });
-    const db = await openDatabase(config.database, { onQuery: (e) => statements.push(e.query) });
+    const db = await openDatabase(config.database);
+    db.onQuery((e) => statements.push(e.query));
     app = createApp(config, db, createLogger({ level: config.logLevel }));
   });
 

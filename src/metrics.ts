@@ -1,0 +1,93 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** What a pool can tell about itself; absent for the embedded database (one in-process connection). */
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  readonly dbQueryDuration: Histogram;
+  readonly loaderBatchSize: Histogram<'loader'>;
+  /** Folds client-chosen operation names into a bounded set of label values. */
+  operationLabel(name: string | null | undefined): string;
+}
+
+export const HTTP_ROUTES = ['/graphql', '/health', '/ready', '/metrics'] as const;
+
+/** A templated route for labels: known paths as they are, everything else "other" (no raw URLs). */
+export function routeLabel(pathname: string): string {
+  return (HTTP_ROUTES as readonly string[]).includes(pathname) ? pathname : 'other';
+}
+
+export interface MetricsOptions {
+  /** Pool gauges read this on every scrape. */
+  poolStats?: () => PoolStats | undefined;
+  /** Distinct operation names kept as label values; later ones become "other". Default 100. */
+  maxOperationNames?: number;
+}
+
+/**
+ * One registry per app (tests build several), holding Node's default metrics, HTTP and database
+ * metrics. GraphQL phase metrics are added to it by `useGraphQLMetrics`.
+ */
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const labelNames = ['method', 'route', 'status'] as const;
+  const httpRequests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by method, templated route and status.',
+    labelNames,
+    registers: [registry],
+  });
+  const httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by method, templated route and status.',
+    labelNames,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const dbQueryDuration = new Histogram({
+    name: 'db_query_duration_seconds',
+    help: 'Duration of SQL statements sent by Prisma.',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+    registers: [registry],
+  });
+  const loaderBatchSize = new Histogram({
+    name: 'dataloader_batch_size',
+    help: 'Keys per DataLoader batch, by loader.',
+    labelNames: ['loader'],
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
+    registers: [registry],
+  });
+  const pool = (name: string, help: string, read: (s: PoolStats) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const stats = options.poolStats?.();
+        if (stats) this.set(read(stats));
+      },
+    });
+  pool('db_pool_total', 'Connections open in the database pool.', (s) => s.total);
+  pool('db_pool_idle', 'Idle connections in the database pool.', (s) => s.idle);
+  pool('db_pool_waiting', 'Requests waiting for a database connection.', (s) => s.waiting);
+
+  const maxNames = options.maxOperationNames ?? 100;
+  const seen = new Set<string>();
+  const operationLabel = (name: string | null | undefined) => {
+    if (!name) return 'anonymous';
+    if (seen.has(name)) return name;
+    if (seen.size >= maxNames) return 'other';
+    seen.add(name);
+    return name;
+  };
+
+  return { registry, httpRequests, httpDuration, dbQueryDuration, loaderBatchSize, operationLabel };
+}

@@ -1,0 +1,61 @@
+import type { Plugin } from 'graphql-yoga';
+
+/** One dependency readiness depends on. */
+export interface ReadinessCheck {
+  /** Shown in the JSON body. */
+  name: string;
+  /** Resolves when healthy; rejects (or exceeds `timeoutMs`) when not. */
+  check: () => Promise<unknown>;
+  /** A failing non-critical check is reported but keeps the service ready. Default true. */
+  critical?: boolean;
+}
+
+export interface ReadinessOptions {
+  checks: ReadinessCheck[];
+  /** Longest a check may take before it counts as failed. Default 1000 ms. */
+  timeoutMs?: number;
+  /** True once shutdown has begun: readiness then fails at once, so traffic drains away. */
+  isShuttingDown: () => boolean;
+  endpoint?: string;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timed out')), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Readiness at `/ready`: JSON with each check's state, 503 when a critical check fails or while
+ * shutting down. The body names checks and states only, never errors, hosts or connection strings.
+ */
+export function useReadiness({ checks, timeoutMs = 1000, isShuttingDown, endpoint = '/ready' }: ReadinessOptions): Plugin {
+  return {
+    async onRequest({ url, fetchAPI, endResponse }) {
+      if (url.pathname !== endpoint) return;
+      const headers = { 'cache-control': 'no-store' };
+      if (isShuttingDown()) {
+        endResponse(fetchAPI.Response.json({ status: 'shutting_down', checks: {} }, { status: 503, headers }));
+        return;
+      }
+      const results = await Promise.all(
+        checks.map(async ({ name, check, critical = true }) => {
+          try {
+            await withTimeout(check(), timeoutMs);
+            return { name, ok: true, critical };
+          } catch {
+            return { name, ok: false, critical };
+          }
+        }),
+      );
+      const ready = results.every((r) => r.ok || !r.critical);
+      const body = {
+        status: ready ? 'ready' : 'not_ready',
+        checks: Object.fromEntries(results.map((r) => [r.name, { status: r.ok ? 'up' : 'down', critical: r.critical }])),
+      };
+      endResponse(fetchAPI.Response.json(body, { status: ready ? 200 : 503, headers }));
+    },
+  };
+}

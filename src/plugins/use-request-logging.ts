@@ -1,0 +1,67 @@
+import { performance } from 'node:perf_hooks';
+import { getOperationAST } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Context } from '../context.js';
+import type { Logger } from '../logger.js';
+import { requestIdOf } from './use-request-id.js';
+
+interface RequestRecord {
+  start: number;
+  operationName?: string;
+  operationType?: string;
+  userId?: string;
+  errorCodes: Set<string>;
+}
+
+export interface RequestLoggingOptions {
+  logger: Logger;
+  /** Paths logged at debug instead of info (probes and scrapes). Default /health, /ready, /metrics. */
+  quietPaths?: readonly string[];
+}
+
+/**
+ * One JSON line per request: request id, operation name and type, duration, status, error codes and
+ * the caller's user id. Never tokens, variables or emails.
+ */
+export function useRequestLogging({ logger, quietPaths = ['/health', '/ready', '/metrics'] }: RequestLoggingOptions): Plugin<Context> {
+  const records = new WeakMap<Request, RequestRecord>();
+  return {
+    onRequest({ request }) {
+      records.set(request, { start: performance.now(), errorCodes: new Set() });
+    },
+    onExecute({ args }) {
+      const ctx = args.contextValue as Context & { request: Request };
+      const record = records.get(ctx.request);
+      if (!record) return;
+      const operation = getOperationAST(args.document, args.operationName);
+      record.operationName = operation?.name?.value ?? args.operationName ?? undefined;
+      record.operationType = operation?.operation;
+      record.userId = ctx.viewer?.userId;
+    },
+    onResultProcess({ request, result }) {
+      const record = records.get(request);
+      const results = Array.isArray(result) ? result : [result];
+      for (const r of results) {
+        const errors = (r as { errors?: { extensions?: { code?: unknown } }[] } | undefined)?.errors ?? [];
+        for (const e of errors) record?.errorCodes.add(String(e.extensions?.code ?? 'UNKNOWN'));
+      }
+    },
+    onResponse({ request, response }) {
+      const record = records.get(request);
+      const url = new URL(request.url);
+      const line = {
+        requestId: requestIdOf(request),
+        method: request.method,
+        path: url.pathname,
+        status: response.status,
+        durationMs: record ? Math.round((performance.now() - record.start) * 100) / 100 : undefined,
+        operationName: record?.operationName,
+        operationType: record?.operationType,
+        userId: record?.userId,
+        errorCodes: record?.errorCodes.size ? [...record.errorCodes] : undefined,
+      };
+      if (quietPaths.includes(url.pathname)) logger.debug(line, 'request');
+      else logger.info(line, 'request');
+    },
+  };
+}

@@ -117,6 +117,7 @@ function embeddedDataDir(dir: string): string {
 function wrap({ kind, adapterFactory, pool, close: closeDriver }: Driver): Database {
   const prisma = new PrismaClient({ adapter: adapterFactory, log: [{ emit: 'event', level: 'query' }] });
   const listeners = new Set<(event: QueryEvent) => void>();
+  let closing: Promise<void> | undefined;
   (prisma as unknown as { $on(e: 'query', cb: (e: { query: string; duration: number }) => void): void }).$on(
     'query',
     (e) => {
@@ -137,9 +138,10 @@ function wrap({ kind, adapterFactory, pool, close: closeDriver }: Driver): Datab
     async ping() {
       await prisma.$queryRawUnsafe('SELECT 1');
     },
-    async close() {
-      await prisma.$disconnect();
-      await closeDriver();
+    close() {
+      // Idempotent: shutdown and tests may both close it.
+      closing ??= prisma.$disconnect().then(closeDriver);
+      return closing;
     },
   };
 }

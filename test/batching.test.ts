@@ -86,6 +86,13 @@ describe('nested reads cost a fixed number of SQL statements', () => {
     for (const count of counts) expect(count).toMatch(/WHERE "public"\."Membership"\."(userId|teamId)" IN \(/);
   });
 
+  it('answers connections asked only for their totalCount', async () => {
+    const { data } = await statementsFor(
+      `{ users(first: 2) { totalCount edges { node { teams(first: 1) { totalCount edges { node { members { totalCount } } } } } } } }`,
+    );
+    expect(data.users.edges[0].node.teams).toEqual({ totalCount: 5, edges: [{ node: { members: { totalCount: 20 } } }] });
+  });
+
   it('node/nodes: one statement per type whatever the number of IDs', async () => {
     const ids = (n: number) => [
       ...Array.from({ length: n }, (_, i) => toGlobalId('User', benchUserId(i + 1))),

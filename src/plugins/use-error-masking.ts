@@ -10,6 +10,15 @@ function isDeadline(error: unknown): boolean {
   return error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError');
 }
 
+/** The code a client will see for `error`, before masking: what the metrics count. */
+export function errorCode(error: unknown): string {
+  const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+  if (original instanceof PothosValidationError) return 'BAD_USER_INPUT';
+  if (isDeadline(original)) return 'REQUEST_TIMEOUT';
+  const code = error instanceof GraphQLError ? error.extensions?.code : undefined;
+  return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
+}
+
 /**
  * Yoga's `maskError`: only deliberately safe errors reach clients unchanged: GraphQLErrors we raised
  * with a code, Pothos' argument validation (bad cursors, negative page sizes) and the request deadline.

@@ -1,6 +1,7 @@
 import { createCounter, createHistogram, type FillLabelsFnParams, usePrometheus } from '@envelop/prometheus';
 import type { Plugin } from 'graphql-yoga';
 import type { Metrics } from '../metrics.js';
+import { errorCode } from './use-error-masking.js';
 
 export interface GraphQLMetricsOptions {
   /** Registry and the operation-name folding come from the app's metrics. */
@@ -8,6 +9,9 @@ export interface GraphQLMetricsOptions {
 }
 
 type Labels = 'operationName' | 'operationType';
+
+/** Yoga adds these codes after the plugin sees the error. */
+const PHASE_CODES: Record<string, string> = { parse: 'GRAPHQL_PARSE_FAILED', validate: 'GRAPHQL_VALIDATION_FAILED' };
 
 /**
  * `@envelop/prometheus` with request count and duration, the parse/validate/execute phase histograms,
@@ -54,7 +58,7 @@ export function useGraphQLMetrics({ metrics }: GraphQLMetricsOptions): Plugin {
         fillLabelsFn: (p) => ({
           ...operation(p),
           phase: p.errorPhase,
-          code: String(p.error?.extensions?.code ?? 'UNKNOWN').slice(0, 40),
+          code: PHASE_CODES[p.errorPhase] ?? errorCode(p.error),
         }),
       }),
       graphql_envelop_deprecated_field: createCounter<never, Labels | 'fieldName' | 'typeName', FillLabelsFnParams>({

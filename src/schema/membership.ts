@@ -11,12 +11,17 @@ import { UserRef } from './user.js';
  * parent's query (with `relationLoadStrategy: 'join'` a per-parent LIMIT); counts come from DataLoaders,
  * one grouped statement per level, proportional to the page rather than the table.
  */
+// Every column of the node, named: the node types expose whole rows, and a connection asked only for
+// its totalCount would otherwise send Prisma an empty (invalid) select.
+const TEAM_COLUMNS = { id: true, slug: true, name: true, createdAt: true } as const;
+const USER_COLUMNS = { id: true, email: true, name: true, role: true, version: true, createdAt: true, updatedAt: true } as const;
+
 const teamsOfUser = prismaConnectionHelpers(builder, 'Membership', {
   cursor: 'userId_teamId',
   defaultSize: 20,
   maxSize: 100,
   query: { orderBy: { teamId: 'asc' } },
-  select: (nodeSelection) => ({ role: true, joinedAt: true, team: nodeSelection({}) }),
+  select: (nodeSelection) => ({ role: true, joinedAt: true, team: nodeSelection({ select: TEAM_COLUMNS }) }),
   resolveNode: (membership) => membership.team,
 });
 
@@ -25,7 +30,7 @@ const membersOfTeam = prismaConnectionHelpers(builder, 'Membership', {
   defaultSize: 20,
   maxSize: 100,
   query: { orderBy: { userId: 'asc' } },
-  select: (nodeSelection) => ({ role: true, joinedAt: true, user: nodeSelection({}) }),
+  select: (nodeSelection) => ({ role: true, joinedAt: true, user: nodeSelection({ select: USER_COLUMNS }) }),
   resolveNode: (membership) => membership.user,
 });
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, inject } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { type Database, openDatabase } from '../../src/db.js';
-import { createLogger } from '../../src/logger.js';
+import { pino } from 'pino';
 import { createDatabase, databaseUrl, dropDatabase, uniqueDatabaseName } from './postgres.js';
 
 export interface GraphQLResponse<T = Record<string, any>> {
@@ -13,6 +13,8 @@ export interface GraphQLResponse<T = Record<string, any>> {
 export interface TestApp {
   readonly app: App;
   readonly db: Database;
+  /** Every log line the app wrote, parsed (level from LOG_LEVEL, default debug). */
+  readonly logs: Record<string, any>[];
   /** Every SQL statement Prisma sent since the last `resetStatements()`. */
   readonly statements: string[];
   resetStatements(): void;
@@ -27,6 +29,7 @@ export interface TestApp {
  */
 export function useTestApp(env: Record<string, string> = {}): TestApp {
   const statements: string[] = [];
+  const logs: Record<string, any>[] = [];
   let app: App | undefined;
   let dbName: string | undefined;
   const template = inject('pgTemplate');
@@ -43,12 +46,13 @@ export function useTestApp(env: Record<string, string> = {}): TestApp {
       DATABASE_URL: url,
       EMBEDDED_DATA_DIR: 'memory://',
       DB_POOL_MAX: '25',
-      LOG_LEVEL: 'silent',
+      LOG_LEVEL: 'debug',
       ...env,
     });
     const db = await openDatabase(config.database);
     db.onQuery((e) => statements.push(e.query));
-    app = createApp(config, db, createLogger({ level: config.logLevel }));
+    const logger = pino({ level: config.logLevel }, { write: (line: string) => logs.push(JSON.parse(line)) });
+    app = createApp(config, db, logger);
   });
 
   afterAll(async () => {
@@ -72,6 +76,7 @@ export function useTestApp(env: Record<string, string> = {}): TestApp {
       return current().db;
     },
     statements,
+    logs,
     resetStatements: () => statements.splice(0, statements.length),
     fetch,
     async gql(query, variables) {

@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import { createMetrics } from '../src/metrics.js';
+import { useTestApp } from './helpers/app.js';
+
+const t = useTestApp();
+
+const metricsText = async () => {
+  const res = await t.fetch('/metrics');
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toContain('text/plain');
+  return res.text();
+};
+
+describe('metrics', () => {
+  it('exposes GraphQL phases, HTTP, Node, database and DataLoader metrics in Prometheus text', async () => {
+    await t.db.prisma.user.create({ data: { email: 'metrics@example.com', name: 'Metrics' } });
+    await t.gql('query ListUsers { users(first: 2) { totalCount edges { node { teams(first: 1) { totalCount } } } } }');
+    await t.gql('query Broken { nope }');
+    await t.fetch('/health');
+    const text = await metricsText();
+    for (const name of [
+      'graphql_envelop_request',
+      'graphql_envelop_request_duration',
+      'graphql_envelop_phase_parse',
+      'graphql_envelop_phase_validate',
+      'graphql_envelop_phase_execute',
+      'graphql_envelop_error_result',
+      'graphql_envelop_deprecated_field',
+      'http_requests_total',
+      'http_request_duration_seconds',
+      'process_cpu_user_seconds_total',
+      'nodejs_heap_size_used_bytes',
+      'db_query_duration_seconds',
+      'dataloader_batch_size',
+    ]) {
+      expect(text, name).toContain(`# TYPE ${name}`);
+    }
+    expect(text).toMatch(/graphql_envelop_request\{operationName="ListUsers",operationType="query"\} 1/);
+    expect(text).toMatch(/graphql_envelop_error_result\{[^}]*phase="validate"[^}]*code="GRAPHQL_VALIDATION_FAILED"/);
+    expect(text).toMatch(/http_requests_total\{method="GET",route="\/health",status="200"\} 1/);
+    expect(text).toMatch(/dataloader_batch_size_count\{loader="teamCountByUserId"\} [1-9]/);
+    if (t.db.kind === 'postgresql') {
+      for (const name of ['db_pool_total', 'db_pool_idle', 'db_pool_waiting']) expect(text).toMatch(new RegExp(`^${name} \\d+$`, 'm'));
+    }
+  });
+
+  it('keeps label values bounded: no raw URLs, query strings, ids or emails', async () => {
+    await t.fetch('/users/123e4567-e89b-12d3-a456-426614174000?email=someone@example.com');
+    await t.fetch(`/graphql?query=${encodeURIComponent('{ userByEmail(email: "secret.person@example.com") { id } }')}`);
+    const text = await metricsText();
+    expect(text).toMatch(/http_requests_total\{method="GET",route="other",status="404"\} 1/);
+    expect(text).not.toContain('123e4567');
+    expect(text).not.toContain('example.com');
+    expect(text).not.toContain('?');
+  });
+
+  it('folds operation names into "other" past the cap', () => {
+    const metrics = createMetrics({ maxOperationNames: 2 });
+    expect(['A', 'B', 'C', 'A', undefined].map((n) => metrics.operationLabel(n))).toEqual(['A', 'B', 'other', 'A', 'anonymous']);
+  });
+});
+
+describe('request ids and logs', () => {
+  it('keeps a well-formed x-request-id, echoes it and logs one line for the request', async () => {
+    const before = t.logs.length;
+    const res = await t.fetch('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'client-abc.123', authorization: 'Bearer secret-token' },
+      body: JSON.stringify({ query: 'query Who($e: String!) { userByEmail(email: $e) { id } }', variables: { e: 'hidden@example.com' } }),
+    });
+    expect(res.headers.get('x-request-id')).toBe('client-abc.123');
+    const lines = t.logs.slice(before).filter((l) => l.requestId === 'client-abc.123');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      msg: 'request',
+      method: 'POST',
+      path: '/graphql',
+      status: 200,
+      operationName: 'Who',
+      operationType: 'query',
+      durationMs: expect.any(Number),
+    });
+    const all = JSON.stringify(t.logs.slice(before));
+    expect(all).not.toContain('secret-token');
+    expect(all).not.toContain('hidden@example.com');
+  });
+
+  it.each([['has spaces'], ['x'.repeat(200)], ['<script>']])('replaces the malformed x-request-id %j with its own', async (bad) => {
+    const res = await t.fetch('/health', { headers: { 'x-request-id': bad } });
+    const id = res.headers.get('x-request-id');
+    expect(id).not.toBe(bad);
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('logs probes at debug, not info, and error codes of failed operations', async () => {
+    const before = t.logs.length;
+    await t.fetch('/ready');
+    await t.gql('{ users(first: -1) { totalCount } }');
+    const lines = t.logs.slice(before).filter((l) => l.msg === 'request');
+    expect(lines.find((l) => l.path === '/ready')?.level).toBe(20);
+    expect(lines.find((l) => l.path === '/graphql')).toMatchObject({ level: 30, errorCodes: ['BAD_USER_INPUT'] });
+  });
+});
+
+describe('probes', () => {
+  it('/ready lists each check and answers 200 while the database answers', async () => {
+    const res = await t.fetch('/ready');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ready', checks: { database: { status: 'up', critical: true } } });
+  });
+});
+
+describe('shutting down', () => {
+  const s = useTestApp();
+  it('turns readiness to 503 at once while liveness stays 200', async () => {
+    expect((await s.fetch('/ready')).status).toBe(200);
+    s.app.beginShutdown();
+    const ready = await s.fetch('/ready');
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ status: 'shutting_down', checks: {} });
+    expect((await s.fetch('/health')).status).toBe(200);
+  });
+});
+
+describe('a broken database', () => {
+  const b = useTestApp();
+  it('gives masked errors carrying the request id of the log line, readiness 503, liveness 200', async () => {
+    await b.db.close();
+    const before = b.logs.length;
+    const res = await b.fetch('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'req-broken-1' },
+      body: JSON.stringify({ query: '{ users { totalCount } }' }),
+    });
+    const body = await res.json();
+    expect(body.errors).toHaveLength(1);
+    expect(body.errors[0]).toMatchObject({
+      message: 'Unexpected error.',
+      extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'req-broken-1' },
+    });
+    expect(JSON.stringify(body)).not.toMatch(/prisma|postgres|pglite|stack|at \w+ \(/i);
+    const logged = b.logs.slice(before).find((l) => l.msg === 'unexpected error (masked)');
+    expect(logged).toMatchObject({ requestId: 'req-broken-1', level: 50 });
+    expect(logged?.err).toBeDefined();
+    const ready = await b.fetch('/ready');
+    expect(ready.status).toBe(503);
+    const readyBody = await ready.text();
+    expect(JSON.parse(readyBody)).toMatchObject({ status: 'not_ready', checks: { database: { status: 'down' } } });
+    expect(readyBody).not.toMatch(/postgres|127\.0\.0\.1|password/i);
+    expect((await b.fetch('/health')).status).toBe(200);
+  });
+});

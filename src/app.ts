@@ -10,7 +10,7 @@ import { useHealth } from './plugins/use-health.js';
 import { useHttpMetrics } from './plugins/use-http-metrics.js';
 import { useMetricsEndpoint } from './plugins/use-metrics-endpoint.js';
 import { useReadiness } from './plugins/use-readiness.js';
-import { useRequestDeadline } from './plugins/use-request-deadline.js';
+import { requestSignal, useRequestDeadline } from './plugins/use-request-deadline.js';
 import { requestIdOf, useRequestId } from './plugins/use-request-id.js';
 import { useRequestLogging } from './plugins/use-request-logging.js';
 import { schema } from './schema/index.js';
@@ -51,7 +51,7 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
         prisma: db.prisma,
         requestId,
         logger: logger.child({ requestId }),
-        signal: AbortSignal.any([request.signal, AbortSignal.timeout(config.http.requestTimeoutMs)]),
+        signal: requestSignal(request, config.http.requestTimeoutMs),
         onBatch,
       });
     },

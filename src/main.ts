@@ -6,6 +6,9 @@ import { createLogger, type Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { drainServer } from './shutdown.js';
 
+/** Time past SHUTDOWN_TIMEOUT_MS for disposing Yoga and closing the pool. */
+const HARD_DEADLINE_GRACE_MS = 5_000;
+
 /** Starts things: config → database → app → listen → shutdown hooks. Nothing else. */
 async function main(): Promise<void> {
   let config: Config;
@@ -33,6 +36,11 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     const started = Date.now();
+    // The hard deadline behind every step: whatever hangs, the process is gone by then.
+    setTimeout(() => {
+      logger.error('shutdown: hard deadline reached, exiting');
+      process.exit(1);
+    }, config.http.shutdownTimeoutMs + HARD_DEADLINE_GRACE_MS).unref();
     logger.info({ signal }, 'shutdown: readiness now 503');
     app.beginShutdown();
     logger.info({ timeoutMs: config.http.shutdownTimeoutMs }, 'shutdown: draining in-flight requests');
@@ -41,7 +49,8 @@ async function main(): Promise<void> {
     logger.info({ clean }, 'shutdown: listener closed');
     await app.yoga.dispose();
     logger.info('shutdown: yoga disposed');
-    await db.close();
+    // When the drain was cut, statements may still hold pool clients; don't wait for them.
+    await (clean ? db.close() : Promise.race([db.close(), new Promise((r) => setTimeout(r, 1_000))]));
     logger.info({ durationMs: Date.now() - started, clean }, 'shutdown: database closed, exiting');
     logger.flush();
     process.exit(clean ? 0 : 1);

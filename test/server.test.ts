@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { useTestApp } from './helpers/app.js';
+import { spawnServer, waitForPort } from './helpers/process.js';
 
 const t = useTestApp();
 
@@ -33,45 +32,19 @@ describe('GraphiQL in production', () => {
   });
 });
 
-/** Starts `src/main.ts` as its own process and waits for its "listening" log line. */
-async function startServer(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return { child, output: () => output };
-}
-
 describe('the process', () => {
   it('stops start-up with a message naming a bad variable', async () => {
-    const { child, output } = await startServer({ PORT: 'not-a-port' });
-    const [code] = await once(child, 'exit');
-    expect(code).toBe(1);
-    expect(output()).toContain('PORT');
+    const server = spawnServer({ PORT: 'not-a-port' });
+    expect(await server.exited).toBe(1);
+    expect(server.output()).toContain('PORT');
   });
 
   it('listens, serves, and exits 0 on SIGTERM', async () => {
-    const { child, output } = await startServer({ PORT: '0', HOST: '127.0.0.1', EMBEDDED_DATA_DIR: 'memory://' });
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setInterval(() => {
-        const match = /"port":(\d+)/.exec(output());
-        if (match) {
-          clearInterval(timer);
-          resolve(Number(match[1]));
-        }
-      }, 50);
-      child.once('exit', () => {
-        clearInterval(timer);
-        reject(new Error(`server exited early:\n${output()}`));
-      });
-    });
+    const server = spawnServer({ PORT: '0', HOST: '127.0.0.1', EMBEDDED_DATA_DIR: 'memory://' });
+    const port = await waitForPort(server);
     const res = await fetch(`http://127.0.0.1:${port}/health`);
     expect(await res.json()).toEqual({ status: 'healthy' });
-    child.kill('SIGTERM');
-    const [code] = await once(child, 'exit');
-    expect(code).toBe(0);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
   }, 60_000);
 });

@@ -3,11 +3,18 @@ import { GraphQLError, type ExecutionResult } from 'graphql';
 import { maskError as yogaMaskError, type Plugin } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
 import { requestIdOf } from './use-request-id.js';
+import { requestTimeoutError } from './use-request-deadline.js';
 
 const originals = new WeakMap<Error, unknown>();
 
+/** PostgreSQL's "canceling statement due to statement timeout", however the driver wraps it. */
 function isDeadline(error: unknown): boolean {
-  return error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError');
+  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 6; depth++) {
+    const { code, originalCode, cause, meta } = e as { code?: unknown; originalCode?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } };
+    if (code === '57014' || originalCode === '57014') return true;
+    e = cause ?? meta?.driverAdapterError;
+  }
+  return false;
 }
 
 /** The code a client will see for `error`, before masking: what the metrics count. */
@@ -30,9 +37,7 @@ export function maskError(error: unknown, message: string): Error {
   if (original instanceof PothosValidationError) {
     return new GraphQLError(original.message, { extensions: { code: 'BAD_USER_INPUT' } });
   }
-  if (isDeadline(original)) {
-    return new GraphQLError('The request took too long and was cancelled.', { extensions: { code: 'REQUEST_TIMEOUT' } });
-  }
+  if (isDeadline(original)) return requestTimeoutError();
   const masked = yogaMaskError(error, message, false);
   if (masked !== error) originals.set(masked, original);
   return masked;

@@ -1,14 +1,47 @@
+import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
 
+interface Deadline {
+  controller: AbortController;
+  timer: NodeJS.Timeout;
+}
+
+const deadlines = new WeakMap<Request, Deadline>();
+
+/** The error a request gets when its deadline passes (a GraphQLError, so it is safe to show). */
+export function requestTimeoutError(): GraphQLError {
+  return new GraphQLError('The request took too long and was cancelled.', { extensions: { code: 'REQUEST_TIMEOUT' } });
+}
+
 /**
- * Hands the context's signal (client gone, or REQUEST_TIMEOUT_MS passed) to the executor, so no
- * resolver starts after the deadline; the database enforces the same deadline as statement_timeout.
+ * The request's signal: aborts when the client goes away or REQUEST_TIMEOUT_MS passes. Not
+ * `AbortSignal.timeout`, whose DOMException Yoga would take for a client abort and answer with nothing.
+ */
+export function requestSignal(request: Request, timeoutMs: number): AbortSignal {
+  let deadline = deadlines.get(request);
+  if (!deadline) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(requestTimeoutError()), timeoutMs);
+    timer.unref();
+    deadline = { controller, timer };
+    deadlines.set(request, deadline);
+  }
+  return AbortSignal.any([request.signal, deadline.controller.signal]);
+}
+
+/**
+ * Hands the context's signal to the executor, so no resolver starts after the deadline (the database
+ * enforces the same deadline as statement_timeout), and clears the timer when the response is sent.
  */
 export function useRequestDeadline(): Plugin<Context> {
   return {
     onExecute({ args }) {
       (args as { signal?: AbortSignal }).signal = (args.contextValue as Context).signal;
+    },
+    onResponse({ request }) {
+      const deadline = deadlines.get(request);
+      if (deadline) clearTimeout(deadline.timer);
     },
   };
 }

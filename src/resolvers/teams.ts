@@ -74,6 +74,18 @@ async function withTeamsLocked<T>(
   );
 }
 
+/**
+ * Reads the user under a FOR KEY SHARE row lock, taken before any membership is touched: a concurrent
+ * deleteUser (which locks the row FOR UPDATE, then cascades to the memberships) either waits for this
+ * transaction or has committed first, and then the user reads as missing. Without it the membership
+ * INSERT/DELETE that follows could meet the cascade: a foreign-key violation, "record not found" or a
+ * deadlock, i.e. an internal error instead of NotFoundError.
+ */
+async function findUserLocked(tx: Tx, id: string): Promise<User | null> {
+  await tx.$queryRaw`SELECT 1 FROM "User" WHERE "id" = ${id}::uuid FOR KEY SHARE`;
+  return tx.user.findUnique({ where: { id } });
+}
+
 /** An OWNER may leave only if the team keeps another OWNER. Call with the team locked. */
 async function leavesTeamOwnerless(tx: Tx, membership: Membership): Promise<boolean> {
   if (membership.role !== 'OWNER') return false;
@@ -112,7 +124,7 @@ export async function addTeamMember(
   return withTeamsLocked(prisma, [teamId], async (tx, teams) => {
     const team = teams.get(teamId);
     if (!team) return new NotFoundError(input.teamId, 'team');
-    const user = await tx.user.findUnique({ where: { id: ids.userId } });
+    const user = await findUserLocked(tx, ids.userId);
     if (!user) return new NotFoundError(input.userId, 'user');
     const existing = await tx.membership.findUnique({ where: { userId_teamId: { userId: user.id, teamId } } });
     if (existing) return new MembershipError('The user is already a member of this team.');
@@ -131,7 +143,7 @@ export async function removeTeamMember(
   return withTeamsLocked(prisma, [teamId], async (tx, teams) => {
     const team = teams.get(teamId);
     if (!team) return new NotFoundError(input.teamId, 'team');
-    const user = await tx.user.findUnique({ where: { id: ids.userId } });
+    const user = await findUserLocked(tx, ids.userId);
     if (!user) return new NotFoundError(input.userId, 'user');
     const membership = await tx.membership.findUnique({ where: { userId_teamId: { userId: user.id, teamId } } });
     if (!membership) return new MembershipError('The user is not a member of this team.');
@@ -156,7 +168,7 @@ export async function transferUser(
     if (!fromTeam) return new NotFoundError(input.fromTeamId, 'team');
     const toTeam = teams.get(toId);
     if (!toTeam) return new NotFoundError(input.toTeamId, 'team');
-    const user = await tx.user.findUnique({ where: { id: ids.userId } });
+    const user = await findUserLocked(tx, ids.userId);
     if (!user) return new NotFoundError(input.userId, 'user');
     if (fromId === toId) return new MembershipError('The user is already a member of the target team.');
     const memberships = await tx.membership.findMany({ where: { userId: user.id, teamId: { in: [fromId, toId] } } });

@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config.js';
 import { type Database, openDatabase } from '../../src/db.js';
 import { pino } from 'pino';
 import { createDatabase, databaseUrl, dropDatabase, uniqueDatabaseName } from './postgres.js';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 export interface GraphQLResponse<T = Record<string, any>> {
   data?: T;
@@ -21,17 +22,25 @@ export interface TestApp {
   /** POSTs a GraphQL operation through `yoga.fetch`, in-process. */
   gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
   fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** With `{ viaProxy: true }` on PostgreSQL: the TCP proxy between the app and the database. */
+  readonly proxy: TcpProxy;
+}
+
+export interface TestAppOptions {
+  /** Connect through a TCP proxy the test can cut (PostgreSQL only). */
+  viaProxy?: boolean;
 }
 
 /**
  * Gives the calling test file its own database (a copy of the migrated template on PostgreSQL, an
  * in-memory PGlite otherwise) and an app over it, torn down after the file.
  */
-export function useTestApp(env: Record<string, string> = {}): TestApp {
+export function useTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): TestApp {
   const statements: string[] = [];
   const logs: Record<string, any>[] = [];
   let app: App | undefined;
   let dbName: string | undefined;
+  let proxy: TcpProxy | undefined;
   const template = inject('pgTemplate');
 
   beforeAll(async () => {
@@ -40,6 +49,13 @@ export function useTestApp(env: Record<string, string> = {}): TestApp {
       dbName = uniqueDatabaseName('uag_test');
       await createDatabase(template.serverUrl, dbName, template.name);
       url = databaseUrl(template.serverUrl, dbName);
+      if (options.viaProxy) {
+        const target = new URL(url);
+        proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+        target.hostname = '127.0.0.1';
+        target.port = String(proxy.port);
+        url = target.toString();
+      }
     }
     const config = loadConfig({
       NODE_ENV: 'test',
@@ -57,6 +73,7 @@ export function useTestApp(env: Record<string, string> = {}): TestApp {
 
   afterAll(async () => {
     await app?.db.close();
+    await proxy?.close();
     if (template && dbName) await dropDatabase(template.serverUrl, dbName);
   });
 
@@ -74,6 +91,10 @@ export function useTestApp(env: Record<string, string> = {}): TestApp {
     },
     get db() {
       return current().db;
+    },
+    get proxy() {
+      if (!proxy) throw new Error('useTestApp: pass { viaProxy: true } on PostgreSQL to get a proxy');
+      return proxy;
     },
     statements,
     logs,

@@ -39,6 +39,21 @@ describe('the process', () => {
     expect(server.output()).toContain('PORT');
   });
 
+  it('serves /metrics on METRICS_PORT, not on the main port, when it is set', async () => {
+    const metricsPort = 40_000 + Math.floor(Math.random() * 10_000);
+    const server = spawnServer({ PORT: '0', HOST: '127.0.0.1', EMBEDDED_DATA_DIR: 'memory://', METRICS_PORT: String(metricsPort) });
+    try {
+      const port = await waitForPort(server);
+      const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toContain('# TYPE http_requests_total counter');
+      expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(404);
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+  }, 60_000);
+
   it('listens, serves, and exits 0 on SIGTERM', async () => {
     const server = spawnServer({ PORT: '0', HOST: '127.0.0.1', EMBEDDED_DATA_DIR: 'memory://' });
     const port = await waitForPort(server);

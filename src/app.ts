@@ -1,9 +1,11 @@
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createTokenVerifier } from './auth.js';
 import type { Config } from './config.js';
 import { type Context, createContext } from './context.js';
 import type { Database } from './db.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { useAuth, viewerOf } from './plugins/use-auth.js';
 import { maskError, useMaskedErrorReporting } from './plugins/use-error-masking.js';
 import { useGraphQLMetrics } from './plugins/use-graphql-metrics.js';
 import { useHealth } from './plugins/use-health.js';
@@ -51,6 +53,7 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
         prisma: db.prisma,
         requestId,
         logger: logger.child({ requestId }),
+        viewer: viewerOf(request),
         signal: requestSignal(request, config.http.requestTimeoutMs),
         onBatch,
       });
@@ -59,6 +62,7 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
       useRequestId(),
       useHttpMetrics({ metrics }),
       useRequestLogging({ logger }),
+      useAuth({ verify: createTokenVerifier(config.auth), logger }),
       useHealth(),
       useReadiness({
         checks: [{ name: 'database', check: () => db.ping() }],

@@ -25,6 +25,21 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(25_000),
   REQUEST_TIMEOUT_MS: int(100, 600_000).default(15_000),
   READINESS_TIMEOUT_MS: int(50, 60_000).default(1_000),
+  JWT_SECRET: z.string().refine((v) => Buffer.byteLength(v) >= 32, 'must be at least 32 bytes').optional(),
+  JWT_JWKS_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  JWT_CLOCK_TOLERANCE_S: int(0, 300).default(30),
+  INTROSPECTION: boolean.optional(),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  RATE_LIMIT_POINTS: int(1, 1_000_000).default(600),
+  RATE_LIMIT_WINDOW_S: int(1, 3600).default(60),
+  MAX_BODY_BYTES: int(1_000, 100_000_000).default(1_000_000),
+  GRAPHQL_MAX_DEPTH: int(1, 100).default(12),
+  GRAPHQL_MAX_ALIASES: int(1, 1000).default(30),
+  GRAPHQL_MAX_DIRECTIVES: int(1, 1000).default(20),
+  GRAPHQL_MAX_TOKENS: int(10, 1_000_000).default(3_000),
+  GRAPHQL_MAX_COST: int(1, 100_000_000).default(20_000),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -56,8 +71,41 @@ export interface Config {
   };
   readonly graphiql: boolean;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly auth: AuthConfig;
+  readonly limits: LimitsConfig;
   readonly database: DatabaseConfig;
 }
+
+/** How bearer tokens are verified. */
+export interface AuthConfig {
+  /** HS256 shared secret (at least 32 bytes), or undefined when JWKS is used. */
+  readonly secret: string | undefined;
+  /** RS256/ES256 keys from this JWKS endpoint (cached; refetched on an unknown key id). */
+  readonly jwksUrl: string | undefined;
+  readonly issuer: string | undefined;
+  readonly audience: string | undefined;
+  readonly clockToleranceS: number;
+  /** True when neither a secret nor a JWKS URL was configured (development/test only). */
+  readonly usingDevelopmentSecret: boolean;
+}
+
+export interface LimitsConfig {
+  readonly introspection: boolean;
+  readonly hideSuggestions: boolean;
+  readonly maxBodyBytes: number;
+  readonly maxDepth: number;
+  readonly maxAliases: number;
+  readonly maxDirectives: number;
+  readonly maxTokens: number;
+  readonly maxCost: number;
+  readonly rateLimit: { readonly points: number; readonly windowS: number; readonly redisUrl: string | undefined };
+}
+
+/**
+ * The secret a development or test server uses when no JWT configuration is given, so a newcomer can
+ * sign tokens with `npm run token`. Production refuses to start without real configuration.
+ */
+export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-do-not-use-in-production!';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -78,6 +126,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
   const e = parsed.data;
+  const problems: string[] = [];
+  if (e.JWT_SECRET && e.JWT_JWKS_URL) problems.push('JWT_SECRET, JWT_JWKS_URL: set one of them, not both');
+  if (e.NODE_ENV === 'production' && !e.JWT_SECRET && !e.JWT_JWKS_URL) {
+    problems.push('JWT_SECRET or JWT_JWKS_URL: required in production (the server will not run unauthenticated)');
+  }
+  if (e.NODE_ENV === 'production' && e.JWT_JWKS_URL && (!e.JWT_ISSUER || !e.JWT_AUDIENCE)) {
+    problems.push('JWT_ISSUER, JWT_AUDIENCE: required in production with JWT_JWKS_URL (tokens of other apps of the same provider must not pass)');
+  }
+  if (problems.length) throw new ConfigError(problems);
+  const production = e.NODE_ENV === 'production';
   return Object.freeze({
     env: e.NODE_ENV,
     http: Object.freeze({
@@ -90,6 +148,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }),
     graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
     logLevel: e.LOG_LEVEL,
+    auth: Object.freeze({
+      secret: e.JWT_JWKS_URL ? undefined : (e.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET),
+      jwksUrl: e.JWT_JWKS_URL,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      clockToleranceS: e.JWT_CLOCK_TOLERANCE_S,
+      usingDevelopmentSecret: !e.JWT_SECRET && !e.JWT_JWKS_URL,
+    }),
+    limits: Object.freeze({
+      introspection: e.INTROSPECTION ?? !production,
+      hideSuggestions: production,
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxAliases: e.GRAPHQL_MAX_ALIASES,
+      maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
+      maxTokens: e.GRAPHQL_MAX_TOKENS,
+      maxCost: e.GRAPHQL_MAX_COST,
+      rateLimit: Object.freeze({ points: e.RATE_LIMIT_POINTS, windowS: e.RATE_LIMIT_WINDOW_S, redisUrl: e.REDIS_URL }),
+    }),
     database: Object.freeze({
       url: e.DATABASE_URL,
       poolMax: e.DB_POOL_MAX,

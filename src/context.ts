@@ -33,5 +33,5 @@ export interface ContextOptions {
 }
 
 export function createContext({ prisma, requestId, logger, signal, viewer = null, onBatch }: ContextOptions): Context {
-  return { prisma, loaders: createLoaders(prisma, onBatch), viewer, requestId, logger, signal };
+  return { prisma, loaders: createLoaders(prisma, viewer?.userId, onBatch), viewer, requestId, logger, signal };
 }

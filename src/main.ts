@@ -21,6 +21,12 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ level: config.logLevel, pretty: config.env === 'development' });
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+  if (config.auth.usingDevelopmentSecret) {
+    logger.warn(
+      '!!! No JWT_SECRET or JWT_JWKS_URL: accepting tokens signed with the built-in DEVELOPMENT secret. ' +
+        'Never run like this in production (NODE_ENV=production refuses to). Get a token with `npm run token -- --role ADMIN`.',
+    );
+  }
 
   const db = await openDatabase(config.database);
   logger.info({ database: db.kind }, 'database ready');

@@ -22,6 +22,7 @@ describe('loadConfig', () => {
   it('reads every database setting and turns GraphiQL off in production', () => {
     const config = loadConfig({
       NODE_ENV: 'production',
+      JWT_SECRET: 'a-production-secret-of-at-least-32-bytes',
       DATABASE_URL: 'postgresql://app@db:5432/users',
       DB_POOL_MAX: '30',
       DB_CONNECTION_TIMEOUT_MS: '2000',
@@ -38,6 +39,27 @@ describe('loadConfig', () => {
       idleTimeoutMs: 60000,
       statementTimeoutMs: 1500,
     });
+  });
+
+  it('refuses to run production without JWT configuration, and says why', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET or JWT_JWKS_URL: required in production/);
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example/jwks' })).toThrow(/JWT_ISSUER, JWT_AUDIENCE/);
+    expect(() => loadConfig({ JWT_SECRET: 'too short' })).toThrow(/JWT_SECRET: must be at least 32 bytes/);
+    expect(() => loadConfig({ JWT_SECRET: 'x'.repeat(32), JWT_JWKS_URL: 'https://idp.example/jwks' })).toThrow(/not both/);
+  });
+
+  it('uses the development secret, flagged, only when nothing is configured outside production', () => {
+    expect(loadConfig({}).auth).toMatchObject({ usingDevelopmentSecret: true, secret: expect.any(String) });
+    expect(loadConfig({ JWT_SECRET: 's'.repeat(32) }).auth).toMatchObject({ usingDevelopmentSecret: false, secret: 's'.repeat(32) });
+    const jwks = loadConfig({ JWT_JWKS_URL: 'https://idp.example/jwks', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a' }).auth;
+    expect(jwks).toMatchObject({ secret: undefined, jwksUrl: 'https://idp.example/jwks', issuer: 'i', audience: 'a' });
+  });
+
+  it('turns introspection off and hides suggestions in production unless INTROSPECTION=true', () => {
+    const prod = { NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(32) };
+    expect(loadConfig(prod).limits).toMatchObject({ introspection: false, hideSuggestions: true });
+    expect(loadConfig({ ...prod, INTROSPECTION: 'true' }).limits.introspection).toBe(true);
+    expect(loadConfig({}).limits).toMatchObject({ introspection: true, hideSuggestions: false });
   });
 
   it('treats empty values as unset', () => {

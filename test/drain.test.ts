@@ -1,5 +1,8 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { signToken } from '../src/auth.js';
+import { loadConfig } from '../src/config.js';
 import { toGlobalId } from '../src/ids.js';
 import { usePostgresDatabase } from './helpers/database.js';
 import { spawnServer, waitForPort } from './helpers/process.js';
@@ -27,10 +30,13 @@ async function withLockedTeam() {
   };
 }
 
-function addMember(port: number, teamId: string, userId: string) {
+/** The server runs with the development secret (NODE_ENV=test, no JWT configuration). */
+const adminToken = () => signToken(loadConfig({ NODE_ENV: 'test' }).auth, { sub: randomUUID(), role: 'ADMIN' });
+
+async function addMember(port: number, teamId: string, userId: string) {
   return fetch(`http://127.0.0.1:${port}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await adminToken()}` },
     body: JSON.stringify({
       query: 'mutation ($t: ID!, $u: ID!) { addTeamMember(input: { teamId: $t, userId: $u }) { __typename } }',
       variables: { t: teamId, u: userId },

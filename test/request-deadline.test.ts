@@ -1,11 +1,11 @@
-import { createSchema, createYoga } from 'graphql-yoga';
+import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
 import { requestSignal, useRequestDeadline } from '../src/plugins/use-request-deadline.js';
 
 /** The deadline plugin on a tiny schema whose first mutation field outlives the deadline. */
 function deadlineApp(timeoutMs: number, slowMs: number) {
   const seen = { sideEffects: 0, slowSawAbort: false };
-  const yoga = createYoga<Record<string, unknown>, { signal: AbortSignal }>({
+  const yoga = createYoga({
     schema: createSchema<{ signal: AbortSignal }>({
       typeDefs: 'type Query { ok: Boolean } type Mutation { slow: Boolean  sideEffect: Boolean }',
       resolvers: {
@@ -23,7 +23,7 @@ function deadlineApp(timeoutMs: number, slowMs: number) {
       },
     }),
     context: ({ request }) => ({ signal: requestSignal(request, timeoutMs) }),
-    plugins: [useRequestDeadline()],
+    plugins: [useRequestDeadline() as Plugin],
     logging: false,
   });
   const run = async () => {

@@ -25,7 +25,7 @@ describe('HTTP surface', () => {
 });
 
 describe('GraphiQL in production', () => {
-  const prod = useTestApp({ NODE_ENV: 'production' });
+  const prod = useTestApp({ NODE_ENV: 'production', JWT_SECRET: 'a-test-secret-that-is-long-enough-32' });
   it('is not served', async () => {
     const res = await prod.fetch('/graphql', { headers: { accept: 'text/html' } });
     expect(await res.text()).not.toContain('graphiql');

@@ -12,6 +12,8 @@ export interface Loaders {
   readonly teamBySlug: DataLoader<string, Team | null>;
   readonly teamCountByUserId: DataLoader<string, number>;
   readonly memberCountByTeamId: DataLoader<string, number>;
+  /** Whether the request's caller is an OWNER of each team (authorization). */
+  readonly viewerOwnsTeam: DataLoader<string, boolean>;
 }
 
 /** Orders `rows` like `keys`, with `missing` where no row has that key (DataLoader's contract). */
@@ -51,10 +53,20 @@ async function memberCountsByTeamId(prisma: PrismaClient, teamIds: readonly stri
   return byKeys(teamIds, groups, (g) => g.teamId, { _count: 0 }).map((g) => g._count);
 }
 
+async function teamsOwnedBy(prisma: PrismaClient, userId: string | undefined, teamIds: readonly string[]) {
+  if (!userId) return teamIds.map(() => false);
+  const rows = await prisma.membership.findMany({
+    where: { userId, teamId: { in: [...teamIds] }, role: 'OWNER' },
+    select: { teamId: true },
+  });
+  const owned = new Set(rows.map((r) => r.teamId));
+  return teamIds.map((id) => owned.has(id));
+}
+
 /** Observes each batch (the dataloader_batch_size histogram). */
 export type OnBatch = (loader: string, size: number) => void;
 
-export function createLoaders(prisma: PrismaClient, onBatch: OnBatch = () => undefined): Loaders {
+export function createLoaders(prisma: PrismaClient, viewerId?: string, onBatch: OnBatch = () => undefined): Loaders {
   const loader = <K, V>(name: string, batch: (prisma: PrismaClient, keys: readonly K[]) => Promise<V[]>) =>
     new DataLoader<K, V>((keys) => {
       onBatch(name, keys.length);
@@ -67,5 +79,6 @@ export function createLoaders(prisma: PrismaClient, onBatch: OnBatch = () => und
     teamBySlug: loader('teamBySlug', teamsBySlug),
     teamCountByUserId: loader('teamCountByUserId', teamCountsByUserId),
     memberCountByTeamId: loader('memberCountByTeamId', memberCountsByTeamId),
+    viewerOwnsTeam: loader('viewerOwnsTeam', (p, ids: readonly string[]) => teamsOwnedBy(p, viewerId, ids)),
   };
 }

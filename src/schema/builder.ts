@@ -1,6 +1,8 @@
 import SchemaBuilder from '@pothos/core';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { GraphQLError } from 'graphql';
 import type { Context } from '../context.js';
 import type PrismaTypes from '../generated/pothos-types.js';
 import { getDatamodel } from '../generated/pothos-types.js';
@@ -15,9 +17,28 @@ export const builder = new SchemaBuilder<{
   };
   DefaultFieldNullability: false;
   DefaultInputFieldRequiredness: false;
+  AuthScopes: {
+    /** Any verified caller. */
+    authenticated: boolean;
+    admin: boolean;
+    /** The caller is an OWNER of the team with this database id. */
+    teamOwner: string;
+  };
 }>({
   defaultFieldNullability: false,
-  plugins: [PrismaPlugin, RelayPlugin],
+  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
+  scopeAuth: {
+    authScopes: (ctx) => ({
+      authenticated: ctx.viewer !== null,
+      admin: ctx.viewer?.role === 'ADMIN',
+      teamOwner: (teamId) => (ctx.viewer ? ctx.loaders.viewerOwnsTeam.load(teamId) : false),
+    }),
+    // Refusals are top-level errors with a stable code; the resolver (and so any write) never runs.
+    unauthorizedError: (_parent, ctx) =>
+      ctx.viewer
+        ? new GraphQLError('Not allowed.', { extensions: { code: 'FORBIDDEN' } })
+        : new GraphQLError('Authentication required.', { extensions: { code: 'UNAUTHENTICATED' } }),
+  },
   prisma: {
     client: (ctx) => ctx.prisma,
     dmmf: getDatamodel(),
@@ -61,5 +82,9 @@ builder.scalarType('DateTime', {
   },
 });
 
-builder.queryType({ description: 'Reads: users, teams and Relay node lookups.' });
-builder.mutationType({ description: 'Writes. Expected failures come back as typed errors in the result union.' });
+// Every field needs a verified caller; mutations add their own rules (see the contract's end).
+builder.queryType({ description: 'Reads: users, teams and Relay node lookups.', authScopes: { authenticated: true } });
+builder.mutationType({
+  description: 'Writes. Expected failures come back as typed errors in the result union.',
+  authScopes: { authenticated: true },
+});

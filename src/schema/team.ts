@@ -169,27 +169,44 @@ const TransferUserResult = builder.unionType('TransferUserResult', {
   types: [TransferUserSuccess, NotFoundErrorRef, MembershipErrorRef],
 });
 
+/** ADMIN, or an OWNER of the team named by this global ID. */
+function ownerOf(teamGlobalId: string) {
+  const teamId = parseGlobalIdOf('Team', teamGlobalId);
+  return teamId ? { admin: true, teamOwner: teamId } : { admin: true };
+}
+
 builder.mutationFields((t) => ({
   createTeam: t.field({
     type: CreateTeamResult,
+    authScopes: { admin: true },
     description: 'Create a team.',
     args: { input: t.arg({ type: CreateTeamInput, required: true, description: 'The new team.' }) },
     resolve: (_root, { input }, ctx) => createTeam(ctx.prisma, input),
   }),
   addTeamMember: t.field({
     type: AddTeamMemberResult,
+    authScopes: (_root, { input }) => ownerOf(input.teamId),
     description: 'Add a user to a team.',
     args: { input: t.arg({ type: AddTeamMemberInput, required: true, description: 'Who joins which team.' }) },
     resolve: (_root, { input }, ctx) => addTeamMember(ctx.prisma, input),
   }),
   removeTeamMember: t.field({
     type: RemoveTeamMemberResult,
+    authScopes: (_root, { input }) => ownerOf(input.teamId),
     description: "Remove a user from a team; a team's last OWNER cannot be removed.",
     args: { input: t.arg({ type: RemoveTeamMemberInput, required: true, description: 'Who leaves which team.' }) },
     resolve: (_root, { input }, ctx) => removeTeamMember(ctx.prisma, input),
   }),
   transferUser: t.field({
     type: TransferUserResult,
+    // Moving a member out of one team and into another needs ownership of both.
+    authScopes: async (_root, { input }, ctx) => {
+      if (ctx.viewer?.role === 'ADMIN') return true;
+      const [from, to] = [parseGlobalIdOf('Team', input.fromTeamId), parseGlobalIdOf('Team', input.toTeamId)];
+      if (!from || !to || !ctx.viewer) return false;
+      const owned = await ctx.loaders.viewerOwnsTeam.loadMany([from, to]);
+      return owned.every((o) => o === true);
+    },
     description: 'Move a user from one team to another in one transaction, keeping their team role.',
     args: { input: t.arg({ type: TransferUserInput, required: true, description: 'The move.' }) },
     resolve: (_root, { input }, ctx) => transferUser(ctx.prisma, input),

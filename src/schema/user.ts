@@ -201,18 +201,23 @@ const DeleteUserResult = builder.unionType('DeleteUserResult', {
 builder.mutationFields((t) => ({
   createUser: t.field({
     type: CreateUserResult,
+    authScopes: { admin: true },
     description: 'Create a user. Emails are unique case-insensitively.',
     args: { input: t.arg({ type: CreateUserInput, required: true, description: 'The new user.' }) },
     resolve: (_root, { input }, ctx) => createUser(ctx.prisma, input),
   }),
   updateUser: t.field({
     type: UpdateUserResult,
+    // A USER may change their own name and email, never a role; ADMIN may change anything.
+    authScopes: (_root, { input }, ctx) =>
+      ctx.viewer?.role === 'ADMIN' || (parseGlobalIdOf('User', input.id) === ctx.viewer?.userId && input.role == null),
     description: 'Update a user; version grows by 1.',
     args: { input: t.arg({ type: UpdateUserInput, required: true, description: 'The changes.' }) },
     resolve: (_root, { input }, ctx) => updateUser(ctx.prisma, input),
   }),
   deleteUser: t.field({
     type: DeleteUserResult,
+    authScopes: { admin: true },
     description: 'Delete a user and their memberships.',
     args: { input: t.arg({ type: DeleteUserInput, required: true, description: 'The user to delete.' }) },
     resolve: (_root, { input }, ctx) => deleteUser(ctx.prisma, input),

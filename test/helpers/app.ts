@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, inject } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
+import { signToken } from '../../src/auth.js';
+import { randomUUID } from 'node:crypto';
+import { type Config, loadConfig } from '../../src/config.js';
 import { type Database, openDatabase } from '../../src/db.js';
 import { pino } from 'pino';
 import { createDatabase, databaseUrl, dropDatabase, uniqueDatabaseName } from './postgres.js';
@@ -19,9 +21,20 @@ export interface TestApp {
   /** Every SQL statement Prisma sent since the last `resetStatements()`. */
   readonly statements: string[];
   resetStatements(): void;
-  /** POSTs a GraphQL operation through `yoga.fetch`, in-process. */
-  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  /**
+   * POSTs a GraphQL operation through `yoga.fetch`, in-process, as an ADMIN unless `as` names another
+   * caller (a token from `token()`, or null for no token at all).
+   */
+  gql<T = Record<string, any>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    as?: { token: string | null },
+  ): Promise<GraphQLResponse<T>>;
+  /** `yoga.fetch` on a path; /graphql requests carry the ADMIN token unless they set authorization. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** A token the app accepts. */
+  token(claims?: { role?: 'USER' | 'ADMIN'; sub?: string }): Promise<string>;
+  readonly config: Config;
   /** With `{ viaProxy: true }` on PostgreSQL: the TCP proxy between the app and the database. */
   readonly proxy: TcpProxy;
 }
@@ -39,6 +52,8 @@ export function useTestApp(env: Record<string, string> = {}, options: TestAppOpt
   const statements: string[] = [];
   const logs: Record<string, any>[] = [];
   let app: App | undefined;
+  let config: Config | undefined;
+  let adminToken = '';
   let dbName: string | undefined;
   let proxy: TcpProxy | undefined;
   const template = inject('pgTemplate');
@@ -57,7 +72,7 @@ export function useTestApp(env: Record<string, string> = {}, options: TestAppOpt
         url = target.toString();
       }
     }
-    const config = loadConfig({
+    config = loadConfig({
       NODE_ENV: 'test',
       DATABASE_URL: url,
       EMBEDDED_DATA_DIR: 'memory://',
@@ -69,6 +84,7 @@ export function useTestApp(env: Record<string, string> = {}, options: TestAppOpt
     db.onQuery((e) => statements.push(e.query));
     const logger = pino({ level: config.logLevel }, { write: (line: string) => logs.push(JSON.parse(line)) });
     app = createApp(config, db, logger);
+    adminToken = await signToken(config.auth, { sub: randomUUID(), role: 'ADMIN' });
   });
 
   afterAll(async () => {
@@ -82,8 +98,12 @@ export function useTestApp(env: Record<string, string> = {}, options: TestAppOpt
     return app;
   };
 
-  const fetch = (path: string, init?: RequestInit) =>
-    Promise.resolve(current().yoga.fetch(new Request(`http://localhost${path}`, init)));
+  const fetch = (path: string, init?: RequestInit) => {
+    const headers = new Headers(init?.headers);
+    if (path.startsWith('/graphql') && !headers.has('authorization')) headers.set('authorization', `Bearer ${adminToken}`);
+    if (headers.get('authorization') === '') headers.delete('authorization');
+    return Promise.resolve(current().yoga.fetch(new Request(`http://localhost${path}`, { ...init, headers })));
+  };
 
   return {
     get app() {
@@ -100,10 +120,16 @@ export function useTestApp(env: Record<string, string> = {}, options: TestAppOpt
     logs,
     resetStatements: () => statements.splice(0, statements.length),
     fetch,
-    async gql(query, variables) {
+    get config() {
+      if (!config) throw new Error('useTestApp: the config is only ready inside tests');
+      return config;
+    },
+    token: ({ role = 'USER', sub = randomUUID() } = {}) => signToken(current() && config!.auth, { sub, role }),
+    async gql(query, variables, as) {
+      const authorization = as === undefined ? `Bearer ${adminToken}` : as.token === null ? '' : `Bearer ${as.token}`;
       const response = await fetch('/graphql', {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization },
         body: JSON.stringify({ query, variables }),
       });
       return (await response.json()) as GraphQLResponse<any>;

@@ -1,0 +1,55 @@
+import { createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify, SignJWT } from 'jose';
+import type { AuthConfig } from './config.js';
+import type { Viewer } from './context.js';
+import { isUuid } from './ids.js';
+
+/** Why a token was refused; never shown to clients in more detail than "invalid_token". */
+export class InvalidTokenError extends Error {
+  override name = 'InvalidTokenError';
+}
+
+export type TokenVerifier = (token: string) => Promise<Viewer>;
+
+/**
+ * Verifies bearer tokens: HS256 with the shared secret, or RS256/ES256 from a JWKS endpoint (jose
+ * caches the keys and refetches when a token names an unknown key id, which is how rotation works).
+ * Algorithms are pinned, so `alg: none` or an HS256 token signed with a public key never pass.
+ */
+export function createTokenVerifier(config: AuthConfig): TokenVerifier {
+  const secretKey = config.secret ? new TextEncoder().encode(config.secret) : undefined;
+  const jwks: JWTVerifyGetKey | undefined = config.jwksUrl
+    ? createRemoteJWKSet(new URL(config.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 })
+    : undefined;
+  const options = {
+    algorithms: jwks ? ['RS256', 'ES256'] : ['HS256'],
+    issuer: config.issuer,
+    audience: config.audience,
+    clockTolerance: config.clockToleranceS,
+    requiredClaims: ['sub', 'exp'],
+  };
+  return async (token) => {
+    let payload;
+    try {
+      ({ payload } = jwks ? await jwtVerify(token, jwks, options) : await jwtVerify(token, secretKey!, options));
+    } catch (error) {
+      throw new InvalidTokenError(error instanceof Error ? error.message : 'invalid token');
+    }
+    const role = payload.role ?? 'USER';
+    if (typeof payload.sub !== 'string' || !isUuid(payload.sub)) throw new InvalidTokenError('sub must be a user id (UUID)');
+    if (role !== 'USER' && role !== 'ADMIN') throw new InvalidTokenError('role must be USER or ADMIN');
+    return { userId: payload.sub.toLowerCase(), role };
+  };
+}
+
+/** Signs an HS256 token the server configured with `config` accepts (development tooling and tests). */
+export function signToken(
+  config: AuthConfig,
+  claims: { sub: string; role: 'USER' | 'ADMIN' },
+  expiresIn: string | number = '1h',
+): Promise<string> {
+  if (!config.secret) throw new Error('signToken needs JWT_SECRET (tokens for JWKS setups come from the identity provider)');
+  let jwt = new SignJWT({ role: claims.role }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(claims.sub).setIssuedAt().setExpirationTime(expiresIn);
+  if (config.issuer) jwt = jwt.setIssuer(config.issuer);
+  if (config.audience) jwt = jwt.setAudience(config.audience);
+  return jwt.sign(new TextEncoder().encode(config.secret));
+}

@@ -15,12 +15,17 @@ export type TokenVerifier = (token: string) => Promise<Viewer>;
  * caches the keys and refetches when a token names an unknown key id, which is how rotation works).
  * Algorithms are pinned, so `alg: none` or an HS256 token signed with a public key never pass.
  */
-export function createTokenVerifier(config: AuthConfig): TokenVerifier {
+export function createTokenVerifier(config: AuthConfig, options: { jwksCooldownMs?: number } = {}): TokenVerifier {
   const secretKey = config.secret ? new TextEncoder().encode(config.secret) : undefined;
   const jwks: JWTVerifyGetKey | undefined = config.jwksUrl
-    ? createRemoteJWKSet(new URL(config.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 })
+    ? createRemoteJWKSet(new URL(config.jwksUrl), {
+        // An unknown key id triggers a refetch at most this often, so garbage kids cannot hammer the IdP.
+        cooldownDuration: options.jwksCooldownMs ?? 30_000,
+        cacheMaxAge: 10 * 60_000,
+        timeoutDuration: 5_000,
+      })
     : undefined;
-  const options = {
+  const verifyOptions = {
     algorithms: jwks ? ['RS256', 'ES256'] : ['HS256'],
     issuer: config.issuer,
     audience: config.audience,
@@ -30,7 +35,7 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
   return async (token) => {
     let payload;
     try {
-      ({ payload } = jwks ? await jwtVerify(token, jwks, options) : await jwtVerify(token, secretKey!, options));
+      ({ payload } = jwks ? await jwtVerify(token, jwks, verifyOptions) : await jwtVerify(token, secretKey!, verifyOptions));
     } catch (error) {
       throw new InvalidTokenError(error instanceof Error ? error.message : 'invalid token');
     }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Membership, PrismaClient, Team, TeamRole, User } from '../generated/prisma/client.js';
 import { parseGlobalIdOf } from '../ids.js';
 import { classifyDatabaseError, MembershipError, NotFoundError, SlugTakenError, ValidationError } from './errors.js';
+import { recordEvent, type Tx } from './events.js';
 import { slug, text, validate } from './validation.js';
 
 export class CreateTeamSuccess {
@@ -36,7 +37,6 @@ export type TransferUserResult = TransferUserSuccess | NotFoundError | Membershi
 const TRANSACTION_MAX_WAIT_MS = 10_000;
 const TRANSACTION_TIMEOUT_MS = 15_000;
 
-type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
 const createTeamInput = z.object({ slug, name: text(1, 100) });
 
@@ -44,7 +44,12 @@ export async function createTeam(prisma: PrismaClient, input: { slug: string; na
   const data = validate(createTeamInput, input);
   if (data instanceof ValidationError) return data;
   try {
-    return new CreateTeamSuccess(await prisma.team.create({ data }));
+    const team = await prisma.$transaction(async (tx) => {
+      const created = await tx.team.create({ data });
+      await recordEvent(tx, 'team.created', created.id, created);
+      return created;
+    });
+    return new CreateTeamSuccess(team);
   } catch (error) {
     if (classifyDatabaseError(error)?.kind === 'unique') return new SlugTakenError(data.slug);
     throw error;
@@ -128,7 +133,8 @@ export async function addTeamMember(
     if (!user) return new NotFoundError(input.userId, 'user');
     const existing = await tx.membership.findUnique({ where: { userId_teamId: { userId: user.id, teamId } } });
     if (existing) return new MembershipError('The user is already a member of this team.');
-    await tx.membership.create({ data: { userId: user.id, teamId, role } });
+    const created = await tx.membership.create({ data: { userId: user.id, teamId, role } });
+    await recordEvent(tx, 'team.member_added', teamId, created);
     return new AddTeamMemberSuccess(team, user, role);
   });
 }
@@ -151,6 +157,7 @@ export async function removeTeamMember(
       return new MembershipError('The team would be left without an OWNER.');
     }
     await tx.membership.delete({ where: { userId_teamId: { userId: user.id, teamId } } });
+    await recordEvent(tx, 'team.member_removed', teamId, { teamId, userId: user.id, role: membership.role });
     return new RemoveTeamMemberSuccess(team, user);
   });
 }
@@ -181,7 +188,8 @@ export async function transferUser(
       return new MembershipError('The source team would be left without an OWNER.');
     }
     await tx.membership.delete({ where: { userId_teamId: { userId: user.id, teamId: fromId } } });
-    await tx.membership.create({ data: { userId: user.id, teamId: toId, role: from.role } });
+    const moved = await tx.membership.create({ data: { userId: user.id, teamId: toId, role: from.role } });
+    await recordEvent(tx, 'user.transferred', user.id, { userId: user.id, fromTeamId: fromId, toTeamId: toId, role: moved.role, joinedAt: moved.joinedAt });
     return new TransferUserSuccess(user, fromTeam, toTeam);
   });
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Prisma, PrismaClient, Role, User } from '../generated/prisma/client.js';
 import { parseGlobalIdOf, toGlobalId } from '../ids.js';
+import { recordEvent } from './events.js';
 import { classifyDatabaseError, EmailTakenError, NotFoundError, ValidationError, VersionConflictError } from './errors.js';
 import { email, text, validate } from './validation.js';
 
@@ -39,8 +40,12 @@ export async function createUser(
   const data = validate(createUserInput, input);
   if (data instanceof ValidationError) return data;
   try {
-    const user = await prisma.user.create({
-      data: { email: data.email, name: data.name, ...(data.role ? { role: data.role } : {}) },
+    const user = await prisma.$transaction(async (tx) => {
+      const created = await tx.user.create({
+        data: { email: data.email, name: data.name, ...(data.role ? { role: data.role } : {}) },
+      });
+      await recordEvent(tx, 'user.created', created.id, created);
+      return created;
     });
     return new CreateUserSuccess(user);
   } catch (error) {
@@ -66,8 +71,14 @@ export async function updateUser(
   if (data.role != null) changes.role = data.role;
   const where: Prisma.UserWhereUniqueInput =
     data.expectedVersion == null ? { id } : { id, version: data.expectedVersion };
+  const changed = Object.fromEntries(Object.entries(changes).filter(([key]) => key !== 'version'));
   try {
-    return new UpdateUserSuccess(await prisma.user.update({ where, data: changes }));
+    const user = await prisma.$transaction(async (tx) => {
+      const updated = await tx.user.update({ where, data: changes });
+      await recordEvent(tx, 'user.updated', updated.id, { id: updated.id, changes: changed, version: updated.version, updatedAt: updated.updatedAt });
+      return updated;
+    });
+    return new UpdateUserSuccess(user);
   } catch (error) {
     const failure = classifyDatabaseError(error);
     if (failure?.kind === 'unique' && data.email != null) return new EmailTakenError(data.email);
@@ -82,7 +93,10 @@ export async function deleteUser(prisma: PrismaClient, input: { id: string }): P
   const id = parseGlobalIdOf('User', input.id);
   if (!id) return new NotFoundError(input.id, 'user');
   try {
-    await prisma.user.delete({ where: { id }, select: { id: true } });
+    await prisma.$transaction(async (tx) => {
+      const deleted = await tx.user.delete({ where: { id }, select: { id: true, email: true } });
+      await recordEvent(tx, 'user.deleted', id, { id: deleted.id });
+    });
     return new DeleteUserSuccess(toGlobalId('User', id));
   } catch (error) {
     if (classifyDatabaseError(error)?.kind === 'notFound') return new NotFoundError(input.id, 'user');

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config.js';
+import { loadDatabaseConfig } from '../src/config.js';
 import { openDatabase } from '../src/db.js';
 import type { Prisma, PrismaClient } from '../src/generated/prisma/client.js';
 
@@ -418,7 +418,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 
   const started = performance.now();
-  const db = await openDatabase(loadConfig().database, { migrate: true });
+  const db = await openDatabase(loadDatabaseConfig(), { migrate: true });
   try {
     if (command.reset) {
       await resetDatabase(db.prisma);

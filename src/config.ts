@@ -121,11 +121,7 @@ function withoutEmpty(env: Record<string, string | undefined>): Record<string, s
 
 /** Validates the environment; throws a ConfigError listing every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = envSchema.safeParse(withoutEmpty(env));
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
-  }
-  const e = parsed.data;
+  const e = parseEnv(env);
   const problems: string[] = [];
   if (e.JWT_SECRET && e.JWT_JWKS_URL) problems.push('JWT_SECRET, JWT_JWKS_URL: set one of them, not both');
   if (e.NODE_ENV === 'production' && !e.JWT_SECRET && !e.JWT_JWKS_URL) {
@@ -167,14 +163,36 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxCost: e.GRAPHQL_MAX_COST,
       rateLimit: Object.freeze({ points: e.RATE_LIMIT_POINTS, windowS: e.RATE_LIMIT_WINDOW_S, redisUrl: e.REDIS_URL }),
     }),
-    database: Object.freeze({
-      url: e.DATABASE_URL,
-      poolMax: e.DB_POOL_MAX,
-      connectionTimeoutMs: e.DB_CONNECTION_TIMEOUT_MS,
-      idleTimeoutMs: e.DB_IDLE_TIMEOUT_MS,
-      // A statement never outlives the request that sent it.
-      statementTimeoutMs: Math.min(e.DB_STATEMENT_TIMEOUT_MS, e.REQUEST_TIMEOUT_MS),
-      embeddedDataDir: e.EMBEDDED_DATA_DIR,
-    }),
+    database: databaseConfig(e),
+  });
+}
+
+/**
+ * Only the database settings, for tools that need nothing else (migrations, seeding): the rules that
+ * keep the server from running unauthenticated do not apply to a migration job.
+ */
+export function loadDatabaseConfig(env: Record<string, string | undefined> = process.env): DatabaseConfig {
+  return databaseConfig(parseEnv(env));
+}
+
+type ParsedEnv = z.output<typeof envSchema>;
+
+function parseEnv(env: Record<string, string | undefined>): ParsedEnv {
+  const parsed = envSchema.safeParse(withoutEmpty(env));
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  return parsed.data;
+}
+
+function databaseConfig(e: ParsedEnv): DatabaseConfig {
+  return Object.freeze({
+    url: e.DATABASE_URL,
+    poolMax: e.DB_POOL_MAX,
+    connectionTimeoutMs: e.DB_CONNECTION_TIMEOUT_MS,
+    idleTimeoutMs: e.DB_IDLE_TIMEOUT_MS,
+    // A statement never outlives the request that sent it.
+    statementTimeoutMs: Math.min(e.DB_STATEMENT_TIMEOUT_MS, e.REQUEST_TIMEOUT_MS),
+    embeddedDataDir: e.EMBEDDED_DATA_DIR,
   });
 }

@@ -1,0 +1,555 @@
+// The benchmark run (`npm run bench`): databases → build → hello-world ceiling → our server →
+// PostGraphile → skewed vs uniform first pages → CPU profiles of our server → table + bench/RESULTS.md.
+// Every phase is bounded in time; every child process is stopped at the end, also on failure.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { makeAuth } from './auth.mjs';
+import { databaseUrl, DATASET, deleteLoadUsers, BUSY_USER, HUGE_TEAM, postgresInfo, run, setupDatabases, SKEW } from './database.mjs';
+import { load, quantile } from './load.mjs';
+import { summarizeProfileFile } from './profile-summary.mjs';
+import { checkProxy } from './proxy-check.mjs';
+import { startProxyWorker } from './proxy-worker.mjs';
+import { HELLO, quickError, scenarios, skewQueries } from './queries.mjs';
+import { renderConsole, renderMarkdown } from './report.mjs';
+import { backendCpu, cpuSecondsOf, machineBusySeconds, memoryOf, sampleMemory, startServer } from './servers.mjs';
+
+const BENCH = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = path.resolve(BENCH, '..');
+/**
+ * Our production build, compiled by the project's TypeScript with tsconfig.build.json into a private
+ * folder rather than the shared dist/, so that other people building or editing at the same time cannot
+ * swap the code under a running benchmark. It lives under the project's node_modules/.cache (ignored by
+ * git and eslint), where `node` resolves packages from the project's node_modules exactly as it does for
+ * `node dist/src/main.js`.
+ */
+const BUILD = path.join(ROOT, 'node_modules/.cache/uag-bench');
+const SCENARIOS = ['node', 'usersPage', 'teamsPage', 'createUser'];
+const TARGETS = ['ours', 'postgraphile'];
+
+const say = (line = '') => process.stdout.write(`${line}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function number(name, fallback, { min = 0 } = {}) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number >= ${min}, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function readConfig() {
+  const serverUrl = process.env.BENCH_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/';
+  const host = new URL(serverUrl).hostname;
+  if (!['127.0.0.1', 'localhost', '[::1]', '::1'].includes(host) && process.env.BENCH_ALLOW_REMOTE_DATABASE !== '1') {
+    throw new Error(
+      `BENCH_DATABASE_URL points at ${host}: the benchmark drops and re-creates databases there. ` +
+        'Use a local server, or set BENCH_ALLOW_REMOTE_DATABASE=1 if you really mean it.',
+    );
+  }
+  return {
+    serverUrl,
+    dbName: process.env.BENCH_DB_NAME || 'uag_bench',
+    duration: number('BENCH_DURATION', 10, { min: 1 }),
+    warmup: number('BENCH_WARMUP', 3),
+    idle: number('BENCH_IDLE', 2),
+    connections: number('BENCH_CONNECTIONS', 10, { min: 1 }),
+    poolMax: number('BENCH_POOL_MAX', 10, { min: 1 }),
+    skewRequests: number('BENCH_SKEW_REQUESTS', 20, { min: 1 }),
+    profileDuration: number('BENCH_PROFILE_DURATION', 8, { min: 1 }),
+    rounds: number('BENCH_ROUNDS', 2, { min: 1 }),
+    profile: process.env.BENCH_PROFILE !== '0',
+    build: process.env.BENCH_SKIP_BUILD !== '1',
+  };
+}
+
+// --- Machine and versions ---------------------------------------------------------------------------
+
+function versionOf(dir, pkg) {
+  try {
+    return JSON.parse(readFileSync(path.join(dir, 'node_modules', pkg, 'package.json'), 'utf8')).version;
+  } catch {
+    return '?';
+  }
+}
+
+function git(args) {
+  try {
+    return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).replace(/\n$/, '');
+  } catch {
+    return '';
+  }
+}
+
+async function machineInfo(cfg, uniformUrl) {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? '?';
+  const mhz = /^cpu MHz\s*:\s*(.+)$/m.exec(cpuinfo)?.[1];
+  const pgInfo = await postgresInfo(uniformUrl);
+  const dirty = git(['status', '--porcelain', '--', 'src', 'prisma', 'package.json', 'package-lock.json'])
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.slice(3));
+  return {
+    date: new Date().toISOString(),
+    cpu: `${model}${mhz ? ` (${Math.round(Number(mhz))} MHz)` : ''}`,
+    cores: os.availableParallelism?.() ?? os.cpus().length,
+    memoryGiB: os.totalmem() / 2 ** 30,
+    kernel: `${os.type()} ${os.release()}`,
+    node: process.version,
+    postgres: pgInfo.version,
+    postgresSettings: pgInfo.settings,
+    commit: `${git(['rev-parse', '--short', 'HEAD']) || '?'}${dirty.length ? ` + uncommitted changes (${dirty.join(', ')})` : ''}`,
+    versions: {
+      'graphql-yoga': versionOf(ROOT, 'graphql-yoga'),
+      graphql: versionOf(ROOT, 'graphql'),
+      '@pothos/core': versionOf(ROOT, '@pothos/core'),
+      '@pothos/plugin-prisma': versionOf(ROOT, '@pothos/plugin-prisma'),
+      '@prisma/client': versionOf(ROOT, '@prisma/client'),
+      '@prisma/adapter-pg': versionOf(ROOT, '@prisma/adapter-pg'),
+      postgraphile: versionOf(BENCH, 'postgraphile'),
+      grafast: versionOf(BENCH, 'grafast'),
+      'graphql (PostGraphile)': versionOf(BENCH, 'graphql'),
+      'graphql-yoga (hello-world)': versionOf(path.join(BENCH, 'hello-world'), 'graphql-yoga'),
+      'graphql (hello-world)': versionOf(path.join(BENCH, 'hello-world'), 'graphql'),
+      autocannon: versionOf(BENCH, 'autocannon'),
+    },
+  };
+}
+
+// --- Servers -----------------------------------------------------------------------------------------
+
+function serverSpec(target, cfg, dbUrl) {
+  const logDir = path.join(BENCH, 'logs');
+  if (target === 'ours') {
+    return {
+      name: 'ours',
+      script: path.join(BUILD, 'dist/src/main.js'),
+      cwd: ROOT,
+      env: {
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        DATABASE_URL: dbUrl,
+        DB_POOL_MAX: String(cfg.poolMax),
+        SHUTDOWN_TIMEOUT_MS: '5000',
+        // Authentication stays on (every request carries a bearer token signed with this secret); the
+        // per-client rate limit is raised out of the way, or it would be all that is measured.
+        JWT_SECRET: cfg.auth.secret,
+        RATE_LIMIT_POINTS: '1000000',
+        RATE_LIMIT_WINDOW_S: '1',
+      },
+      logFile: path.join(logDir, 'ours.log'),
+      headers: cfg.headers,
+    };
+  }
+  if (target === 'postgraphile') {
+    return {
+      name: 'postgraphile',
+      script: path.join(BENCH, 'postgraphile/server.mjs'),
+      cwd: BENCH,
+      env: { NODE_ENV: 'production', DATABASE_URL: dbUrl, DB_POOL_MAX: String(cfg.poolMax) },
+      logFile: path.join(logDir, 'postgraphile.log'),
+      headers: cfg.headers,
+    };
+  }
+  return {
+    name: 'hello',
+    headers: cfg.headers,
+    script: path.join(BENCH, 'hello-world/server.mjs'),
+    cwd: path.join(BENCH, 'hello-world'),
+    env: { NODE_ENV: 'production' },
+    logFile: path.join(logDir, 'hello.log'),
+  };
+}
+
+/** The database URL through the counting proxy on `port`. */
+function viaProxy(dbUrl, port) {
+  const url = new URL(dbUrl);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  url.searchParams.set('sslmode', 'disable');
+  return url.toString();
+}
+
+function proxyTarget(dbUrl) {
+  const url = new URL(dbUrl);
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 5432) };
+}
+
+/** Starts `target` on `dbUrl` behind a counting proxy; resolves to { server, proxy, stop() }. */
+async function startBehindProxy(target, cfg, dbUrl, extra = {}) {
+  const proxy = await startProxyWorker(proxyTarget(dbUrl));
+  try {
+    const server = await startServer({ ...serverSpec(target, cfg, viaProxy(dbUrl, proxy.port)), ...extra });
+    return {
+      server,
+      proxy,
+      async stop() {
+        const exit = await server.stop();
+        await proxy.close();
+        return exit;
+      },
+    };
+  } catch (error) {
+    await proxy.close();
+    throw error;
+  }
+}
+
+let requestHeaders = {};
+
+async function post(url, body) {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', ...requestHeaders }, body });
+  return { status: res.status, text: await res.text() };
+}
+
+// --- Measurements ----------------------------------------------------------------------------------
+
+/**
+ * Warm-up, an idle window (statements with no requests: the baseline), then the measured run with the
+ * server's peak RSS and the CPU used by the server, the PostgreSQL backends serving it, this process (load
+ * generator + proxy) and everything else on the machine (other processes compete for the same cores).
+ */
+async function measure(cfg, { server, proxy, admin }, label, scenario, isError, counter) {
+  if (cfg.warmup > 0) {
+    const w = await load({ url: server.url, body: scenario.body, isError, headers: cfg.headers, connections: cfg.connections, seconds: cfg.warmup, startIndex: counter.next });
+    counter.next = w.nextIndex;
+  }
+  await sleep(300);
+  let idleStatements = 0;
+  let idleSeconds = 0;
+  if (proxy && cfg.idle > 0) {
+    const i0 = await proxy.counts();
+    const t = performance.now();
+    await sleep(cfg.idle * 1000);
+    const i1 = await proxy.counts();
+    idleSeconds = (performance.now() - t) / 1000;
+    idleStatements = i1.statements - i0.statements;
+  }
+  const c0 = proxy ? await proxy.counts() : null;
+  const backends0 = c0 ? await backendCpu(admin, c0.upstreamPorts) : {};
+  const cpu0 = cpuSecondsOf(server.pid);
+  const machine0 = machineBusySeconds();
+  const self0 = process.cpuUsage();
+  const t0 = performance.now();
+  const memory = sampleMemory(server.pid);
+  if (proxy) await proxy.record(true);
+  const r = await load({ url: server.url, body: scenario.body, isError, headers: cfg.headers, connections: cfg.connections, seconds: cfg.duration, startIndex: counter.next });
+  counter.next = r.nextIndex;
+  await sleep(300); // let requests in flight at the deadline finish their statements
+  const mem = memory.stop();
+  const elapsed = (performance.now() - t0) / 1000;
+  const self = process.cpuUsage(self0);
+  const machine = machineBusySeconds() - machine0;
+  const serverCpu = cpuSecondsOf(server.pid) - cpu0;
+  const c1 = proxy ? await proxy.counts() : null;
+  const texts = proxy ? await proxy.record(false) : [];
+  let backends = 0;
+  if (c1) {
+    const backends1 = await backendCpu(admin, c1.upstreamPorts);
+    for (const [pid, seconds] of Object.entries(backends1)) backends += seconds - (backends0[pid] ?? 0);
+  }
+  const bench = (self.user + self.system) / 1e6;
+  const result = {
+    ...r,
+    peakRss: mem.maxRss,
+    hwm: mem.hwm,
+    cpu: {
+      server: serverCpu / elapsed,
+      postgres: backends / elapsed,
+      bench: bench / elapsed,
+      other: Math.max(0, machine - serverCpu - backends - bench) / elapsed,
+    },
+  };
+  if (c0 && c1) {
+    const baseline = idleSeconds > 0 ? (idleStatements / idleSeconds) * elapsed : 0;
+    result.statements = {
+      perRequest: r.requests ? (c1.statements - c0.statements - baseline) / r.requests : NaN,
+      txPerRequest: r.requests ? (c1.txControl - c0.txControl) / r.requests : NaN,
+      total: c1.statements - c0.statements,
+      idleBaseline: baseline,
+      connectionsOpened: c1.connections - c0.connections,
+      // What ran, most frequent first (texts cut at 200 characters).
+      texts: texts
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 8)
+        .map(([text, count]) => ({ text, perRequest: r.requests ? count / r.requests : NaN })),
+    };
+  }
+  const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '–');
+  say(
+    `    ${label.padEnd(24)} ${f(result.rps, 0).padStart(6)} req/s  p50 ${f(r.p50, 2)} ms  p99 ${f(r.p99, 2)} ms  errors ${r.errorCount}` +
+      (result.statements ? `  stmts/req ${f(result.statements.perRequest, 2)}` : '') +
+      `  RSS ${f(mem.maxRss / 2 ** 20, 0)} MiB  CPU server ${f(result.cpu.server * 100, 0)}% pg ${f(result.cpu.postgres * 100, 0)}%` +
+      ` bench ${f(result.cpu.bench * 100, 0)}% other ${f(result.cpu.other * 100, 0)}%`,
+  );
+  for (const sample of r.errorSamples) say(`      error sample: ${sample}`);
+  return result;
+}
+
+/** Of several rounds of the same measurement, the least disturbed one: the highest throughput. */
+function best(runs) {
+  const chosen = runs.reduce((a, b) => (b.rps > a.rps ? b : a));
+  return { ...chosen, rounds: runs.map((r) => ({ rps: r.rps, p50: r.p50, p99: r.p99, errors: r.errorCount, otherCpu: r.cpu.other })) };
+}
+
+/** Each scenario once, sequentially: it must answer with data and no errors before it is measured. */
+async function verify(target, server, defs) {
+  const problems = [];
+  for (const name of SCENARIOS) {
+    const { status, text } = await post(server.url, defs[name].body(0));
+    const problem = status !== 200 ? `HTTP ${status}: ${text.slice(0, 300)}` : defs[name].check(text);
+    if (problem) problems.push(`${target} ${name}: ${problem}`);
+  }
+  return problems;
+}
+
+/**
+ * The first page of each skew query, sequentially: a few warm-up requests, then `n` measured ones, with the
+ * statements they ran (and their text) from the proxy.
+ */
+async function firstPages(cfg, { server, proxy }, queries) {
+  const out = {};
+  // Statements the server runs on its own (background jobs), per second, subtracted below.
+  let idleRate = 0;
+  if (cfg.idle > 0) {
+    const i0 = await proxy.counts();
+    const t = performance.now();
+    await sleep(cfg.idle * 1000);
+    idleRate = ((await proxy.counts()).statements - i0.statements) / ((performance.now() - t) / 1000);
+  }
+  for (const [name, body] of Object.entries(queries)) {
+    const first = performance.now();
+    const firstResponse = await post(server.url, body);
+    const firstMs = performance.now() - first;
+    for (let k = 0; k < 2; k++) await post(server.url, body);
+    const c0 = await proxy.counts();
+    await proxy.record(true);
+    const times = [];
+    const t0 = performance.now();
+    let problem = firstResponse.status !== 200 ? `HTTP ${firstResponse.status}` : null;
+    let edges = null;
+    let totalCount = null;
+    for (let k = 0; k < cfg.skewRequests; k++) {
+      const t = performance.now();
+      const { status, text } = await post(server.url, body);
+      times.push(performance.now() - t);
+      if (status !== 200 || text.includes('"errors"')) problem ??= `HTTP ${status}: ${text.slice(0, 300)}`;
+      if (k === 0 && !problem) ({ edges, totalCount } = shape(text));
+    }
+    const texts = await proxy.record(false);
+    const c1 = await proxy.counts();
+    const baseline = idleRate * ((performance.now() - t0) / 1000);
+    times.sort((a, b) => a - b);
+    out[name] = {
+      firstMs,
+      median: quantile(times, 0.5),
+      max: times[times.length - 1],
+      statements: Math.max(0, c1.statements - c0.statements - baseline) / cfg.skewRequests,
+      idleBaseline: baseline,
+      txControl: (c1.txControl - c0.txControl) / cfg.skewRequests,
+      texts: texts.map(([text, count]) => ({ text, perRequest: count / cfg.skewRequests })),
+      edges,
+      totalCount,
+      problem,
+    };
+  }
+  return out;
+}
+
+/** Edges and totalCount of the first nested connection in a response: what the page actually held. */
+function shape(text) {
+  const data = JSON.parse(text).data;
+  const root = Object.values(data)[0];
+  if (!root) return { edges: null, totalCount: null };
+  if (root.edges) {
+    return { edges: root.edges.length, totalCount: root.totalCount ?? null };
+  }
+  const nested = Object.values(root).find((v) => v && typeof v === 'object' && Array.isArray(v.edges));
+  return { edges: nested?.edges.length ?? null, totalCount: nested?.totalCount ?? null };
+}
+
+// --- Profiles ----------------------------------------------------------------------------------------
+
+/** One server process under `node --cpu-prof`, warm-up then the profiled load; summarizes the load window. */
+async function profileRun(cfg, spec, label, scenario, isError, dir) {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const server = await startServer({ ...spec, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+  const counter = { next: 1_000_000 };
+  let r;
+  let fromUs;
+  let toUs;
+  try {
+    if (cfg.warmup > 0) {
+      await load({ url: server.url, body: scenario.body, isError, headers: cfg.headers, connections: cfg.connections, seconds: cfg.warmup, startIndex: counter.next });
+      counter.next += 1_000_000;
+    }
+    fromUs = Number(process.hrtime.bigint() / 1000n);
+    r = await load({ url: server.url, body: scenario.body, isError, headers: cfg.headers, connections: cfg.connections, seconds: cfg.profileDuration, startIndex: counter.next });
+    toUs = Number(process.hrtime.bigint() / 1000n);
+  } finally {
+    const exit = await server.stop(30_000);
+    if (exit.killed) say(`    ${label}: the profiled server did not exit in time; no profile`);
+  }
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) return { rps: r.rps, file: null };
+  const summary = summarizeProfileFile(path.join(dir, file), { top: 12, fromUs, toUs });
+  say(
+    `    ${label.padEnd(11)} ${r.rps.toFixed(0).padStart(6)} req/s under the profiler; ${(summary.busyMs / 1000).toFixed(1)} s busy of ` +
+      `${(summary.totalMs / 1000).toFixed(1)} s sampled${summary.windowed ? ' (load window only)' : ' (whole process)'}`,
+  );
+  for (const f of summary.functions.slice(0, 5)) say(`      ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.name}`);
+  return { rps: r.rps, errors: r.errorCount, file: path.relative(ROOT, path.join(dir, file)), summary };
+}
+
+/** `npm run build`'s compiler and config, with the output in BUILD/dist. */
+async function buildPrivate() {
+  rmSync(path.join(BUILD, 'dist'), { recursive: true, force: true });
+  mkdirSync(BUILD, { recursive: true });
+  const tsc = path.join(ROOT, 'node_modules/typescript/bin/tsc');
+  await run(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', path.join(BUILD, 'dist')], { cwd: ROOT });
+}
+
+// --- Main ------------------------------------------------------------------------------------------
+
+export async function main() {
+  const cfg = readConfig();
+  cfg.auth = makeAuth(BUSY_USER.id);
+  cfg.headers = { authorization: cfg.auth.header };
+  requestHeaders = cfg.headers;
+  const started = performance.now();
+  const results = { cfg, hello: null, ours: {}, postgraphile: {}, skew: { ours: {}, postgraphile: {} }, profiles: {}, problems: [], notes: [] };
+  const phase = (title) => say(`\n== ${title}  (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+
+  phase('counting proxy unit check');
+  say(`  ${await checkProxy(databaseUrl(cfg.serverUrl, 'postgres'))}`);
+
+  phase(`databases on ${new URL(cfg.serverUrl).host}`);
+  const db = await setupDatabases({ serverUrl: cfg.serverUrl, name: cfg.dbName, root: ROOT, say });
+  results.db = db;
+
+  if (cfg.build) {
+    phase('production build: tsc -p tsconfig.build.json into node_modules/.cache/uag-bench/dist');
+    await buildPrivate();
+  } else if (!existsSync(path.join(BUILD, 'dist/src/main.js'))) {
+    throw new Error(`BENCH_SKIP_BUILD=1 but ${path.relative(ROOT, BUILD)}/dist/src/main.js does not exist`);
+  }
+  results.machine = await machineInfo(cfg, db.uniformUrl);
+  say(`  ${results.machine.cpu}, ${results.machine.cores} cores, node ${results.machine.node}, commit ${results.machine.commit}`);
+
+  const runTag = Date.now().toString(36);
+
+  const skewQ = (target) => skewQueries(target, HUGE_TEAM.id, BUSY_USER.id);
+  const admin = new pg.Client({ connectionString: databaseUrl(cfg.serverUrl, 'postgres'), application_name: 'bench-admin' });
+  await admin.connect();
+  try {
+    const helloRuns = [];
+    const helloRound = async (round) => {
+      phase(`hello-world (Yoga ceiling), round ${round}: warm-up ${cfg.warmup} s, ${cfg.duration} s, ${cfg.connections} connections`);
+      const server = await startServer(serverSpec('hello', cfg));
+      try {
+        const hello = { body: () => HELLO };
+        const { text } = await post(server.url, HELLO);
+        if (!text.includes('"hello":"world"')) throw new Error(`hello-world answered ${text}`);
+        helloRuns.push(await measure(cfg, { server }, 'hello', hello, (t) => !t.includes('"hello":"world"'), { next: 0 }));
+      } finally {
+        await server.stop();
+      }
+    };
+    await helloRound(1);
+
+    // Both servers run side by side (each behind its own counting proxy) and take turns per scenario, in
+    // alternating order from round to round, so background load on a shared machine hits both alike.
+    phase(`our server and PostGraphile v5 on ${db.uniformName}`);
+    const defs = { ours: scenarios('ours', runTag), postgraphile: scenarios('postgraphile', runTag) };
+    const live = {};
+    try {
+      for (const target of TARGETS) {
+        live[target] = { ...(await startBehindProxy(target, cfg, db.uniformUrl)), admin };
+        const problems = await verify(target, live[target].server, defs[target]);
+        for (const p of problems) say(`  PROBLEM ${p}`);
+        results.problems.push(...problems);
+      }
+      await deleteLoadUsers(db.uniformUrl); // the two users the createUser checks made
+      for (const target of TARGETS) {
+        say(`  first pages on the uniform dataset, ${target} (sequential)`);
+        results.skew[target].uniform = await firstPages(cfg, live[target], skewQ(target));
+      }
+      const runs = { ours: {}, postgraphile: {} };
+      const counters = { ours: { next: 0 }, postgraphile: { next: 0 } };
+      for (let round = 1; round <= cfg.rounds; round++) {
+        const order = round % 2 === 1 ? TARGETS : [...TARGETS].reverse();
+        phase(`load round ${round} of ${cfg.rounds}: warm-up ${cfg.warmup} s, idle ${cfg.idle} s, ${cfg.duration} s, ${cfg.connections} connections`);
+        for (const name of SCENARIOS) {
+          for (const target of order) {
+            const r = await measure(cfg, live[target], `${name} ${target}`, defs[target][name], (text) => quickError(target === 'ours', name, text), counters[target]);
+            (runs[target][name] ??= []).push(r);
+            if (name === 'createUser') await deleteLoadUsers(db.uniformUrl);
+          }
+        }
+      }
+      for (const target of TARGETS) {
+        for (const name of SCENARIOS) results[target][name] = best(runs[target][name]);
+        results[target].processPeakRss = memoryOf(live[target].server.pid)?.hwm ?? null;
+      }
+    } finally {
+      for (const target of TARGETS) await live[target]?.stop();
+    }
+    if (cfg.rounds > 1) await helloRound(2);
+    results.hello = best(helloRuns);
+
+    phase(`first pages on ${db.skewName}`);
+    for (const target of TARGETS) {
+      const run2 = await startBehindProxy(target, cfg, db.skewUrl);
+      try {
+        results.skew[target].skewed = await firstPages(cfg, run2, skewQ(target));
+      } finally {
+        await run2.stop();
+      }
+      say(`  ${target}`);
+      for (const [name, u] of Object.entries(results.skew[target].uniform)) {
+        const k = results.skew[target].skewed[name];
+        say(
+          `    ${name.padEnd(11)} uniform ${u.median.toFixed(2)} ms / ${u.statements.toFixed(2)} stmts (${u.edges} edges of ${u.totalCount ?? '?'})` +
+            `   skewed ${k.median.toFixed(2)} ms / ${k.statements.toFixed(2)} stmts (${k.edges} edges of ${k.totalCount ?? '?'})` +
+            (k.problem ? `  PROBLEM ${k.problem}` : ''),
+        );
+        if (u.problem) results.problems.push(`${target} uniform ${name}: ${u.problem}`);
+        if (k.problem) results.problems.push(`${target} skewed ${name}: ${k.problem}`);
+      }
+    }
+  } finally {
+    await admin.end();
+  }
+
+  if (cfg.profile) {
+    phase(`CPU profiles of our server and the hello-world (node --cpu-prof; warm-up ${cfg.warmup} s + ${cfg.profileDuration} s each)`);
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const defs = scenarios('ours', `${runTag}p`);
+    const dir = path.join(BENCH, 'profiles', stamp);
+    for (const name of SCENARIOS) {
+      const isError = (text) => quickError(true, name, text);
+      results.profiles[name] = await profileRun(cfg, serverSpec('ours', cfg, db.uniformUrl), name, defs[name], isError, path.join(dir, name));
+      if (name === 'createUser') await deleteLoadUsers(db.uniformUrl);
+    }
+    const hello = { body: () => HELLO };
+    results.profiles.hello = await profileRun(cfg, serverSpec('hello', cfg), 'hello', hello, (t) => !t.includes('"hello":"world"'), path.join(dir, 'hello'));
+  }
+
+  results.seconds = (performance.now() - started) / 1000;
+  results.dataset = { ...DATASET, skew: SKEW, hugeTeam: HUGE_TEAM, busyUser: BUSY_USER };
+  say('');
+  say(renderConsole(results));
+  const file = path.join(BENCH, 'RESULTS.md');
+  writeFileSync(file, renderMarkdown(results));
+  writeFileSync(path.join(BENCH, 'logs', 'results.json'), JSON.stringify(results, (k, v) => (k === 'auth' || k === 'headers' ? undefined : v), 2));
+  say(`\nWrote ${path.relative(process.cwd(), file)} (run took ${results.seconds.toFixed(0)} s)`);
+  if (results.problems.length) {
+    say(`\n${results.problems.length} problem(s):`);
+    for (const p of results.problems) say(`  - ${p}`);
+  }
+}

@@ -1,0 +1,376 @@
+// Renders a benchmark run: a plain table for the console and bench/RESULTS.md.
+
+const LABELS = { node: 'node by id', usersPage: 'users page', teamsPage: 'teams page', createUser: 'createUser' };
+const PROFILE_LABELS = { ...LABELS, hello: 'Yoga hello-world' };
+const SKEW_LABELS = {
+  teamMembers: 'team(id) members(first: 20)',
+  userTeams: 'user(id) teams(first: 20)',
+  teamsPage: 'teams page (20 × 20)',
+  usersPage: 'users page (50 × 5)',
+};
+const SCENARIOS = Object.keys(LABELS);
+
+const fix = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '–');
+const mib = (bytes) => (Number.isFinite(bytes) && bytes > 0 ? `${(bytes / 2 ** 20).toFixed(0)} MiB` : '–');
+const pct = (x) => (Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : '–');
+const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : NaN);
+const times = (x, d = 2) => (Number.isFinite(x) ? `${x.toFixed(d)}×` : '–');
+
+function stmts(r) {
+  if (!r?.statements) return '–';
+  const s = r.statements;
+  return `${fix(s.perRequest, 2)}${s.txPerRequest > 0.005 ? ` (${fix(s.txPerRequest, 2)} tx)` : ''}`;
+}
+
+function errors(r) {
+  if (!r) return '–';
+  if (r.errorCount === 0) return '0';
+  const e = r.errors;
+  const parts = [e.non2xx && `${e.non2xx} non-2xx`, e.graphql && `${e.graphql} GraphQL`, e.socket && `${e.socket} socket`, e.timeouts && `${e.timeouts} timeouts`];
+  return `${r.errorCount} (${parts.filter(Boolean).join(', ')})`;
+}
+
+function rows(results) {
+  const out = [];
+  for (const name of SCENARIOS) {
+    for (const [target, label] of [
+      ['ours', 'ours'],
+      ['postgraphile', 'PostGraphile'],
+    ]) {
+      const r = results[target][name];
+      out.push({ scenario: LABELS[name], server: label, r });
+    }
+  }
+  out.push({ scenario: '{ hello }', server: 'Yoga ceiling', r: results.hello });
+  return out;
+}
+
+const HEAD = ['Scenario', 'Server', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'requests', 'SQL stmts/req', 'peak RSS', 'CPU server', 'CPU its PG backends', 'CPU bench', 'CPU other procs', 'req/s per round'];
+
+function cells({ scenario, server, r }) {
+  return [
+    scenario,
+    server,
+    fix(r?.rps, 0),
+    fix(r?.p50, 2),
+    fix(r?.p99, 2),
+    errors(r),
+    r ? String(r.requests) : '–',
+    stmts(r),
+    mib(r?.peakRss),
+    pct(r?.cpu?.server),
+    pct(r?.cpu?.postgres),
+    pct(r?.cpu?.bench),
+    pct(r?.cpu?.other),
+    r?.rounds ? r.rounds.map((x) => fix(x.rps, 0)).join(' / ') : '–',
+  ];
+}
+
+function ratioRows(results) {
+  const ceiling = results.hello?.rps;
+  return SCENARIOS.map((name) => {
+    const o = results.ours[name];
+    const p = results.postgraphile[name];
+    return {
+      name,
+      label: LABELS[name],
+      rps: ratio(o?.rps, p?.rps),
+      p99: ratio(o?.p99, p?.p99),
+      ceiling: ratio(o?.rps, ceiling),
+      pglCeiling: ratio(p?.rps, ceiling),
+      stmts: [o?.statements?.perRequest, p?.statements?.perRequest],
+      beats: Number.isFinite(o?.rps) && o.rps >= p?.rps && o.p99 < p?.p99 && o.errorCount === 0,
+    };
+  });
+}
+
+function skewRows(results) {
+  const out = [];
+  for (const target of ['ours', 'postgraphile']) {
+    const s = results.skew[target];
+    if (!s?.uniform || !s?.skewed) continue;
+    for (const name of Object.keys(SKEW_LABELS)) {
+      const u = s.uniform[name];
+      const k = s.skewed[name];
+      out.push({ target, name, label: SKEW_LABELS[name], u, k, slowdown: ratio(k?.median, u?.median) });
+    }
+  }
+  return out;
+}
+
+function table(head, body) {
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => String(r[i]).length)));
+  const line = (r) => r.map((c, i) => (i < 2 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+function mdTable(head, body, align) {
+  const sep = head.map((_, i) => (align?.[i] === 'l' ? '---' : '---:'));
+  const esc = (c) => String(c).replace(/\|/g, '\\|');
+  return [head, sep, ...body].map((r) => `| ${r.map(esc).join(' | ')} |`).join('\n');
+}
+
+function goals(results) {
+  const rr = ratioRows(results);
+  const node = rr.find((r) => r.name === 'node');
+  const lines = [];
+  for (const r of rr) {
+    lines.push(
+      `${r.beats ? 'met' : 'NOT met'}: ${r.label}: ours ${times(r.rps)} PostGraphile's req/s, p99 ${times(r.p99)} of PostGraphile's` +
+        ` (goal: ≥ 1.00× req/s with a lower p99, no errors)`,
+    );
+  }
+  const ok = Number.isFinite(node?.ceiling) && node.ceiling >= 0.75;
+  lines.push(`${ok ? 'met' : 'NOT met'}: node by id at ${pct(node?.ceiling)} of the Yoga ceiling's req/s (goal: within 25%, i.e. ≥ 75%)`);
+  return lines;
+}
+
+/** What most likely limits a figure, from where the CPU went during the run. */
+function limitOf(r) {
+  if (!r?.cpu) return '–';
+  const { server, postgres, bench, other } = r.cpu;
+  const total = server + postgres + bench + other;
+  const parts = `server ${pct(server)} of a core, its PostgreSQL backends ${pct(postgres)}, load generator + proxy ${pct(bench)}, other processes ${pct(other)}`;
+  if (server >= 0.8) return `the server's single JavaScript thread is (nearly) saturated (${parts}): throughput is bounded by its CPU work per request`;
+  if (total >= 1.6) {
+    return `the machine's two cores are saturated (${parts}): the server gets less than a core because PostgreSQL, the load generator${other >= 0.3 ? ' and other work on the machine' : ''} compete for them`;
+  }
+  if (postgres >= 0.8) return `PostgreSQL CPU (${parts})`;
+  return `no CPU is saturated (${parts}): waiting (round trips, locks, I/O) bounds it`;
+}
+
+function topPackages(summary, n = 6) {
+  return [...summary.packages]
+    .filter((p) => p.name !== '(program)' && p.name !== '(root)')
+    .sort((a, b) => b.inclShare - a.inclShare)
+    .slice(0, n)
+    .map((p) => `${p.name} ${pct(p.inclShare)} incl. / ${pct(p.selfShare)} self`)
+    .join(', ');
+}
+
+// --- Console ---------------------------------------------------------------------------------------
+
+export function renderConsole(results) {
+  const out = [];
+  out.push(table(HEAD, rows(results).map(cells)));
+  out.push('');
+  out.push(
+    table(
+      ['Scenario', 'ours/PostGraphile req/s', 'ours/PostGraphile p99', 'ours/ceiling', 'PostGraphile/ceiling'],
+      ratioRows(results).map((r) => [r.label, times(r.rps), times(r.p99), pct(r.ceiling), pct(r.pglCeiling)]),
+    ),
+  );
+  out.push('');
+  out.push(...goals(results));
+  out.push('');
+  out.push(
+    table(
+      ['Skew query', 'Server', 'uniform median ms', 'stmts', 'skewed median ms', 'stmts', 'skewed/uniform'],
+      skewRows(results).map((s) => [s.label, s.target, fix(s.u?.median, 2), fix(s.u?.statements, 1), fix(s.k?.median, 2), fix(s.k?.statements, 1), times(s.slowdown, 1)]),
+    ),
+  );
+  for (const [name, p] of Object.entries(results.profiles ?? {})) {
+    if (!p?.summary) continue;
+    out.push('');
+    out.push(`profile ${PROFILE_LABELS[name]} (${fix(p.rps, 0)} req/s under the profiler): ${topPackages(p.summary)}`);
+    for (const f of p.summary.functions.slice(0, 8)) out.push(`  ${pct(f.share).padStart(4)}  ${f.name}`);
+  }
+  return out.join('\n');
+}
+
+// --- RESULTS.md ------------------------------------------------------------------------------------
+
+export function renderMarkdown(results) {
+  const { machine: m, cfg, db } = results;
+  const L = [];
+  L.push('# Benchmark results');
+  L.push('');
+  L.push(
+    `Written by \`npm run bench\` (bench/run.mjs) on ${m.date}; the whole run took ${fix(results.seconds, 0)} s. ` +
+      'Every figure below was measured in that run; run it again to refresh this file.',
+  );
+  L.push('');
+  L.push('## Machine');
+  L.push('');
+  L.push(`- CPU: ${m.cpu}, ${m.cores} cores; memory ${fix(m.memoryGiB, 1)} GiB; ${m.kernel}`);
+  L.push(`- Node ${m.node}; ${m.postgres}`);
+  L.push(`- PostgreSQL settings: ${Object.entries(m.postgresSettings).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  L.push(
+    `- Code: commit ${m.commit}. Production build: the project's \`tsc -p tsconfig.build.json\` (what \`npm run build\` runs) into a private copy of dist/ ` +
+      '(node_modules/.cache/uag-bench, so concurrent builds cannot swap it), started as `node dist/src/main.js` with NODE_ENV=production, LOG_LEVEL=warn, ' +
+      'a JWT_SECRET (every request carries an HS256 ADMIN bearer token, also sent to the references, which ignore it) and the rate limit raised to 1,000,000 per second.',
+  );
+  L.push(`- Versions: ${Object.entries(m.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  L.push('');
+  L.push('Everything (servers, PostgreSQL, load generator, proxy) shares the same cores, so the figures are for comparison on this machine, not capacity planning.');
+  L.push('');
+  L.push('## Method');
+  L.push('');
+  L.push(
+    `- Dataset \`${db.uniformName}\`: ${db.counts.users} users, ${db.counts.teams} teams, ${db.counts.memberships} memberships, made with the project's ` +
+      '`npm run db:migrate` and seed CLI (`npm run db:seed -- --users 10000 --teams 1000 --memberships-per-user 5`), then `VACUUM ANALYZE`.',
+  );
+  L.push(
+    `- Each scenario: ${cfg.warmup} s warm-up, ${cfg.idle} s idle (statement baseline), then ${cfg.duration} s measured with autocannon, ` +
+      `${cfg.connections} connections, POST /graphql on 127.0.0.1. Both servers use a database pool of ${cfg.poolMax} connections. Latency percentiles are exact (every response time kept).`,
+  );
+  L.push(
+    `- Ours and PostGraphile run side by side and take turns scenario by scenario, in ${cfg.rounds} round(s) with the order reversed each round; the Yoga ceiling is measured ` +
+      'before and after. The table shows, per server and scenario, the round with the highest throughput (the least disturbed one); "req/s per round" lists them all. ' +
+      'The machine is shared (other work may be running: see "CPU other procs"), so compare figures from the same run.',
+  );
+  L.push(
+    '- Queries: node by id rotates over 100 users (ours: `node(id)` with the user fields; PostGraphile: `userByRowId(rowId)`, same fields); ' +
+      'users page = 50 users (creation order) × their first 5 teams (role + team id, name) + totalCount; teams page = 20 teams (slug order) × their first 20 members ' +
+      "(role + user id, email) + both totalCounts; createUser with a unique email per request (the created users are deleted after each run). PostGraphile's are the Amber preset's " +
+      '`allUsers` / `membershipsByUserId` / `teamByTeamId`, `allTeams` / `membershipsByTeamId` / `userByUserId`, `createUser` with the same orderings. Exact texts: bench/lib/queries.mjs.',
+  );
+  L.push(
+    '- Errors: non-2xx responses, socket errors and timeouts, plus 200 responses with a GraphQL `errors` entry (for createUser also a result that is not a success).',
+  );
+  L.push(
+    "- SQL statements per request: a TCP proxy (bench/lib/pg-proxy.mjs, unit-checked at the start of every run) sits between each server and PostgreSQL and counts the frontend protocol's " +
+      'Query (`Q`) and Execute (`E`) messages; (statements in the run − idle baseline) ÷ requests completed. BEGIN/COMMIT/ROLLBACK are counted too; "tx" shows how many of them per request.',
+  );
+  L.push(
+    '- Peak RSS: the maximum VmRSS of the server process sampled every 100 ms during the measured run (/proc/<pid>/status). CPU: CPU seconds used during the run ÷ wall time, ' +
+      'from /proc: the server process; the PostgreSQL backends behind its proxy connections (pg_stat_activity.client_port); this benchmark process (load generator + proxy); ' +
+      'and everything else on the machine (/proc/stat busy time minus those). 100% = one core.',
+  );
+  L.push('');
+  L.push('## Results');
+  L.push('');
+  L.push(mdTable(HEAD, rows(results).map(cells), ['l', 'l']));
+  L.push('');
+  if (results.ours.processPeakRss || results.postgraphile.processPeakRss) {
+    L.push(`Whole-process peak RSS (VmHWM) over all four scenarios: ours ${mib(results.ours.processPeakRss)}, PostGraphile ${mib(results.postgraphile.processPeakRss)}.`);
+    L.push('');
+  }
+  L.push('### Ratios');
+  L.push('');
+  L.push(
+    mdTable(
+      ['Scenario', 'ours ÷ PostGraphile req/s', 'ours ÷ PostGraphile p99', 'ours ÷ Yoga ceiling req/s', 'PostGraphile ÷ Yoga ceiling req/s', 'SQL stmts/req ours / PostGraphile'],
+      ratioRows(results).map((r) => [r.label, times(r.rps), times(r.p99), pct(r.ceiling), pct(r.pglCeiling), `${fix(r.stmts[0], 2)} / ${fix(r.stmts[1], 2)}`]),
+      ['l'],
+    ),
+  );
+  L.push('');
+  L.push('### Goals');
+  L.push('');
+  for (const g of goals(results)) L.push(`- ${g}`);
+  L.push('');
+  L.push('### SQL per request under load');
+  L.push('');
+  L.push('The statements each server ran during the measured run of the best round, per request (texts cut at 200 characters):');
+  L.push('');
+  for (const name of SCENARIOS) {
+    for (const [target, label] of [
+      ['ours', 'ours'],
+      ['postgraphile', 'PostGraphile'],
+    ]) {
+      const st = results[target][name]?.statements;
+      if (!st?.texts?.length) continue;
+      L.push(`- ${LABELS[name]}, ${label}: ${fix(st.perRequest, 2)} statements per request`);
+      for (const t of st.texts) L.push(`  - ${fix(t.perRequest, 2)}× \`${t.text.replace(/`/g, "'")}${t.text.length >= 200 ? '…' : ''}\``);
+    }
+  }
+  L.push('');
+  L.push('## Skewed vs uniform: the cost of a page must follow the page');
+  L.push('');
+  L.push(
+    `\`${db.skewName}\` is \`${db.uniformName}\` plus ${db.skewCounts.hugeTeamMembers - (db.counts.memberships / db.counts.teams)} more users who all joined team-1 ` +
+      `(${db.skewCounts.hugeTeamMembers} members) and user 1 in all ${db.skewCounts.busyUserTeams} teams; ${db.skewCounts.users} users and ${db.skewCounts.memberships} memberships in all. ` +
+      `Team-1 heads the teams page and user 1 the users page. Each query: 3 requests to warm up, then the median of ${cfg.skewRequests} sequential requests, ` +
+      'against the same query for the same team/user in the uniform database (50 members, 5 teams).',
+  );
+  L.push('');
+  L.push(
+    mdTable(
+      ['Query', 'Server', 'uniform median ms', 'uniform stmts', 'uniform page', 'skewed median ms', 'skewed stmts', 'skewed page', 'skewed ÷ uniform'],
+      skewRows(results).map((s) => [
+        s.label,
+        s.target === 'ours' ? 'ours' : 'PostGraphile',
+        fix(s.u?.median, 2),
+        fix(s.u?.statements, 1),
+        page(s.u),
+        fix(s.k?.median, 2),
+        fix(s.k?.statements, 1),
+        page(s.k),
+        times(s.slowdown, 1),
+      ]),
+      ['l', 'l'],
+    ),
+  );
+  L.push('');
+  L.push('"page" is edges shown / totalCount of the first page (for the pages: of the connection at the top). Statements exclude the server’s own background statements (an idle baseline, as under load). Statement texts of our server on the skewed database (per request):');
+  L.push('');
+  for (const [name, r] of Object.entries(results.skew.ours?.skewed ?? {})) {
+    L.push(`- ${SKEW_LABELS[name]}: ${fix(r.median, 2)} ms, ${fix(r.statements, 1)} statements`);
+    for (const t of r.texts) L.push(`  - ${fix(t.perRequest, 1)}× \`${t.text.replace(/`/g, "'")}${t.text.length >= 200 ? '…' : ''}\``);
+  }
+  L.push('');
+  L.push('## What limits each figure');
+  L.push('');
+  L.push(
+    "From the CPU split of each measured run and from CPU profiles of our server (`node --cpu-prof`, one process per scenario, the same load; shares are of the profile's busy time " +
+      'inside the load window; "incl." = time with that package anywhere on the stack). Profiles are under bench/profiles/ (not committed); summarize one with ' +
+      '`node bench/lib/profile-summary.mjs <file>`.',
+  );
+  L.push('');
+  for (const name of SCENARIOS) {
+    const o = results.ours[name];
+    const p = results.postgraphile[name];
+    L.push(`### ${LABELS[name]}`);
+    L.push('');
+    L.push(`- ours: ${limitOf(o)}.`);
+    L.push(`- PostGraphile: ${limitOf(p)}.`);
+    const prof = results.profiles?.[name];
+    if (prof?.summary) {
+      L.push(`- Profile of ours (${fix(prof.rps, 0)} req/s under the profiler, ${prof.file}): ${topPackages(prof.summary)}.`);
+      L.push(`- Recognizable costs (self time): ${categoryLine(prof.summary)}.`);
+      L.push('');
+      L.push(mdTable(['self %', 'function (package path:line)'], prof.summary.functions.slice(0, 10).map((f) => [pct(f.share), `\`${f.name}\``]), ['r', 'l']));
+    }
+    L.push('');
+  }
+  L.push('### Yoga ceiling ({ hello })');
+  L.push('');
+  L.push(`- ${limitOf(results.hello)}.`);
+  const hp = results.profiles?.hello;
+  if (hp?.summary) {
+    L.push(`- Profile of the hello-world (${fix(hp.rps, 0)} req/s under the profiler, ${hp.file}): ${topPackages(hp.summary)}.`);
+    L.push(`- Recognizable costs (self time): ${categoryLine(hp.summary)}.`);
+    L.push('');
+    L.push(mdTable(['self %', 'function (package path:line)'], hp.summary.functions.slice(0, 10).map((f) => [pct(f.share), `\`${f.name}\``]), ['r', 'l']));
+  }
+  L.push('');
+  if (results.problems.length) {
+    L.push('## Problems seen in this run');
+    L.push('');
+    for (const p of results.problems) L.push(`- ${p}`);
+    L.push('');
+  }
+  L.push('## Reproduce');
+  L.push('');
+  L.push(
+    '`npm run bench` (installs bench/ dependencies on first use; needs PostgreSQL on 127.0.0.1:5432, or `BENCH_DATABASE_URL`). ' +
+      'Knobs: `BENCH_DURATION` (s, default 10), `BENCH_WARMUP` (3), `BENCH_CONNECTIONS` (10), `BENCH_POOL_MAX` (10), `BENCH_SKEW_REQUESTS` (20), ' +
+      '`BENCH_PROFILE_DURATION` (8), `BENCH_PROFILE=0` (no profiles), `BENCH_SKIP_BUILD=1`, `BENCH_DB_NAME` (uag_bench).',
+  );
+  L.push('');
+  return L.join('\n');
+}
+
+function categoryLine(summary) {
+  return [...(summary.categories ?? [])]
+    .sort((a, b) => b.share - a.share)
+    .map((c) => `${c.name} ${pct(c.share)}`)
+    .join(', ');
+}
+
+function page(r) {
+  if (!r) return '–';
+  if (r.problem) return `error: ${r.problem.slice(0, 80)}`;
+  return `${r.edges ?? '?'} / ${r.totalCount ?? '?'}`;
+}

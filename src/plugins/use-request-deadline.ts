@@ -21,13 +21,17 @@ export function requestTimeoutError(): GraphQLError {
 export function requestSignal(request: Request, timeoutMs: number): AbortSignal {
   let deadline = deadlines.get(request);
   if (!deadline) {
+    // One plain controller fed by both causes: the executor reads `aborted` on every field, which a
+    // composite AbortSignal.any() signal recomputes each time (5% of CPU on a page in the benchmark).
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(requestTimeoutError()), timeoutMs);
     timer.unref();
+    if (request.signal.aborted) controller.abort(request.signal.reason);
+    else request.signal.addEventListener('abort', () => controller.abort(request.signal.reason), { once: true });
     deadline = { controller, timer };
     deadlines.set(request, deadline);
   }
-  return AbortSignal.any([request.signal, deadline.controller.signal]);
+  return deadline.controller.signal;
 }
 
 /**

@@ -478,8 +478,13 @@ describe('k8s/ manifests', () => {
         }
       }
     }
-    const api = only(manifests, 'Deployment').spec.template.spec.containers[0].resources;
-    expect(api).toEqual({ requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } });
+    const container = only(manifests, 'Deployment').spec.template.spec.containers[0];
+    expect(container.resources).toEqual({ requests: { cpu: '500m', memory: '512Mi' }, limits: { cpu: '1', memory: '1Gi' } });
+    // The V8 heap cap must leave room inside the memory limit for code, buffers and the young generation.
+    const options = (container.env as Obj[]).find((e) => e.name === 'NODE_OPTIONS')?.value as string | undefined;
+    const heapMiB = Number(/--max-old-space-size=(\d+)/.exec(options ?? '')?.[1]);
+    expect(heapMiB, 'NODE_OPTIONS sets --max-old-space-size').toBeGreaterThan(0);
+    expect(heapMiB * 1024 ** 2).toBeLessThanOrEqual(quantity(container.resources.limits.memory) * 0.7);
   });
 
   it('DATABASE_URL comes only from the Secret, through secretKeyRef; no connection string, secret value or Secret anywhere', () => {

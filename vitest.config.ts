@@ -10,7 +10,7 @@ export default defineConfig({
     // graphql 17 ships a development build next to the default one and refuses to mix instances.
     // Node and Vite resolve its exports differently, so let Vite resolve graphql for every package
     // that builds or executes schemas.
-    server: { deps: { inline: [/@pothos\//, /graphql-yoga/, /@graphql-yoga\//, /@envelop\//, /@graphql-tools\//] } },
+    server: { deps: { inline: [/@pothos\//, /graphql-yoga/, /@graphql-yoga\//, /@envelop\//, /@graphql-tools\//, /graphql-query-complexity/] } },
     testTimeout: 30_000,
     hookTimeout: 120_000,
     // Two cores: more workers only queue on the database and the WASM engines.

@@ -7,7 +7,8 @@ import { useTestApp } from './helpers/app.js';
  * Batching is asserted by counting the SQL statements Prisma sends, which is deterministic: a page
  * of N parents must cost the same as a page of 5. An N+1 makes these tests fail.
  */
-const t = useTestApp();
+// 80 aliased lookups below prove that aliases batch; the production alias limit (30) is in hostile.test.ts.
+const t = useTestApp({ GRAPHQL_MAX_ALIASES: '100' });
 
 beforeAll(async () => {
   await seedBenchmark(t.db.prisma, { users: 120, teams: 30, membershipsPerUser: 5 });

@@ -3,14 +3,19 @@ import { createTokenVerifier } from './auth.js';
 import type { Config } from './config.js';
 import { type Context, createContext } from './context.js';
 import type { Database } from './db.js';
+import { createEvents, type Events } from './events/index.js';
+import { countBacklog } from './events/outbox.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { useAuth, viewerOf } from './plugins/use-auth.js';
 import { maskError, useMaskedErrorReporting } from './plugins/use-error-masking.js';
 import { useGraphQLMetrics } from './plugins/use-graphql-metrics.js';
 import { useHealth } from './plugins/use-health.js';
+import { useHttpHardening } from './plugins/use-http-hardening.js';
 import { useHttpMetrics } from './plugins/use-http-metrics.js';
 import { useMetricsEndpoint } from './plugins/use-metrics-endpoint.js';
+import { useOperationLimits } from './plugins/use-operation-limits.js';
+import { useRateLimit } from './plugins/use-rate-limit.js';
 import { useReadiness } from './plugins/use-readiness.js';
 import { requestSignal, useRequestDeadline } from './plugins/use-request-deadline.js';
 import { requestIdOf, useRequestId } from './plugins/use-request-id.js';
@@ -21,6 +26,8 @@ export interface App {
   readonly yoga: YogaServerInstance<Record<string, unknown>, Context>;
   readonly db: Database;
   readonly metrics: Metrics;
+  /** Outbox relay, live event feed and pruner; `main` starts them, shutdown stops them. */
+  readonly events: Events;
   /** Readiness turns 503 from now on; called first thing on SIGTERM. */
   beginShutdown(): void;
   readonly shuttingDown: boolean;
@@ -29,7 +36,8 @@ export interface App {
 /** Builds the Yoga app over an open database, without listening (tests call `yoga.fetch`). */
 export function createApp(config: Config, db: Database, logger: Logger): App {
   let shuttingDown = false;
-  const metrics = createMetrics({ poolStats: () => db.poolStats() });
+  const metrics = createMetrics({ poolStats: () => db.poolStats(), outboxBacklog: () => countBacklog(db.prisma) });
+  const events = createEvents({ config: config.events, db, logger, metrics });
   db.onQuery((e) => metrics.dbQueryDuration.observe(e.durationMs / 1000));
   const onBatch = (loader: string, size: number) => metrics.loaderBatchSize.observe({ loader }, size);
 
@@ -40,6 +48,11 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
     landingPage: false,
     healthCheckEndpoint: '/_yoga/health',
     maskedErrors: { maskError, isDev: false },
+    // 413 past this many bytes, by Content-Length or while reading a chunked body.
+    maxRequestBodySize: config.limits.maxBodyBytes,
+    // JSON bodies only (useHttpHardening refuses other POSTs first); one operation per request.
+    multipart: false,
+    batching: false,
     logging: {
       debug: (...args) => logger.debug({ args }, 'yoga'),
       info: (...args) => logger.info({ args }, 'yoga'),
@@ -56,31 +69,41 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
         viewer: viewerOf(request),
         signal: requestSignal(request, config.http.requestTimeoutMs),
         onBatch,
+        events: events.feed,
       });
     },
     plugins: [
       useRequestId(),
       useHttpMetrics({ metrics }),
       useRequestLogging({ logger }),
+      useHttpHardening(),
+      // Before useAuth: an address out of budget is refused before its token is verified.
+      useRateLimit({ ...config.limits.rateLimit, logger }),
       useAuth({ verify: createTokenVerifier(config.auth), logger }),
       useHealth(),
       useReadiness({
-        checks: [{ name: 'database', check: () => db.ping() }],
+        checks: [{ name: 'database', check: () => db.ping() }, ...events.readinessChecks],
         timeoutMs: config.http.readinessTimeoutMs,
         isShuttingDown: () => shuttingDown,
       }),
       ...(config.http.metricsPort === undefined ? [useMetricsEndpoint({ metrics })] : []),
       useGraphQLMetrics({ metrics }),
+      // After the metrics, so the parse/validate phases of refused operations are still observed.
+      useOperationLimits(config.limits),
       useRequestDeadline(),
       useMaskedErrorReporting({ logger }),
+      events.plugin,
     ],
   });
   return {
     yoga,
     db,
     metrics,
+    events,
     beginShutdown: () => {
       shuttingDown = true;
+      // Live subscriptions (SSE) would otherwise hold the drain until its deadline.
+      events.endSubscriptions();
     },
     get shuttingDown() {
       return shuttingDown;

@@ -40,6 +40,15 @@ const envSchema = z.object({
   GRAPHQL_MAX_DIRECTIVES: int(1, 1000).default(20),
   GRAPHQL_MAX_TOKENS: int(10, 1_000_000).default(3_000),
   GRAPHQL_MAX_COST: int(1, 100_000_000).default(20_000),
+  AMQP_URL: z.url({ protocol: /^amqps?$/, error: 'must be an amqp:// or amqps:// URL' }).optional(),
+  // AMQP exchange names: letters, digits, - _ . : ; "amq." is reserved by the broker.
+  AMQP_EXCHANGE: z
+    .string()
+    .regex(/^(?!amq\.)[A-Za-z0-9_.:-]{1,255}$/, 'letters, digits, - _ . : only, at most 255, not starting with "amq."')
+    .default('user-api.events'),
+  OUTBOX_POLL_INTERVAL_MS: int(10, 60_000).default(250),
+  OUTBOX_BATCH_SIZE: int(1, 1000).default(100),
+  OUTBOX_RETENTION_HOURS: int(1, 87_600).default(168),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -74,6 +83,21 @@ export interface Config {
   readonly auth: AuthConfig;
   readonly limits: LimitsConfig;
   readonly database: DatabaseConfig;
+  readonly events: EventsConfig;
+}
+
+/** The outbox relay, the pruner and the live event feed. */
+export interface EventsConfig {
+  /** RabbitMQ; absent means events stay in the outbox and live updates tail the outbox. */
+  readonly amqpUrl: string | undefined;
+  /** Durable topic exchange events are published to, routing key = event type. */
+  readonly exchange: string;
+  /** Pause between relay (and outbox tail) polls when there was nothing to do. */
+  readonly pollIntervalMs: number;
+  /** Most events one relay claims at once. */
+  readonly batchSize: number;
+  /** Published events are deleted this long after publishing. */
+  readonly retentionHours: number;
 }
 
 /** How bearer tokens are verified. */
@@ -164,6 +188,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       rateLimit: Object.freeze({ points: e.RATE_LIMIT_POINTS, windowS: e.RATE_LIMIT_WINDOW_S, redisUrl: e.REDIS_URL }),
     }),
     database: databaseConfig(e),
+    events: Object.freeze({
+      amqpUrl: e.AMQP_URL,
+      exchange: e.AMQP_EXCHANGE,
+      pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS,
+      batchSize: e.OUTBOX_BATCH_SIZE,
+      retentionHours: e.OUTBOX_RETENTION_HOURS,
+    }),
   });
 }
 

@@ -1,4 +1,5 @@
 import type { PrismaClient } from './db.js';
+import type { EventFeed } from './events/feed.js';
 import { createLoaders, type Loaders, type OnBatch } from './loaders/index.js';
 import type { Logger } from './logger.js';
 
@@ -15,6 +16,8 @@ export interface Context {
   readonly logger: Logger;
   /** Aborts when the client goes away or the request deadline passes. */
   readonly signal: AbortSignal;
+  /** Live events for the `events` subscription. */
+  readonly events: EventFeed;
 }
 
 export interface Viewer {
@@ -30,8 +33,14 @@ export interface ContextOptions {
   signal: AbortSignal;
   viewer?: Viewer | null;
   onBatch?: OnBatch;
+  /** Default: a feed whose subscriptions end at once. */
+  events?: EventFeed;
 }
 
-export function createContext({ prisma, requestId, logger, signal, viewer = null, onBatch }: ContextOptions): Context {
-  return { prisma, loaders: createLoaders(prisma, viewer?.userId, onBatch), viewer, requestId, logger, signal };
+const NO_EVENTS: EventFeed = {
+  subscribe: () => (async function* () {})(),
+};
+
+export function createContext({ prisma, requestId, logger, signal, viewer = null, onBatch, events = NO_EVENTS }: ContextOptions): Context {
+  return { prisma, loaders: createLoaders(prisma, viewer?.userId, onBatch), viewer, requestId, logger, signal, events };
 }

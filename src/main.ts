@@ -31,6 +31,7 @@ async function main(): Promise<void> {
   const db = await openDatabase(config.database);
   logger.info({ database: db.kind }, 'database ready');
   const app = createApp(config, db, logger);
+  await app.events.start();
   const server = await listen(createServer(app.yoga), config.http.port, config.http.host, logger, 'graphql');
   const metricsServer =
     config.http.metricsPort === undefined
@@ -53,6 +54,9 @@ async function main(): Promise<void> {
     const clean = await drainServer(server, config.http.shutdownTimeoutMs, logger);
     if (metricsServer) await drainServer(metricsServer, 1_000, logger);
     logger.info({ clean }, 'shutdown: listener closed');
+    // The relay finishes its batch in flight; the broker connection closes before the pool does.
+    await app.events.stop();
+    logger.info('shutdown: events relay stopped, broker closed');
     await app.yoga.dispose();
     logger.info('shutdown: yoga disposed');
     // When the drain was cut, statements may still hold pool clients; don't wait for them.

@@ -13,6 +13,9 @@ export interface Metrics {
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly dbQueryDuration: Histogram;
   readonly loaderBatchSize: Histogram<'loader'>;
+  /** Per event, from the start of its batch's claim to the broker's confirm. */
+  readonly outboxPublishDuration: Histogram;
+  readonly outboxPublishFailures: Counter;
   /** Folds client-chosen operation names into a bounded set of label values. */
   operationLabel(name: string | null | undefined): string;
 }
@@ -27,6 +30,10 @@ export function routeLabel(pathname: string): string {
 export interface MetricsOptions {
   /** Pool gauges read this on every scrape. */
   poolStats?: () => PoolStats | undefined;
+  /** Unpublished outbox events, read on every scrape (bounded by `outboxBacklogTimeoutMs`). */
+  outboxBacklog?: () => Promise<number>;
+  /** Longest the backlog query may hold up a scrape; the gauge keeps its last value. Default 500. */
+  outboxBacklogTimeoutMs?: number;
   /** Distinct operation names kept as label values; later ones become "other". Default 100. */
   maxOperationNames?: number;
 }
@@ -89,5 +96,47 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     return name;
   };
 
-  return { registry, httpRequests, httpDuration, dbQueryDuration, loaderBatchSize, operationLabel };
+  const outboxPublishDuration = new Histogram({
+    name: 'outbox_publish_duration_seconds',
+    help: 'Outbox event publishing, from the claim of its batch to the broker confirm.',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const outboxPublishFailures = new Counter({
+    name: 'outbox_publish_failures_total',
+    help: 'Outbox events whose publish failed or was not confirmed (they are retried).',
+    registers: [registry],
+  });
+  const backlogTimeoutMs = options.outboxBacklogTimeoutMs ?? 500;
+  new Gauge({
+    name: 'outbox_backlog',
+    help: 'Outbox events not yet published (counted up to 100000).',
+    registers: [registry],
+    async collect() {
+      if (!options.outboxBacklog) return;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), backlogTimeoutMs);
+      });
+      try {
+        const count = await Promise.race([options.outboxBacklog(), timeout]);
+        if (count !== undefined) this.set(count);
+      } catch {
+        // The database is away: keep the last value; readiness tells the rest.
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  });
+
+  return {
+    registry,
+    httpRequests,
+    httpDuration,
+    dbQueryDuration,
+    loaderBatchSize,
+    outboxPublishDuration,
+    outboxPublishFailures,
+    operationLabel,
+  };
 }

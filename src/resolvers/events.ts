@@ -20,6 +20,9 @@ export type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
  * the change it describes. Dates in the payload become ISO strings.
  */
 export async function recordEvent(tx: Tx, type: EventType, aggregateId: string, payload: Record<string, unknown>) {
+  // Two transactions writing events of one aggregate take turns here, so their `seq` values are taken
+  // in commit order and the relay, which publishes by `seq`, keeps each aggregate's order.
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${aggregateId}, 0))`;
   await tx.outboxEvent.create({
     data: { type, aggregateId, payload: JSON.parse(JSON.stringify(payload)) as Prisma.InputJsonValue },
     select: { id: true },

@@ -28,6 +28,9 @@ export const builder = new SchemaBuilder<{
   defaultFieldNullability: false,
   plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
   scopeAuth: {
+    // Subscriptions are authorized once, when they start (a refused caller never gets a stream),
+    // not on every event.
+    authorizeOnSubscribe: true,
     authScopes: (ctx) => ({
       authenticated: ctx.viewer !== null,
       admin: ctx.viewer?.role === 'ADMIN',

@@ -5,6 +5,7 @@ import './user.js';
 import './team.js';
 import './membership.js';
 import './node.js';
+import './events.js';
 
 /** The served schema, sorted so the printed `schema.graphql` diffs cleanly. */
 export const schema: GraphQLSchema = lexicographicSortSchema(builder.toSchema());

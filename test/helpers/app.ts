@@ -78,6 +78,8 @@ export function useTestApp(env: Record<string, string> = {}, options: TestAppOpt
       EMBEDDED_DATA_DIR: 'memory://',
       DB_POOL_MAX: '25',
       LOG_LEVEL: 'debug',
+      // Test files send hundreds of requests a minute as one ADMIN; the ones about the rate limit set it.
+      RATE_LIMIT_POINTS: '1000000',
       ...env,
     });
     const db = await openDatabase(config.database);
@@ -88,6 +90,7 @@ export function useTestApp(env: Record<string, string> = {}, options: TestAppOpt
   });
 
   afterAll(async () => {
+    await app?.yoga.dispose();
     await app?.db.close();
     await proxy?.close();
     if (template && dbName) await dropDatabase(template.serverUrl, dbName);

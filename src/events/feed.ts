@@ -1,0 +1,58 @@
+import { Repeater, SlidingBuffer } from 'graphql-yoga';
+import type { LiveEvent } from './message.js';
+
+/** What the GraphQL subscription reads. */
+export interface EventFeed {
+  /** Live events from now on, only of `types` when given; ends when the feed is closed. */
+  subscribe(types?: readonly string[] | null): AsyncIterableIterator<LiveEvent>;
+}
+
+/** Events a subscriber may fall behind by before the oldest are dropped (a live view, not a log). */
+const SUBSCRIBER_BUFFER = 1_000;
+
+/**
+ * In-process fan-out of live events to subscriptions. Not Yoga's `createPubSub`: its per-subscriber
+ * repeater has no buffer, so a client that reads slower than events arrive makes `publish` throw
+ * RepeaterOverflowError inside EventTarget dispatch after 1024 events, an uncaught exception; and
+ * its `repeaterBuffer` option is one buffer shared by every subscriber. Here each subscriber gets
+ * its own sliding buffer: a slow one loses its oldest events, nobody else is affected.
+ */
+export class EventHub implements EventFeed {
+  readonly #listeners = new Set<(event: LiveEvent) => void>();
+  readonly #stops = new Set<() => void>();
+  #closed = false;
+
+  get subscribers(): number {
+    return this.#listeners.size;
+  }
+
+  publish(event: LiveEvent): void {
+    for (const listener of this.#listeners) listener(event);
+  }
+
+  subscribe(types?: readonly string[] | null): AsyncIterableIterator<LiveEvent> {
+    const wanted = types?.length ? new Set(types) : undefined;
+    return new Repeater<LiveEvent>((push, stop) => {
+      if (this.#closed) {
+        stop();
+        return;
+      }
+      const listener = (event: LiveEvent) => {
+        if (!wanted || wanted.has(event.type)) void push(event);
+      };
+      const end = () => stop();
+      this.#listeners.add(listener);
+      this.#stops.add(end);
+      void stop.then(() => {
+        this.#listeners.delete(listener);
+        this.#stops.delete(end);
+      });
+    }, new SlidingBuffer(SUBSCRIBER_BUFFER));
+  }
+
+  /** Ends every subscription (their SSE streams complete) and refuses new ones: shutdown. */
+  close(): void {
+    this.#closed = true;
+    for (const stop of [...this.#stops]) stop();
+  }
+}

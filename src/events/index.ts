@@ -1,0 +1,121 @@
+import type { Plugin } from 'graphql-yoga';
+import type { EventsConfig } from '../config.js';
+import type { Database } from '../db.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { ReadinessCheck } from '../plugins/use-readiness.js';
+import { type Broker, connectBroker } from './broker.js';
+import { type EventFeed, EventHub } from './feed.js';
+import { createPruner } from './pruner.js';
+import { createRelay, type Relay } from './relay.js';
+import { type FeedSource, feedFromBroker, feedFromOutboxTail } from './subscriber.js';
+
+export type { EventFeed } from './feed.js';
+export type { LiveEvent } from './message.js';
+
+export interface EventsOptions {
+  config: EventsConfig;
+  db: Database;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/** Everything that moves events out of the outbox: relay, live feed, pruner. */
+export interface Events {
+  /** `broker` with AMQP_URL (relay + live feed from the exchange), else `outbox` (tail only). */
+  readonly mode: 'broker' | 'outbox';
+  /** What the GraphQL subscription reads. */
+  readonly feed: EventFeed;
+  /** The broker as a non-critical check: writes go on (into the outbox) while it is away. */
+  readonly readinessChecks: ReadinessCheck[];
+  /** Open live subscriptions. */
+  readonly subscribers: number;
+  /** The live feed receives (its broker queue is bound, or the outbox tail is positioned). */
+  readonly liveFeedReady: boolean;
+  /** Connects and starts the relay, the live feed and the pruner. Does not wait for the broker. */
+  start(): Promise<void>;
+  /** Completes every live subscription and refuses new ones (shutdown: SSE streams must end). */
+  endSubscriptions(): void;
+  /** Stops the relay after its batch in flight, the feed and the pruner; closes the broker. Idempotent. */
+  stop(): Promise<void>;
+  /** Deletes published events past the retention now. */
+  prune(): Promise<number>;
+  /** Calls `stop` when Yoga is disposed. */
+  readonly plugin: Plugin;
+}
+
+export function createEvents({ config, db, logger, metrics }: EventsOptions): Events {
+  const log = logger.child({ component: 'events' });
+  const hub = new EventHub();
+  const pruner = createPruner({ db, logger: log, retentionHours: config.retentionHours });
+  let broker: Broker | undefined;
+  let relay: Relay | undefined;
+  let source: FeedSource | undefined;
+  let started: Promise<void> | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const start = async () => {
+    pruner.start();
+    if (config.amqpUrl) {
+      broker = connectBroker({ url: config.amqpUrl, exchange: config.exchange, logger: log });
+      relay = createRelay({
+        db,
+        broker,
+        logger: log,
+        metrics,
+        batchSize: config.batchSize,
+        pollIntervalMs: config.pollIntervalMs,
+      });
+      relay.start();
+      source = feedFromBroker(broker, hub, log);
+      log.info({ exchange: config.exchange, database: db.kind }, 'outbox relay started');
+    } else {
+      source = await feedFromOutboxTail({ db, hub, logger: log, pollIntervalMs: config.pollIntervalMs, batchSize: config.batchSize });
+      log.info('no AMQP_URL: events stay in the outbox; live updates tail it');
+    }
+  };
+
+  // Every step runs even when the one before failed: a broken connection must not keep the rest open.
+  const step = (name: string, work: () => Promise<unknown> | undefined) =>
+    Promise.resolve()
+      .then(work)
+      .catch((error: unknown) => log.warn({ err: error }, `events: ${name} failed while stopping`));
+  const stop = async () => {
+    hub.close();
+    await step('start-up', () => started);
+    await step('relay', () => relay?.stop());
+    await step('live feed', () => source?.stop());
+    await step('pruner', () => pruner.stop());
+    await step('broker', () => broker?.close());
+  };
+  const stopOnce = () => (stopping ??= stop());
+
+  return {
+    mode: config.amqpUrl ? 'broker' : 'outbox',
+    feed: hub,
+    readinessChecks: config.amqpUrl
+      ? [
+          {
+            name: 'broker',
+            critical: false,
+            check: () => (broker?.ready ? Promise.resolve() : Promise.reject(new Error('broker not connected'))),
+          },
+        ]
+      : [],
+    get subscribers() {
+      return hub.subscribers;
+    },
+    get liveFeedReady() {
+      return source?.ready ?? false;
+    },
+    start() {
+      // Once stopping, nothing starts again.
+      started ??= stopping ? Promise.resolve() : start();
+      return started;
+    },
+    endSubscriptions: () => hub.close(),
+    stop: stopOnce,
+    prune: () => pruner.runOnce(),
+    plugin: { onDispose: stopOnce },
+  };
+}

@@ -1,0 +1,141 @@
+import type { Database } from '../db.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { Broker } from './broker.js';
+import { toMessage } from './message.js';
+import { claimEvents, markFailed, markPublished, type OutboxRecord } from './outbox.js';
+
+export interface RelayOptions {
+  db: Database;
+  broker: Broker;
+  logger: Logger;
+  metrics: Metrics;
+  batchSize: number;
+  /** Pause when there was nothing to publish; also the first step of the failure backoff. */
+  pollIntervalMs: number;
+  /** Longest pause after repeated failures. Default 10 s. */
+  maxBackoffMs?: number;
+  /** Must exceed the broker's publish timeout: the claim transaction lives through the publishing. */
+  transactionTimeoutMs?: number;
+}
+
+export interface BatchResult {
+  readonly claimed: number;
+  readonly published: number;
+  readonly failed: number;
+}
+
+export interface Relay {
+  /** Claims, publishes and marks one batch. */
+  runOnce(): Promise<BatchResult>;
+  start(): void;
+  /** Finishes the batch in flight, then resolves. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Publishes the outbox. On PostgreSQL a batch is claimed with FOR UPDATE SKIP LOCKED in a
+ * transaction held until every publish was confirmed (or failed) and the rows were marked, so
+ * replicas never claim the same event and a relay that dies mid-batch just releases its locks. The
+ * embedded database belongs to one process, so there the claim needs no transaction or lock.
+ */
+export function createRelay(options: RelayOptions): Relay {
+  const { db, broker, logger, metrics, batchSize, pollIntervalMs } = options;
+  const maxBackoffMs = options.maxBackoffMs ?? 10_000;
+  const lock = db.kind === 'postgresql';
+  let running: Promise<void> | undefined;
+  let stopping = false;
+  let wake: () => void = () => undefined;
+
+  const publishAll = async (events: OutboxRecord[], claimedAt: number) => {
+    const published: string[] = [];
+    const failed: { id: string; error: string }[] = [];
+    const chains = new Map<string, OutboxRecord[]>();
+    for (const event of events) chains.set(event.aggregateId, [...(chains.get(event.aggregateId) ?? []), event]);
+    // Aggregates in parallel; within one, each event waits for the confirm of the one before, and
+    // the first failure ends the chain, so a consumer never gets an aggregate's events out of order.
+    await Promise.all(
+      [...chains.values()].map(async (chain) => {
+        for (const event of chain) {
+          try {
+            await broker.publish(toMessage(event));
+            published.push(event.id);
+            metrics.outboxPublishDuration.observe((performance.now() - claimedAt) / 1000);
+          } catch (error) {
+            failed.push({ id: event.id, error: error instanceof Error ? error.message : String(error) });
+            metrics.outboxPublishFailures.inc();
+            return;
+          }
+        }
+      }),
+    );
+    return { published, failed };
+  };
+
+  const batch = async (sql: Parameters<typeof claimEvents>[0]): Promise<BatchResult> => {
+    const claimedAt = performance.now();
+    const events = await claimEvents(sql, batchSize, lock);
+    if (events.length === 0) return { claimed: 0, published: 0, failed: 0 };
+    const { published, failed } = await publishAll(events, claimedAt);
+    await markPublished(sql, published);
+    await markFailed(sql, failed);
+    if (failed.length) logger.warn({ failed: failed.length, error: failed[0]?.error }, 'outbox: publish failed; will retry');
+    return { claimed: events.length, published: published.length, failed: failed.length };
+  };
+
+  const runOnce = (): Promise<BatchResult> =>
+    lock
+      ? db.prisma.$transaction((tx) => batch(tx), { maxWait: 5_000, timeout: options.transactionTimeoutMs ?? 30_000 })
+      : batch(db.prisma);
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = () => undefined;
+        resolve();
+      }
+      wake = done;
+    });
+
+  const loop = async () => {
+    let failures = 0;
+    broker.onConnect(() => {
+      failures = 0;
+      wake();
+    });
+    while (!stopping) {
+      let delay = pollIntervalMs;
+      // While the broker is away, claim nothing: no locks held for publishes that cannot succeed.
+      if (broker.ready) {
+        try {
+          const result = await runOnce();
+          if (result.failed > 0) failures++;
+          else failures = 0;
+          if (result.claimed > 0 && result.failed === 0) delay = 0;
+        } catch (error) {
+          failures++;
+          logger.warn({ err: error }, 'outbox: relay batch failed; will retry');
+        }
+      }
+      if (failures > 0) delay = Math.min(maxBackoffMs, pollIntervalMs * 2 ** failures) * (0.75 + Math.random() / 2);
+      if (!stopping && delay > 0) await sleep(delay);
+    }
+  };
+
+  return {
+    runOnce,
+    start() {
+      if (running) return;
+      stopping = false;
+      running = loop();
+    },
+    async stop() {
+      stopping = true;
+      wake();
+      await running;
+      running = undefined;
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import type { LiveEvent } from '../events/index.js';
+import { builder } from './builder.js';
+
+export const EventRef = builder.objectRef<LiveEvent>('Event').implement({
+  description: 'Something that happened to a user or a team, as written to the outbox with the change.',
+  fields: (t) => ({
+    id: t.exposeID('id', {
+      description: 'Unique id of the event; the AMQP messageId too, so consumers can de-duplicate.',
+    }),
+    type: t.exposeString('type', {
+      description: 'What happened: user.created, user.updated, user.deleted, user.transferred, team.created, team.member_added or team.member_removed.',
+    }),
+    aggregateId: t.exposeString('aggregateId', {
+      description: 'Database UUID of the user or team the event is about; events of one aggregate are published in order.',
+    }),
+    seq: t.exposeString('seq', { description: 'Global write order (a 64-bit integer as a string).' }),
+    occurredAt: t.expose('occurredAt', { type: 'DateTime', description: 'When the change happened (the start of its database transaction).' }),
+    payload: t.string({
+      description: 'The event data as JSON text (database ids, ISO dates); its shape depends on `type`.',
+      resolve: (event) => JSON.stringify(event.payload ?? null),
+    }),
+  }),
+});
+
+builder.subscriptionType({
+  description: 'Live updates over Server-Sent Events (send `accept: text/event-stream`).',
+  authScopes: { authenticated: true },
+});
+
+builder.subscriptionFields((t) => ({
+  events: t.field({
+    type: EventRef,
+    authScopes: { admin: true },
+    description:
+      'Events as they are published (as they are written when no broker is configured), from the moment of subscribing. ADMIN only. A live view: a client that falls far behind loses the oldest.',
+    args: {
+      types: t.arg.stringList({
+        required: false,
+        description: 'Only events of these types, e.g. ["user.created"]; every type when omitted or empty.',
+      }),
+    },
+    subscribe: (_root, args, ctx) => ctx.events.subscribe(args.types),
+    resolve: (event) => event,
+  }),
+}));

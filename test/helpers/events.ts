@@ -1,0 +1,195 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { pino } from 'pino';
+import { type AsyncMessage, Connection } from 'rabbitmq-client';
+import { afterEach } from 'vitest';
+import { type App, createApp } from '../../src/app.js';
+import { signToken } from '../../src/auth.js';
+import { type Config, loadConfig } from '../../src/config.js';
+import { openDatabase } from '../../src/db.js';
+import type { GraphQLResponse } from './app.js';
+import { usePostgresDatabase } from './database.js';
+
+/** RabbitMQ for the broker tests; CI sets it, without it those tests are skipped. */
+export const amqpUrl = process.env.TEST_AMQP_URL || undefined;
+
+/** Polls `condition` every `intervalMs` until it holds; fails after `timeoutMs` with `what`. */
+export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000, intervalMs = 25) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export interface EventsTestApp {
+  readonly app: App;
+  readonly config: Config;
+  readonly logs: Record<string, any>[];
+  /** As an ADMIN unless `as` gives another token (null: none). */
+  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, as?: { token: string | null }): Promise<GraphQLResponse<T>>;
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  token(role?: 'USER' | 'ADMIN'): Promise<string>;
+  /** Stops the events (relay, feed, broker) and closes the database. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * The test file's own database (a PostgreSQL copy of the template, or a fresh in-memory PGlite per
+ * app) and apps over it with the events started, each closed after its test. `exchange()` is a new
+ * exchange name per call, deleted after the test, so parallel files and tests never share one.
+ */
+export function useEventsTestBed() {
+  const database = usePostgresDatabase();
+  const apps: EventsTestApp[] = [];
+  const exchanges: string[] = [];
+
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((a) => a.close()));
+    if (amqpUrl && exchanges.length) {
+      const admin = new Connection({ url: amqpUrl, connectionTimeout: 5_000 });
+      try {
+        for (const exchange of exchanges.splice(0)) await admin.exchangeDelete({ exchange });
+      } finally {
+        await admin.close();
+      }
+    }
+  });
+
+  return {
+    onPostgres: database.available,
+    databaseUrl: () => (database.available ? database.url() : undefined),
+    exchange() {
+      const name = `uag-test.${randomBytes(6).toString('hex')}`;
+      exchanges.push(name);
+      return name;
+    },
+    /** Builds an app; `start: false` leaves the relay and feed stopped (start them with `app.events.start()`). */
+    async app(env: Record<string, string> = {}, { start = true } = {}): Promise<EventsTestApp> {
+      const test = await buildApp({ DATABASE_URL: database.available ? database.url() : '', ...env });
+      apps.push(test);
+      if (start) await test.app.events.start();
+      return test;
+    },
+  };
+}
+
+async function buildApp(env: Record<string, string>): Promise<EventsTestApp> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    EMBEDDED_DATA_DIR: 'memory://',
+    LOG_LEVEL: 'debug',
+    OUTBOX_POLL_INTERVAL_MS: '50',
+    RATE_LIMIT_POINTS: '100000',
+    ...env,
+  });
+  const db = await openDatabase(config.database);
+  const logs: Record<string, any>[] = [];
+  const logger = pino({ level: config.logLevel }, { write: (line: string) => logs.push(JSON.parse(line)) });
+  const app = createApp(config, db, logger);
+  const token = (role: 'USER' | 'ADMIN' = 'USER') => signToken(config.auth, { sub: randomUUID(), role });
+  const adminToken = await token('ADMIN');
+  let closing: Promise<void> | undefined;
+  const fetch = (path: string, init?: RequestInit) => {
+    const headers = new Headers(init?.headers);
+    if (!headers.has('authorization')) headers.set('authorization', `Bearer ${adminToken}`);
+    if (headers.get('authorization') === '') headers.delete('authorization');
+    return Promise.resolve(app.yoga.fetch(new Request(`http://localhost${path}`, { ...init, headers })));
+  };
+  return {
+    app,
+    config,
+    logs,
+    fetch,
+    token,
+    async gql(query, variables, as) {
+      const authorization = as === undefined ? `Bearer ${adminToken}` : as.token === null ? '' : `Bearer ${as.token}`;
+      const response = await fetch('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await response.json()) as GraphQLResponse<any>;
+    },
+    close() {
+      closing ??= (async () => {
+        await app.events.stop();
+        await db.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+export interface TestConsumer {
+  readonly messages: AsyncMessage[];
+  close(): Promise<void>;
+}
+
+/** A consumer of the test's own: an exclusive queue bound to `exchange` ('#'), connected directly. */
+export async function startTestConsumer(url: string, exchange: string): Promise<TestConsumer> {
+  const connection = new Connection({ url, connectionTimeout: 5_000 });
+  const messages: AsyncMessage[] = [];
+  const queue = `${exchange}.test-consumer`;
+  const consumer = connection.createConsumer(
+    {
+      queue,
+      queueOptions: { exclusive: true, autoDelete: true },
+      exchanges: [{ exchange, type: 'topic', durable: true }],
+      queueBindings: [{ queue, exchange, routingKey: '#' }],
+    },
+    (message) => {
+      messages.push(message);
+    },
+  );
+  let ready = false;
+  consumer.on('ready', () => (ready = true));
+  await waitFor(() => ready, 'the test consumer');
+  return {
+    messages,
+    async close() {
+      await consumer.close();
+      await connection.close();
+    },
+  };
+}
+
+export interface SseEvent {
+  readonly event: string;
+  readonly data: any;
+}
+
+/** Reads Server-Sent Events from a response, one at a time, each within a deadline. */
+export function sseReader(response: Response) {
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  return {
+    async next(timeoutMs = 10_000): Promise<SseEvent> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const end = buffer.indexOf('\n\n');
+        if (end >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const lines = block.split('\n');
+          const event = lines.find((l) => l.startsWith('event:'))?.slice(6).trim();
+          const data = lines.filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
+          if (!event && !data) continue; // a keep-alive comment
+          return { event: event ?? 'message', data: data ? JSON.parse(data) : undefined };
+        }
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`no server-sent event within ${timeoutMs} ms`);
+        let timer: NodeJS.Timeout | undefined;
+        const chunk = await Promise.race([
+          reader.read(),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`no server-sent event within ${timeoutMs} ms`)), left);
+          }),
+        ]).finally(() => clearTimeout(timer));
+        if (chunk.done) return { event: 'end', data: undefined };
+        buffer += decoder.decode(chunk.value, { stream: true });
+      }
+    },
+    cancel: () => reader.cancel().catch(() => undefined),
+  };
+}

@@ -32,6 +32,9 @@ const APP = 'user-api-gateway';
 const SECRET_STAND_INS: Record<string, string | null> = {
   DATABASE_URL: null,
   JWT_SECRET: randomBytes(32).toString('hex'),
+  // Optional Secrets the test runs without (no Redis, no broker).
+  REDIS_URL: null,
+  AMQP_URL: null,
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -411,13 +411,14 @@ describe('k8s/ manifests', () => {
     }
   });
 
-  it('Deployment: at least 3 replicas through the HPA, zero-downtime rolling update, probes on the container port', () => {
+  it('Deployment: 3 replicas, the HPA never below them, zero-downtime rolling update, probes on the container port', () => {
     const deployment = only(manifests, 'Deployment');
     const hpa = only(manifests, 'HorizontalPodAutoscaler');
     const config = only(manifests, 'ConfigMap').data;
-    // The HPA owns the count; a replicas field, if any, must not undercut it.
+    // Three replicas from the start, and the HPA never goes below them.
+    expect(deployment.spec.replicas).toBe(3);
     expect(hpa.spec).toMatchObject({ minReplicas: 3, maxReplicas: 10 });
-    expect([undefined, hpa.spec.minReplicas]).toContain(deployment.spec.replicas);
+    expect(deployment.spec.replicas).toBe(hpa.spec.minReplicas);
     expect(hpa.spec.metrics).toEqual([
       { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } },
     ]);

@@ -39,6 +39,23 @@ export interface TestApp {
   readonly proxy: TcpProxy;
 }
 
+/** POSTs an operation to /graphql as ADMIN (`adminToken`), as another caller, or with no token (`{ token: null }`). */
+export async function postGraphQL(
+  fetch: (path: string, init?: RequestInit) => Promise<Response>,
+  adminToken: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  as?: { token: string | null },
+): Promise<GraphQLResponse<any>> {
+  const authorization = as === undefined ? `Bearer ${adminToken}` : as.token === null ? '' : `Bearer ${as.token}`;
+  const response = await fetch('/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await response.json()) as GraphQLResponse<any>;
+}
+
 export interface TestAppOptions {
   /** Connect through a TCP proxy the test can cut (PostgreSQL only). */
   viaProxy?: boolean;
@@ -128,14 +145,6 @@ export function useTestApp(env: Record<string, string> = {}, options: TestAppOpt
       return config;
     },
     token: ({ role = 'USER', sub = randomUUID() } = {}) => signToken(current() && config!.auth, { sub, role }),
-    async gql(query, variables, as) {
-      const authorization = as === undefined ? `Bearer ${adminToken}` : as.token === null ? '' : `Bearer ${as.token}`;
-      const response = await fetch('/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization },
-        body: JSON.stringify({ query, variables }),
-      });
-      return (await response.json()) as GraphQLResponse<any>;
-    },
+    gql: (query, variables, as) => postGraphQL(fetch, adminToken, query, variables, as),
   };
 }

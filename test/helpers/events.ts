@@ -6,7 +6,7 @@ import { type App, createApp } from '../../src/app.js';
 import { signToken } from '../../src/auth.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db.js';
-import type { GraphQLResponse } from './app.js';
+import { type GraphQLResponse, postGraphQL } from './app.js';
 import { usePostgresDatabase } from './database.js';
 
 /** RabbitMQ for the broker tests; CI sets it, without it those tests are skipped. */
@@ -101,15 +101,7 @@ async function buildApp(env: Record<string, string>): Promise<EventsTestApp> {
     logs,
     fetch,
     token,
-    async gql(query, variables, as) {
-      const authorization = as === undefined ? `Bearer ${adminToken}` : as.token === null ? '' : `Bearer ${as.token}`;
-      const response = await fetch('/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization },
-        body: JSON.stringify({ query, variables }),
-      });
-      return (await response.json()) as GraphQLResponse<any>;
-    },
+    gql: (query, variables, as) => postGraphQL(fetch, adminToken, query, variables, as),
     close() {
       closing ??= (async () => {
         await app.events.stop();

@@ -23,6 +23,17 @@ async function withLockedTeam() {
   return {
     userId: toGlobalId('User', user.id),
     teamId: toGlobalId('Team', team.id),
+    /** Resolves once another session is queued on the lock: the in-flight request is really in flight. */
+    waitForWaiter: async () => {
+      for (let attempt = 0; attempt < 400; attempt++) {
+        const { rows } = await client.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        if (rows[0].n > 0) return;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error('no request reached the lock');
+    },
     release: async () => {
       await client.query('COMMIT');
       await client.end();
@@ -54,7 +65,7 @@ describe.skipIf(!db.available)('SIGTERM drains a real server', () => {
     const port = await waitForPort(server);
     const lock = await withLockedTeam();
     const inFlight = addMember(port, lock.teamId, lock.userId);
-    await new Promise((r) => setTimeout(r, 300)); // the mutation is now waiting on the row lock
+    await lock.waitForWaiter();
     server.child.kill('SIGTERM');
     await until(() => server.output().includes('shutdown: draining'));
     await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
@@ -77,7 +88,7 @@ describe.skipIf(!db.available)('SIGTERM drains a real server', () => {
       (r) => r.status,
       () => 'connection closed',
     );
-    await new Promise((r) => setTimeout(r, 300));
+    await lock.waitForWaiter();
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(1);
     expect(await inFlight).toBe('connection closed');

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Logger } from '../logger.js';
 import { viewerOf } from './use-auth.js';
-import { requestIdOf } from './use-request-id.js';
+import { requestIdOf, requestPathOf } from './use-request-id.js';
 
 export interface RateLimitOptions {
   /** Requests one caller may make per window. */
@@ -137,7 +137,7 @@ export function useRateLimit(options: RateLimitOptions): Plugin {
       endResponse(tooManyRequests(fetchAPI, retryAfterOf(refused)));
     },
     onResponse({ request, response, serverContext }) {
-      if (response.status !== 401 || new URL(request.url).pathname !== endpoint) return;
+      if (response.status !== 401 || requestPathOf(request) !== endpoint) return;
       const address = clientAddress(request, serverContext) ?? 'unknown';
       // Charged after the fact, without holding the 401 back for a Redis round trip.
       void consume(`ip:${address}`, request).then((refused) => refused && block(address, refused));

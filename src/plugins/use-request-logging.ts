@@ -1,12 +1,10 @@
-import { performance } from 'node:perf_hooks';
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
 import type { Logger } from '../logger.js';
-import { requestIdOf } from './use-request-id.js';
+import { requestElapsedMs, requestIdOf, requestPathOf } from './use-request-id.js';
 
 interface RequestRecord {
-  start: number;
   operationName?: string;
   operationType?: string;
   userId?: string;
@@ -27,7 +25,7 @@ export function useRequestLogging({ logger, quietPaths = ['/health', '/ready', '
   const records = new WeakMap<Request, RequestRecord>();
   return {
     onRequest({ request }) {
-      records.set(request, { start: performance.now(), errorCodes: new Set() });
+      records.set(request, { errorCodes: new Set() });
     },
     onExecute({ args }) {
       const ctx = args.contextValue as Context & { request: Request };
@@ -48,19 +46,19 @@ export function useRequestLogging({ logger, quietPaths = ['/health', '/ready', '
     },
     onResponse({ request, response }) {
       const record = records.get(request);
-      const url = new URL(request.url);
+      const path = requestPathOf(request);
       const line = {
         requestId: requestIdOf(request),
         method: request.method,
-        path: url.pathname,
+        path,
         status: response.status,
-        durationMs: record ? Math.round((performance.now() - record.start) * 100) / 100 : undefined,
+        durationMs: Math.round(requestElapsedMs(request) * 100) / 100,
         operationName: record?.operationName,
         operationType: record?.operationType,
         userId: record?.userId,
         errorCodes: record?.errorCodes.size ? [...record.errorCodes] : undefined,
       };
-      if (quietPaths.includes(url.pathname)) logger.debug(line, 'request');
+      if (quietPaths.includes(path)) logger.debug(line, 'request');
       else logger.info(line, 'request');
     },
   };

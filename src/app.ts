@@ -7,7 +7,7 @@ import { createEvents, type Events } from './events/index.js';
 import { countBacklog } from './events/outbox.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { useAuth, viewerOf } from './plugins/use-auth.js';
+import { useAuth } from './plugins/use-auth.js';
 import { maskError, useMaskedErrorReporting } from './plugins/use-error-masking.js';
 import { useGraphQLMetrics } from './plugins/use-graphql-metrics.js';
 import { useHealth } from './plugins/use-health.js';
@@ -18,9 +18,17 @@ import { useOperationLimits } from './plugins/use-operation-limits.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
 import { useReadiness } from './plugins/use-readiness.js';
 import { requestSignal, useRequestDeadline } from './plugins/use-request-deadline.js';
-import { requestIdOf, useRequestId } from './plugins/use-request-id.js';
 import { useRequestLogging } from './plugins/use-request-logging.js';
+import { useRouting } from './plugins/use-routing.js';
+import { requestIdOf, viewerOf } from './request-info.js';
+import { ALL_ROUTES, ROUTES } from './routes.js';
 import { schema } from './schema/index.js';
+
+/**
+ * An endpoint no request URL can end with (a space is always percent-encoded): Yoga 5 installs its
+ * own health check at any URL ending in `healthCheckEndpoint`, before our plugins; /health is ours.
+ */
+const NO_YOGA_HEALTH_CHECK = '/ yoga health check: off';
 
 export interface App {
   readonly yoga: YogaServerInstance<Record<string, unknown>, Context>;
@@ -43,10 +51,10 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
 
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
-    graphqlEndpoint: '/graphql',
+    graphqlEndpoint: ROUTES.graphql,
     graphiql: config.graphiql ? { title: 'User API gateway' } : false,
     landingPage: false,
-    healthCheckEndpoint: '/_yoga/health',
+    healthCheckEndpoint: NO_YOGA_HEALTH_CHECK,
     maskedErrors: { maskError, isDev: false },
     // 413 past this many bytes, by Content-Length or while reading a chunked body.
     maxRequestBodySize: config.limits.maxBodyBytes,
@@ -73,7 +81,8 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
       });
     },
     plugins: [
-      useRequestId(),
+      // First: classifies the request once; other paths are 404 before anything else runs.
+      useRouting({ routes: config.http.metricsPort === undefined ? ALL_ROUTES : ALL_ROUTES.filter((r) => r !== 'metrics') }),
       useHttpMetrics({ metrics }),
       useRequestLogging({ logger }),
       useHttpHardening(),

@@ -4,6 +4,8 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './db.js';
 import { createLogger, type Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import { refusalBody } from './refusal.js';
+import { ROUTES } from './routes.js';
 import { drainServer } from './shutdown.js';
 
 /** Time past SHUTDOWN_TIMEOUT_MS for disposing Yoga and closing the pool. */
@@ -84,8 +86,8 @@ function listen(server: Server, port: number, host: string, logger: Logger, name
 /** The separate METRICS_PORT listener: `/metrics` and nothing else. */
 function metricsHandler(metrics: Metrics) {
   return (req: IncomingMessage, res: ServerResponse) => {
-    if (req.url !== '/metrics') {
-      res.writeHead(404).end();
+    if (req.url !== ROUTES.metrics) {
+      res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' }).end(refusalBody('NOT_FOUND', 'Not found.'));
       return;
     }
     void metrics.registry.metrics().then((body) => {

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { type Route, ROUTES } from './routes.js';
 
 /** What a pool can tell about itself; absent for the embedded database (one in-process connection). */
 export interface PoolStats {
@@ -20,11 +21,9 @@ export interface Metrics {
   operationLabel(name: string | null | undefined): string;
 }
 
-export const HTTP_ROUTES = ['/graphql', '/health', '/ready', '/metrics'] as const;
-
-/** A templated route for labels: known paths as they are, everything else "other" (no raw URLs). */
-export function routeLabel(pathname: string): string {
-  return (HTTP_ROUTES as readonly string[]).includes(pathname) ? pathname : 'other';
+/** The route label: the route's path, or "other" for every path that is not a route (no raw URLs). */
+export function routeLabel(route: Route | null): string {
+  return route === null ? 'other' : ROUTES[route];
 }
 
 export interface MetricsOptions {

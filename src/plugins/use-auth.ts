@@ -1,21 +1,11 @@
 import type { Plugin } from 'graphql-yoga';
 import { InvalidTokenError, type TokenVerifier } from '../auth.js';
-import type { Viewer } from '../context.js';
 import type { Logger } from '../logger.js';
-import { requestIdOf } from './use-request-id.js';
-
-const viewers = new WeakMap<Request, Viewer>();
-
-/** The caller `useAuth` verified for this request, or null. */
-export function viewerOf(request: Request): Viewer | null {
-  return viewers.get(request) ?? null;
-}
+import { requestInfoOf } from '../request-info.js';
 
 export interface AuthOptions {
   verify: TokenVerifier;
   logger: Logger;
-  /** The GraphQL endpoint; other paths (health, readiness, metrics) stay open. */
-  endpoint?: string;
 }
 
 function unauthorized(fetchAPI: { Response: typeof Response }, challenge: string, message: string) {
@@ -29,11 +19,13 @@ function unauthorized(fetchAPI: { Response: typeof Response }, challenge: string
  * Bearer authentication before anything is parsed or executed: no token → 401 UNAUTHENTICATED; a token
  * that does not verify (bad signature, `alg: none`, expired, wrong issuer or audience, garbage) → 401
  * with `WWW-Authenticate: Bearer error="invalid_token"`. The GraphiQL page itself needs no token.
+ * The verified caller is noted in `request-info`.
  */
-export function useAuth({ verify, logger, endpoint = '/graphql' }: AuthOptions): Plugin {
+export function useAuth({ verify, logger }: AuthOptions): Plugin {
   return {
-    async onRequest({ request, url, fetchAPI, endResponse }) {
-      if (url.pathname !== endpoint || request.method === 'OPTIONS') return;
+    async onRequest({ request, fetchAPI, endResponse }) {
+      const info = requestInfoOf(request);
+      if (info.route !== 'graphql' || request.method === 'OPTIONS') return;
       const isGraphiQL = request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html');
       const header = request.headers.get('authorization');
       if (!header) {
@@ -43,10 +35,10 @@ export function useAuth({ verify, logger, endpoint = '/graphql' }: AuthOptions):
       const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(header.trim());
       try {
         if (!match) throw new InvalidTokenError('not a bearer token');
-        viewers.set(request, await verify(match[1]!));
+        info.viewer = await verify(match[1]!);
       } catch (error) {
         if (!(error instanceof InvalidTokenError)) throw error;
-        logger.info({ requestId: requestIdOf(request), reason: error.message }, 'token refused');
+        logger.info({ requestId: info.id, reason: error.message }, 'token refused');
         endResponse(
           unauthorized(fetchAPI, 'Bearer realm="user-api-gateway", error="invalid_token"', 'The access token is invalid or expired.'),
         );

@@ -2,7 +2,7 @@ import { PothosValidationError } from '@pothos/core';
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import { maskError as yogaMaskError, type Plugin } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
-import { requestIdOf } from './use-request-id.js';
+import { requestIdOf } from '../request-info.js';
 import { requestTimeoutError } from './use-request-deadline.js';
 
 const originals = new WeakMap<Error, unknown>();

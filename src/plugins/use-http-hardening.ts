@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { type ExecutionResult, GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { requestRouteOf } from '../request-info.js';
 
 export interface HttpHardeningOptions {
-  /** The GraphQL endpoint. Default `/graphql`. */
-  endpoint?: string;
   /**
    * Media types a POST to the endpoint may carry; anything else, or none, is refused with 415 before
    * authentication or parsing. Default `application/json` and `application/graphql+json`: both are
@@ -111,14 +110,13 @@ function asRequestErrors(result: ExecutionResult): ExecutionResult {
  *   JSON and text responses and allows exactly what the GraphiQL page needs for it.
  */
 export function useHttpHardening(options: HttpHardeningOptions = {}): Plugin {
-  const endpoint = options.endpoint ?? '/graphql';
   const allowed = new Set((options.allowedContentTypes ?? ['application/json', 'application/graphql+json']).map((t) => t.toLowerCase()));
   const hstsMaxAgeS = options.hstsMaxAgeS ?? 31_536_000;
   let cachedGraphiql: { html: string; csp: string } | undefined;
 
   return {
-    onRequest({ request, url, fetchAPI, endResponse }) {
-      if (url.pathname !== endpoint || request.method === 'OPTIONS') return;
+    onRequest({ request, fetchAPI, endResponse }) {
+      if (requestRouteOf(request) !== 'graphql' || request.method === 'OPTIONS') return;
       // Yoga picks the response type after executing; a mutation must not run for a 406.
       if (!acceptable(request.headers.get('accept'))) {
         endResponse(

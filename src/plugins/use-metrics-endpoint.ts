@@ -1,11 +1,17 @@
 import type { Plugin } from 'graphql-yoga';
 import type { Metrics } from '../metrics.js';
+import { methodNotAllowed } from '../refusal.js';
+import { requestRouteOf } from '../request-info.js';
 
 /** Serves the registry in Prometheus text format at `/metrics` (when no separate METRICS_PORT is set). */
-export function useMetricsEndpoint({ metrics, endpoint = '/metrics' }: { metrics: Metrics; endpoint?: string }): Plugin {
+export function useMetricsEndpoint({ metrics }: { metrics: Metrics }): Plugin {
   return {
-    async onRequest({ url, fetchAPI, endResponse, request }) {
-      if (url.pathname !== endpoint || request.method !== 'GET') return;
+    async onRequest({ fetchAPI, endResponse, request }) {
+      if (requestRouteOf(request) !== 'metrics') return;
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        endResponse(methodNotAllowed(fetchAPI, ['GET', 'HEAD']));
+        return;
+      }
       const body = await metrics.registry.metrics();
       endResponse(new fetchAPI.Response(body, { headers: { 'content-type': metrics.registry.contentType } }));
     },

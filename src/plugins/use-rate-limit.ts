@@ -3,8 +3,7 @@ import type { Plugin } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Logger } from '../logger.js';
-import { viewerOf } from './use-auth.js';
-import { requestIdOf, requestPathOf } from './use-request-id.js';
+import { requestIdOf, requestRouteOf, viewerOf } from '../request-info.js';
 
 export interface RateLimitOptions {
   /** Requests one caller may make per window. */
@@ -17,8 +16,6 @@ export interface RateLimitOptions {
    */
   redisUrl?: string;
   logger: Logger;
-  /** The GraphQL endpoint; other paths (health, readiness, metrics, GraphiQL's page) are not limited. */
-  endpoint?: string;
   /** Prefix of the Redis keys. Default `uag:rl`. */
   keyPrefix?: string;
   /**
@@ -55,7 +52,7 @@ const retryAfterOf = (res: RateLimiterRes) => Math.max(1, Math.ceil(res.msBefore
  * verified, while the per-subject check runs in onRequestParse, after every onRequest hook.
  */
 export function useRateLimit(options: RateLimitOptions): Plugin {
-  const { points, windowS, redisUrl, logger, endpoint = '/graphql', keyPrefix = 'uag:rl', clientAddress = socketAddress } = options;
+  const { points, windowS, redisUrl, logger, keyPrefix = 'uag:rl', clientAddress = socketAddress } = options;
   const memory = () => new RateLimiterMemory({ points, duration: windowS, keyPrefix });
   let redis: Redis | undefined;
   let limiter: RateLimiterMemory | RateLimiterRedis;
@@ -115,8 +112,8 @@ export function useRateLimit(options: RateLimitOptions): Plugin {
   };
 
   return {
-    onRequest({ request, url, serverContext, fetchAPI, endResponse }) {
-      if (url.pathname !== endpoint || request.method === 'OPTIONS') return;
+    onRequest({ request, serverContext, fetchAPI, endResponse }) {
+      if (requestRouteOf(request) !== 'graphql' || request.method === 'OPTIONS') return;
       const address = clientAddress(request, serverContext) ?? 'unknown';
       const until = blocked.get(address);
       if (until === undefined) return;
@@ -126,8 +123,8 @@ export function useRateLimit(options: RateLimitOptions): Plugin {
       }
       endResponse(tooManyRequests(fetchAPI, Math.max(1, Math.ceil((until - Date.now()) / 1000))));
     },
-    async onRequestParse({ request, url, serverContext, fetchAPI, endResponse }) {
-      if (url.pathname !== endpoint) return;
+    async onRequestParse({ request, serverContext, fetchAPI, endResponse }) {
+      if (requestRouteOf(request) !== 'graphql') return;
       const viewer = viewerOf(request);
       const address = clientAddress(request, serverContext) ?? 'unknown';
       const refused = await consume(viewer ? `user:${viewer.userId}` : `ip:${address}`, request);
@@ -137,7 +134,7 @@ export function useRateLimit(options: RateLimitOptions): Plugin {
       endResponse(tooManyRequests(fetchAPI, retryAfterOf(refused)));
     },
     onResponse({ request, response, serverContext }) {
-      if (response.status !== 401 || requestPathOf(request) !== endpoint) return;
+      if (response.status !== 401 || requestRouteOf(request) !== 'graphql') return;
       const address = clientAddress(request, serverContext) ?? 'unknown';
       // Charged after the fact, without holding the 401 back for a Redis round trip.
       void consume(`ip:${address}`, request).then((refused) => refused && block(address, refused));

@@ -1,4 +1,6 @@
 import type { Plugin } from 'graphql-yoga';
+import { methodNotAllowed } from '../refusal.js';
+import { requestRouteOf } from '../request-info.js';
 
 /** One dependency readiness depends on. */
 export interface ReadinessCheck {
@@ -16,7 +18,6 @@ export interface ReadinessOptions {
   timeoutMs?: number;
   /** True once shutdown has begun: readiness then fails at once, so traffic drains away. */
   isShuttingDown: () => boolean;
-  endpoint?: string;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -31,10 +32,14 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  * Readiness at `/ready`: JSON with each check's state, 503 when a critical check fails or while
  * shutting down. The body names checks and states only, never errors, hosts or connection strings.
  */
-export function useReadiness({ checks, timeoutMs = 1000, isShuttingDown, endpoint = '/ready' }: ReadinessOptions): Plugin {
+export function useReadiness({ checks, timeoutMs = 1000, isShuttingDown }: ReadinessOptions): Plugin {
   return {
-    async onRequest({ url, fetchAPI, endResponse }) {
-      if (url.pathname !== endpoint) return;
+    async onRequest({ request, fetchAPI, endResponse }) {
+      if (requestRouteOf(request) !== 'ready') return;
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        endResponse(methodNotAllowed(fetchAPI, ['GET', 'HEAD']));
+        return;
+      }
       const headers = { 'cache-control': 'no-store' };
       if (isShuttingDown()) {
         endResponse(fetchAPI.Response.json({ status: 'shutting_down', checks: {} }, { status: 503, headers }));

@@ -2,7 +2,8 @@ import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
 import type { Logger } from '../logger.js';
-import { requestElapsedMs, requestIdOf, requestPathOf } from './use-request-id.js';
+import { requestElapsedMs, requestInfoOf } from '../request-info.js';
+import type { Route } from '../routes.js';
 
 interface RequestRecord {
   operationName?: string;
@@ -13,16 +14,23 @@ interface RequestRecord {
 
 export interface RequestLoggingOptions {
   logger: Logger;
-  /** Paths logged at debug instead of info (probes and scrapes). Default /health, /ready, /metrics. */
-  quietPaths?: readonly string[];
+  /** Routes logged at debug instead of info (probes and scrapes). Default health, ready, metrics. */
+  quietRoutes?: readonly Route[];
 }
+
+/** Longest request path a log line carries (Node lets a request line be up to 16 KB). */
+const MAX_PATH_CHARS = 256;
+
+/** A client-chosen string cut to `max` characters, marked when cut. */
+const bounded = (value: string, max: number) => (value.length > max ? `${value.slice(0, max)}…` : value);
 
 /**
  * One JSON line per request: request id, operation name and type, duration, status, error codes and
  * the caller's user id. Never tokens, variables or emails.
  */
-export function useRequestLogging({ logger, quietPaths = ['/health', '/ready', '/metrics'] }: RequestLoggingOptions): Plugin<Context> {
+export function useRequestLogging({ logger, quietRoutes = ['health', 'ready', 'metrics'] }: RequestLoggingOptions): Plugin<Context> {
   const records = new WeakMap<Request, RequestRecord>();
+  const quiet = new Set<Route | null>(quietRoutes);
   return {
     onRequest({ request }) {
       records.set(request, { errorCodes: new Set() });
@@ -46,11 +54,11 @@ export function useRequestLogging({ logger, quietPaths = ['/health', '/ready', '
     },
     onResponse({ request, response }) {
       const record = records.get(request);
-      const path = requestPathOf(request);
+      const info = requestInfoOf(request);
       const line = {
-        requestId: requestIdOf(request),
+        requestId: info.id,
         method: request.method,
-        path,
+        path: bounded(info.path, MAX_PATH_CHARS),
         status: response.status,
         durationMs: Math.round(requestElapsedMs(request) * 100) / 100,
         operationName: record?.operationName,
@@ -58,7 +66,7 @@ export function useRequestLogging({ logger, quietPaths = ['/health', '/ready', '
         userId: record?.userId,
         errorCodes: record?.errorCodes.size ? [...record.errorCodes] : undefined,
       };
-      if (quietPaths.includes(path)) logger.debug(line, 'request');
+      if (quiet.has(info.route)) logger.debug(line, 'request');
       else logger.info(line, 'request');
     },
   };

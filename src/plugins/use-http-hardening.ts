@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import { type ExecutionResult, GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { createAcceptCheck, mediaTypeOf } from '../media-types.js';
+import { refusal } from '../refusal.js';
+import { parseJsonBody, withJsonParamErrors } from '../request-parsers.js';
 import { requestRouteOf } from '../request-info.js';
 
 export interface HttpHardeningOptions {
@@ -9,7 +12,8 @@ export interface HttpHardeningOptions {
    * authentication or parsing. Default `application/json` and `application/graphql+json`: both are
    * "non-simple" types, so a browser cannot send them cross-site without a CORS preflight, which
    * closes the CSRF route of HTML forms (`application/x-www-form-urlencoded`, `multipart/form-data`,
-   * `text/plain`).
+   * `text/plain`). Compared as RFC 9110 media types (case-insensitive, parameters aside); a `charset`
+   * other than UTF-8 is refused too.
    */
   allowedContentTypes?: readonly string[];
   /** `Strict-Transport-Security` max-age in seconds; 0 leaves the header out. Default one year. */
@@ -47,19 +51,18 @@ function graphiqlCsp(html: string): string {
 /** What Yoga can answer with: single results, incremental delivery and server-sent events. */
 const RESPONSE_TYPES = ['application/graphql-response+json', 'application/json', 'multipart/mixed', 'text/event-stream'];
 
-/** Whether an Accept header admits one of RESPONSE_TYPES (no header admits anything). */
-function acceptable(accept: string | null): boolean {
-  if (!accept?.trim()) return true;
-  return accept.split(',').some((range) => {
-    const [type = '', ...params] = range.split(';').map((p) => p.trim().toLowerCase());
-    if (params.some((p) => /^q=0(\.0*)?$/.test(p))) return false;
-    if (type === '*/*') return true;
-    const [main, sub] = type.split('/');
-    return RESPONSE_TYPES.some((t) => t.startsWith(`${main}/`) && (sub === '*' || t === type));
-  });
-}
+/**
+ * Whether an Accept header admits one of RESPONSE_TYPES. JSON comes in UTF-8 only, so a range asking for
+ * another charset does not match it.
+ */
+const acceptable = createAcceptCheck([
+  'application/graphql-response+json; charset=utf-8',
+  'application/json; charset=utf-8',
+  'multipart/mixed',
+  'text/event-stream',
+]);
 
-const mediaType = (contentType: string | null) => (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
+const mediaType = (contentType: string | null) => mediaTypeOf(contentType).type;
 
 type HttpExtension = { spec?: boolean; status?: number } | undefined;
 
@@ -103,7 +106,9 @@ function asRequestErrors(result: ExecutionResult): ExecutionResult {
  * - POSTs to the endpoint must be JSON (415 UNSUPPORTED_MEDIA_TYPE otherwise): no form, multipart or
  *   text/plain bodies, so no cross-site form can reach a resolver (CSRF). GET stays open for queries:
  *   Yoga refuses mutations over GET with 405, and every request needs an `Authorization: Bearer`
- *   header, which a cross-site page can neither read nor send without a preflight.
+ *   header, which a cross-site page can neither read nor send without a preflight. Every RFC 9110
+ *   spelling of a JSON type is parsed as JSON (see `parseJsonBody`), and malformed JSON in GET's
+ *   `variables`/`extensions` is a 400 BAD_REQUEST, not an unexpected error;
  * - request errors answer 4xx for `Accept: application/json` too, each with a code (see `asRequestErrors`);
  * - security headers on every response: `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY`,
  *   `Referrer-Policy: no-referrer`, HSTS, and a Content-Security-Policy that forbids everything for
@@ -112,37 +117,31 @@ function asRequestErrors(result: ExecutionResult): ExecutionResult {
 export function useHttpHardening(options: HttpHardeningOptions = {}): Plugin {
   const allowed = new Set((options.allowedContentTypes ?? ['application/json', 'application/graphql+json']).map((t) => t.toLowerCase()));
   const hstsMaxAgeS = options.hstsMaxAgeS ?? 31_536_000;
+  const notAcceptable = `Not acceptable: this endpoint answers with ${RESPONSE_TYPES.join(', ')}.`;
+  const unsupported = `Unsupported content type: POST a UTF-8 JSON body with content-type ${[...allowed].join(' or ')}.`;
   let cachedGraphiql: { html: string; csp: string } | undefined;
 
   return {
     onRequest({ request, fetchAPI, endResponse }) {
-      if (requestRouteOf(request) !== 'graphql' || request.method === 'OPTIONS') return;
+      if (requestRouteOf(request) !== 'graphql') return;
       // Yoga picks the response type after executing; a mutation must not run for a 406.
       if (!acceptable(request.headers.get('accept'))) {
         endResponse(
-          fetchAPI.Response.json(
-            { errors: [{ message: `Not acceptable: this endpoint answers with ${RESPONSE_TYPES.join(', ')}.`, extensions: { code: 'NOT_ACCEPTABLE' } }] },
-            { status: 406, headers: { accept: RESPONSE_TYPES.join(', ') } },
-          ),
+          refusal(fetchAPI, 406, 'NOT_ACCEPTABLE', notAcceptable, { headers: { accept: RESPONSE_TYPES.join(', ') } }),
         );
         return;
       }
       if (request.method !== 'POST') return;
-      const type = mediaType(request.headers.get('content-type'));
-      if (allowed.has(type)) return;
+      const { type, charset } = mediaTypeOf(request.headers.get('content-type'));
+      if (allowed.has(type) && (charset === undefined || charset === 'utf-8')) return;
       endResponse(
-        fetchAPI.Response.json(
-          {
-            errors: [
-              {
-                message: `Unsupported content type${type ? ` "${type}"` : ''}: POST a JSON body with content-type ${[...allowed].join(' or ')}.`,
-                extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' },
-              },
-            ],
-          },
-          { status: 415, headers: { accept: [...allowed].join(', ') } },
-        ),
+        refusal(fetchAPI, 415, 'UNSUPPORTED_MEDIA_TYPE', unsupported, { headers: { accept: [...allowed].join(', ') } }),
       );
+    },
+    onRequestParse({ request, requestParser, setRequestParser }) {
+      // Every POST still here is JSON by onRequest's reading, whatever Yoga's string comparison made of it.
+      if (request.method === 'POST') setRequestParser(parseJsonBody);
+      else if (request.method === 'GET' && requestParser) setRequestParser(withJsonParamErrors(requestParser));
     },
     onResultProcess({ result, setResult }) {
       if (Array.isArray(result)) setResult(result.map((r: ExecutionResult) => asRequestErrors(r)));

@@ -1,5 +1,6 @@
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { createTokenVerifier } from './auth.js';
+import { createClientAddress } from './client-address.js';
 import type { Config } from './config.js';
 import { type Context, createContext } from './context.js';
 import type { Database } from './db.js';
@@ -86,9 +87,9 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
       useHttpMetrics({ metrics }),
       useRequestLogging({ logger }),
       useHttpHardening(),
-      // Before useAuth: an address out of budget is refused before its token is verified.
-      useRateLimit({ ...config.limits.rateLimit, logger }),
       useAuth({ verify: createTokenVerifier(config.auth), logger }),
+      // After useAuth: a verified token draws on its subject's budget, anything else on its address's.
+      useRateLimit({ ...config.limits.rateLimit, logger, clientAddress: createClientAddress(config.http.trustedProxyHops) }),
       useHealth(),
       useReadiness({
         checks: [{ name: 'database', check: () => db.ping() }, ...events.readinessChecks],

@@ -25,6 +25,7 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(25_000),
   REQUEST_TIMEOUT_MS: int(100, 600_000).default(15_000),
   READINESS_TIMEOUT_MS: int(50, 60_000).default(1_000),
+  TRUSTED_PROXY_HOPS: int(0, 10).default(0),
   JWT_SECRET: z.string().refine((v) => Buffer.byteLength(v) >= 32, 'must be at least 32 bytes').optional(),
   JWT_JWKS_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   JWT_ISSUER: z.string().min(1).optional(),
@@ -77,6 +78,11 @@ export interface Config {
     readonly shutdownTimeoutMs: number;
     /** Longest a readiness check may take. */
     readonly readinessTimeoutMs: number;
+    /**
+     * Reverse proxies in front of the service whose `X-Forwarded-For` entries are believed: the client
+     * address is the one this many hops back. 0: the TCP peer, the header is ignored.
+     */
+    readonly trustedProxyHops: number;
   };
   readonly graphiql: boolean;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -165,6 +171,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
       readinessTimeoutMs: e.READINESS_TIMEOUT_MS,
+      trustedProxyHops: e.TRUSTED_PROXY_HOPS,
     }),
     graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
     logLevel: e.LOG_LEVEL,

@@ -18,6 +18,8 @@ export interface RequestInfo {
   readonly start: number;
   /** The caller whose bearer token `useAuth` verified; null without one. */
   viewer: Viewer | null;
+  /** True when a token was presented and refused (as opposed to no token at all). */
+  tokenRefused: boolean;
 }
 
 const WELL_FORMED_ID = /^[\w.:-]{1,128}$/;
@@ -35,6 +37,7 @@ export function noteRequest(request: Request, pathname?: string): RequestInfo {
       path,
       start: performance.now(),
       viewer: null,
+      tokenRefused: false,
     };
     infos.set(request, info);
   }

@@ -1,6 +1,7 @@
 import type { Plugin } from 'graphql-yoga';
 import { InvalidTokenError, type TokenVerifier } from '../auth.js';
 import type { Logger } from '../logger.js';
+import { refusal } from '../refusal.js';
 import { requestInfoOf } from '../request-info.js';
 
 export interface AuthOptions {
@@ -8,41 +9,49 @@ export interface AuthOptions {
   logger: Logger;
 }
 
-function unauthorized(fetchAPI: { Response: typeof Response }, challenge: string, message: string) {
-  return fetchAPI.Response.json(
-    { errors: [{ message, extensions: { code: 'UNAUTHENTICATED' } }] },
-    { status: 401, headers: { 'www-authenticate': challenge } },
-  );
-}
+const REALM = 'Bearer realm="user-api-gateway"';
+const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i;
 
 /**
- * Bearer authentication before anything is parsed or executed: no token → 401 UNAUTHENTICATED; a token
- * that does not verify (bad signature, `alg: none`, expired, wrong issuer or audience, garbage) → 401
- * with `WWW-Authenticate: Bearer error="invalid_token"`. The GraphiQL page itself needs no token.
- * The verified caller is noted in `request-info`.
+ * Bearer authentication of every request on the GraphQL route, before anything is parsed or executed:
+ * no token → 401 UNAUTHENTICATED; a token that does not verify (bad signature, `alg: none`, expired,
+ * wrong issuer or audience, garbage) → 401 with `WWW-Authenticate: Bearer error="invalid_token"`.
+ *
+ * The token is verified in onRequest and the outcome noted in `request-info`, so `useRateLimit`
+ * (registered after this plugin) can charge the right budget: the subject's, or the client address's
+ * for no token or a refused one. The 401 itself is answered in onRequestParse, the door to GraphQL
+ * processing, after every onRequest hook: an address out of budget gets 429 instead.
+ * The GraphiQL page itself needs no token.
  */
 export function useAuth({ verify, logger }: AuthOptions): Plugin {
   return {
-    async onRequest({ request, fetchAPI, endResponse }) {
+    async onRequest({ request }) {
       const info = requestInfoOf(request);
-      if (info.route !== 'graphql' || request.method === 'OPTIONS') return;
-      const isGraphiQL = request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html');
+      if (info.route !== 'graphql') return;
       const header = request.headers.get('authorization');
-      if (!header) {
-        if (!isGraphiQL) endResponse(unauthorized(fetchAPI, 'Bearer realm="user-api-gateway"', 'Authentication required.'));
-        return;
-      }
-      const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(header.trim());
+      if (!header) return;
+      const match = BEARER.exec(header.trim());
       try {
         if (!match) throw new InvalidTokenError('not a bearer token');
         info.viewer = await verify(match[1]!);
       } catch (error) {
         if (!(error instanceof InvalidTokenError)) throw error;
+        info.tokenRefused = true;
         logger.info({ requestId: info.id, reason: error.message }, 'token refused');
-        endResponse(
-          unauthorized(fetchAPI, 'Bearer realm="user-api-gateway", error="invalid_token"', 'The access token is invalid or expired.'),
-        );
       }
+    },
+    onRequestParse({ request, fetchAPI, endResponse }) {
+      const info = requestInfoOf(request);
+      if (info.viewer) return;
+      const isGraphiQL = request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html');
+      if (isGraphiQL && !request.headers.get('authorization')) return;
+      endResponse(
+        info.tokenRefused
+          ? refusal(fetchAPI, 401, 'UNAUTHENTICATED', 'The access token is invalid or expired.', {
+              headers: { 'www-authenticate': `${REALM}, error="invalid_token"` },
+            })
+          : refusal(fetchAPI, 401, 'UNAUTHENTICATED', 'Authentication required.', { headers: { 'www-authenticate': REALM } }),
+      );
     },
   };
 }

@@ -1,12 +1,13 @@
-import type { IncomingMessage } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { ClientAddress } from '../client-address.js';
 import type { Logger } from '../logger.js';
-import { requestIdOf, requestRouteOf, viewerOf } from '../request-info.js';
+import { refusal } from '../refusal.js';
+import { requestInfoOf } from '../request-info.js';
 
 export interface RateLimitOptions {
-  /** Requests one caller may make per window. */
+  /** Requests one caller may make per window (each budget: a subject's, an address's). */
   points: number;
   /** Length of the window, in seconds. */
   windowS: number;
@@ -18,44 +19,37 @@ export interface RateLimitOptions {
   logger: Logger;
   /** Prefix of the Redis keys. Default `uag:rl`. */
   keyPrefix?: string;
-  /**
-   * The client's address, for callers without a verified token. Default: the TCP peer of the node:http
-   * request. Not X-Forwarded-For, which any client can write.
-   */
-  clientAddress?: (request: Request, serverContext: Record<string, unknown>) => string | undefined;
+  /** The address a caller without a verified token is counted under (see `createClientAddress`). */
+  clientAddress: ClientAddress;
 }
 
-const socketAddress = (_request: Request, serverContext: Record<string, unknown>) =>
-  (serverContext.req as IncomingMessage | undefined)?.socket?.remoteAddress;
+type Limiter = RateLimiterMemory | RateLimiterRedis;
 
 function tooManyRequests(fetchAPI: { Response: typeof Response }, retryAfterS: number) {
-  return fetchAPI.Response.json(
-    { errors: [{ message: `Too many requests; retry in ${retryAfterS} s.`, extensions: { code: 'RATE_LIMITED', retryAfterS } }] },
-    { status: 429, headers: { 'retry-after': String(retryAfterS), 'cache-control': 'no-store' } },
-  );
+  return refusal(fetchAPI, 429, 'RATE_LIMITED', `Too many requests; retry in ${retryAfterS} s.`, {
+    headers: { 'retry-after': String(retryAfterS) },
+    extensions: { retryAfterS },
+  });
 }
 
 const retryAfterOf = (res: RateLimiterRes) => Math.max(1, Math.ceil(res.msBeforeNext / 1000));
 
 /**
- * A request budget per caller on the GraphQL endpoint (rate-limiter-flexible): `points` requests per
- * `windowS`, then 429 with `Retry-After` and a GraphQL-shaped error RATE_LIMITED, before the request
- * is parsed.
+ * Request budgets on the GraphQL route (rate-limiter-flexible): `points` requests per `windowS`, then
+ * 429 with `Retry-After` and a GraphQL-shaped error RATE_LIMITED, before the request is parsed.
  *
- * The caller is the verified token subject (`user:<sub>`), so one user has one budget whatever their
- * addresses; requests without a verified subject count against the client address (`ip:<address>`).
- * Refused tokens (401s, answered by `useAuth` before this plugin sees the viewer) are charged to the
- * address afterwards, and an address out of budget is refused before its next token is even
- * verified, so a token-guessing client is slowed down too.
+ * Two budgets that never mix:
+ * - a verified token counts against its subject (`sub`) only, whatever its address: behind an ingress
+ *   every client shares one address, and other people's bad tokens must not lock a user out;
+ * - no token, or a refused one, counts against the client address (`clientAddress`), in a budget of
+ *   its own: a token-guessing address gets 429 instead of 401 once it is spent.
  *
- * Register it BEFORE `useAuth`: its onRequest hook (the address check) must run before the token is
- * verified, while the per-subject check runs in onRequestParse, after every onRequest hook.
+ * Register it AFTER `useAuth`, whose onRequest hook verifies the token and notes the outcome.
  */
 export function useRateLimit(options: RateLimitOptions): Plugin {
-  const { points, windowS, redisUrl, logger, keyPrefix = 'uag:rl', clientAddress = socketAddress } = options;
-  const memory = () => new RateLimiterMemory({ points, duration: windowS, keyPrefix });
+  const { points, windowS, redisUrl, logger, keyPrefix = 'uag:rl', clientAddress } = options;
   let redis: Redis | undefined;
-  let limiter: RateLimiterMemory | RateLimiterRedis;
+  let limiter: (budget: 'sub' | 'addr') => Limiter;
   if (redisUrl) {
     redis = new Redis(redisUrl, {
       // Fail fast when disconnected (the insurance limiter answers), never queue commands.
@@ -75,69 +69,47 @@ export function useRateLimit(options: RateLimitOptions): Plugin {
       logger.info(up === false ? 'rate limit: Redis available again' : 'rate limit: counting in Redis');
       up = true;
     });
-    limiter = new RateLimiterRedis({
-      storeClient: redis,
-      keyPrefix,
-      points,
-      duration: windowS,
-      rejectIfRedisNotReady: true,
-      insuranceLimiter: memory(),
-    });
+    const store = redis;
+    limiter = (budget) =>
+      new RateLimiterRedis({
+        storeClient: store,
+        keyPrefix: `${keyPrefix}:${budget}`,
+        points,
+        duration: windowS,
+        rejectIfRedisNotReady: true,
+        // A spent key is refused from memory until its window ends, without a Redis round trip.
+        inMemoryBlockOnConsumed: points,
+        insuranceLimiter: new RateLimiterMemory({ points, duration: windowS, keyPrefix: `${keyPrefix}:${budget}` }),
+      });
   } else {
-    limiter = memory();
+    limiter = (budget) => new RateLimiterMemory({ points, duration: windowS, keyPrefix: `${keyPrefix}:${budget}` });
   }
-
-  /** Addresses out of budget, with the time their window ends: checked before token verification. */
-  const blocked = new Map<string, number>();
-  const block = (address: string, res: RateLimiterRes) => {
-    if (blocked.size >= 10_000) {
-      const now = Date.now();
-      for (const [key, until] of blocked) if (until <= now) blocked.delete(key);
-      if (blocked.size >= 10_000) blocked.clear();
-    }
-    blocked.set(address, Date.now() + res.msBeforeNext);
-  };
+  const subjects = limiter('sub');
+  const addresses = limiter('addr');
 
   /** Consumes a point; the refusal, or undefined when allowed (also when the limiter itself fails). */
-  const consume = async (key: string, request: Request): Promise<RateLimiterRes | undefined> => {
+  const consume = async (budget: Limiter, key: string, requestId: string): Promise<RateLimiterRes | undefined> => {
     try {
-      await limiter.consume(key);
+      await budget.consume(key);
       return undefined;
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) return rejection;
       // Both stores failed: serve rather than take the API down.
-      logger.error({ requestId: requestIdOf(request), err: rejection }, 'rate limit: limiter failed, request allowed');
+      logger.error({ requestId, err: rejection }, 'rate limit: limiter failed, request allowed');
       return undefined;
     }
   };
 
   return {
-    onRequest({ request, serverContext, fetchAPI, endResponse }) {
-      if (requestRouteOf(request) !== 'graphql' || request.method === 'OPTIONS') return;
-      const address = clientAddress(request, serverContext) ?? 'unknown';
-      const until = blocked.get(address);
-      if (until === undefined) return;
-      if (until <= Date.now()) {
-        blocked.delete(address);
-        return;
-      }
-      endResponse(tooManyRequests(fetchAPI, Math.max(1, Math.ceil((until - Date.now()) / 1000))));
-    },
-    async onRequestParse({ request, serverContext, fetchAPI, endResponse }) {
-      if (requestRouteOf(request) !== 'graphql') return;
-      const viewer = viewerOf(request);
-      const address = clientAddress(request, serverContext) ?? 'unknown';
-      const refused = await consume(viewer ? `user:${viewer.userId}` : `ip:${address}`, request);
+    async onRequest({ request, serverContext, fetchAPI, endResponse }) {
+      const info = requestInfoOf(request);
+      if (info.route !== 'graphql') return;
+      const refused = info.viewer
+        ? await consume(subjects, info.viewer.userId, info.id)
+        : await consume(addresses, clientAddress(serverContext), info.id);
       if (!refused) return;
-      if (!viewer) block(address, refused);
-      logger.info({ requestId: requestIdOf(request), userId: viewer?.userId, retryAfterS: retryAfterOf(refused) }, 'rate limited');
+      logger.info({ requestId: info.id, userId: info.viewer?.userId, retryAfterS: retryAfterOf(refused) }, 'rate limited');
       endResponse(tooManyRequests(fetchAPI, retryAfterOf(refused)));
-    },
-    onResponse({ request, response, serverContext }) {
-      if (response.status !== 401 || requestRouteOf(request) !== 'graphql') return;
-      const address = clientAddress(request, serverContext) ?? 'unknown';
-      // Charged after the fact, without holding the 401 back for a Redis round trip.
-      void consume(`ip:${address}`, request).then((refused) => refused && block(address, refused));
     },
     async onDispose() {
       if (!redis) return;

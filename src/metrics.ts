@@ -17,9 +17,18 @@ export interface Metrics {
   /** Per event, from the start of its batch's claim to the broker's confirm. */
   readonly outboxPublishDuration: Histogram;
   readonly outboxPublishFailures: Counter;
-  /** Folds client-chosen operation names into a bounded set of label values. */
+  /**
+   * The label value of an operation name, admitting it to the set of names with a label of their own
+   * while there is room: call it only for operations that passed authentication and validation.
+   * Names longer than MAX_LABEL_CHARS, and new names past the cap, fold into "other".
+   */
   operationLabel(name: string | null | undefined): string;
+  /** The label value of an operation name if it was admitted already, else "other"; admits nothing. */
+  knownOperationLabel(name: string | null | undefined): string;
 }
+
+/** Longest label value taken from a request (an operation name); longer ones fold into "other". */
+export const MAX_LABEL_CHARS = 64;
 
 /** The route label: the route's path, or "other" for every path that is not a route (no raw URLs). */
 export function routeLabel(route: Route | null): string {
@@ -90,10 +99,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const operationLabel = (name: string | null | undefined) => {
     if (!name) return 'anonymous';
     if (seen.has(name)) return name;
-    if (seen.size >= maxNames) return 'other';
+    if (seen.size >= maxNames || name.length > MAX_LABEL_CHARS) return 'other';
     seen.add(name);
     return name;
   };
+  const knownOperationLabel = (name: string | null | undefined) => (!name ? 'anonymous' : seen.has(name) ? name : 'other');
 
   const outboxPublishDuration = new Histogram({
     name: 'outbox_publish_duration_seconds',
@@ -137,5 +147,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     outboxPublishDuration,
     outboxPublishFailures,
     operationLabel,
+    knownOperationLabel,
   };
 }

@@ -21,7 +21,7 @@ const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i;
  * (registered after this plugin) can charge the right budget: the subject's, or the client address's
  * for no token or a refused one. The 401 itself is answered in onRequestParse, the door to GraphQL
  * processing, after every onRequest hook: an address out of budget gets 429 instead.
- * The GraphiQL page itself needs no token.
+ * (The GraphiQL page needs no token: Yoga serves it before any plugin of ours runs.)
  */
 export function useAuth({ verify, logger }: AuthOptions): Plugin {
   return {
@@ -43,8 +43,6 @@ export function useAuth({ verify, logger }: AuthOptions): Plugin {
     onRequestParse({ request, fetchAPI, endResponse }) {
       const info = requestInfoOf(request);
       if (info.viewer) return;
-      const isGraphiQL = request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html');
-      if (isGraphiQL && !request.headers.get('authorization')) return;
       endResponse(
         info.tokenRefused
           ? refusal(fetchAPI, 401, 'UNAUTHENTICATED', 'The access token is invalid or expired.', {

@@ -1,4 +1,5 @@
 import { createCounter, createHistogram, type FillLabelsFnParams, usePrometheus } from '@envelop/prometheus';
+import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Metrics } from '../metrics.js';
 import { errorCode } from './use-error-masking.js';
@@ -13,22 +14,51 @@ type Labels = 'operationName' | 'operationType';
 /** Yoga adds these codes after the plugin sees the error. */
 const PHASE_CODES: Record<string, string> = { parse: 'GRAPHQL_PARSE_FAILED', validate: 'GRAPHQL_VALIDATION_FAILED' };
 
+interface Operation {
+  /** The selected operation's name ('' when anonymous), or null when no operation is selected. */
+  name: string | null;
+  type: string;
+}
+
 /**
  * `@envelop/prometheus` with request count and duration, the parse/validate/execute phase histograms,
- * the error counter and the deprecated-field counter. Every label is bounded: operation names fold
- * into "other" past a cap, and no label carries a path, id or variable.
+ * the error counter and the deprecated-field counter. Every label is bounded:
+ * - the operation is the one the document selects (by `operationName` or as its only operation), never
+ *   the raw `operationName` parameter, which is any string a client sends;
+ * - a name gets a label value of its own only once an operation of that name reaches execution, i.e.
+ *   passed authentication, validation and the operation limits (`Metrics.operationLabel`: at most 100
+ *   names of at most 64 characters). Parse and validate timings use the name only if it was admitted
+ *   so; refused operations (parse or validation errors) count as "other";
+ * - no label carries a path, id or variable.
  */
 export function useGraphQLMetrics({ metrics }: GraphQLMetricsOptions): Plugin {
   const { registry } = metrics;
-  const operation = (p: FillLabelsFnParams) => ({
-    operationName: metrics.operationLabel(p.operationName),
-    operationType: p.operationType ?? 'unknown',
-  });
-  const histogram = (name: string, help: string) =>
+  // Keyed by the label parameters envelop makes once per request (shared by its phases).
+  const operations = new WeakMap<FillLabelsFnParams, Operation>();
+  const operationOf = (p: FillLabelsFnParams, context: { params?: { operationName?: string } } | undefined): Operation => {
+    let operation = operations.get(p);
+    if (!operation) {
+      const node = p.document ? getOperationAST(p.document, context?.params?.operationName) : null;
+      operation = { name: node ? (node.name?.value ?? '') : null, type: node?.operation ?? 'unknown' };
+      operations.set(p, operation);
+    }
+    return operation;
+  };
+  /** Labels observed before the operation is known to be valid: admitted names only. */
+  const before = (p: FillLabelsFnParams & { errorPhase?: string }, context: unknown) => {
+    const { name, type } = operationOf(p, context as never);
+    return { operationName: p.errorPhase || name === null ? 'other' : metrics.knownOperationLabel(name), operationType: type };
+  };
+  /** Labels of an executed operation: its name is admitted here. */
+  const executed = (p: FillLabelsFnParams, context: unknown) => {
+    const { name, type } = operationOf(p, context as never);
+    return { operationName: name === null ? 'other' : metrics.operationLabel(name), operationType: type };
+  };
+  const histogram = (name: string, help: string, labels: typeof before) =>
     createHistogram<never, Labels>({
       registry,
       histogram: { name, help, labelNames: ['operationName', 'operationType'] },
-      fillLabelsFn: operation,
+      fillLabelsFn: labels,
     });
 
   return usePrometheus({
@@ -42,12 +72,12 @@ export function useGraphQLMetrics({ metrics }: GraphQLMetricsOptions): Plugin {
           help: 'GraphQL operations executed.',
           labelNames: ['operationName', 'operationType'],
         },
-        fillLabelsFn: operation,
+        fillLabelsFn: executed,
       }),
-      graphql_envelop_request_duration: histogram('graphql_envelop_request_duration', 'Duration of GraphQL operations.'),
-      graphql_envelop_phase_parse: histogram('graphql_envelop_phase_parse', 'Time spent parsing operations.'),
-      graphql_envelop_phase_validate: histogram('graphql_envelop_phase_validate', 'Time spent validating operations.'),
-      graphql_envelop_phase_execute: histogram('graphql_envelop_phase_execute', 'Time spent executing operations.'),
+      graphql_envelop_request_duration: histogram('graphql_envelop_request_duration', 'Duration of GraphQL operations.', executed),
+      graphql_envelop_phase_parse: histogram('graphql_envelop_phase_parse', 'Time spent parsing operations.', before),
+      graphql_envelop_phase_validate: histogram('graphql_envelop_phase_validate', 'Time spent validating operations.', before),
+      graphql_envelop_phase_execute: histogram('graphql_envelop_phase_execute', 'Time spent executing operations.', executed),
       graphql_envelop_error_result: createCounter<never, Labels | 'phase' | 'code', FillLabelsFnParams & { errorPhase: string }>({
         registry,
         counter: {
@@ -55,8 +85,8 @@ export function useGraphQLMetrics({ metrics }: GraphQLMetricsOptions): Plugin {
           help: 'Errors in GraphQL results, by phase and error code.',
           labelNames: ['operationName', 'operationType', 'phase', 'code'],
         },
-        fillLabelsFn: (p) => ({
-          ...operation(p),
+        fillLabelsFn: (p, context) => ({
+          ...(p.errorPhase === 'execute' || p.errorPhase === 'subscribe' ? executed(p, context) : before(p, context)),
           phase: p.errorPhase,
           code: PHASE_CODES[p.errorPhase] ?? errorCode(p.error),
         }),
@@ -68,8 +98,8 @@ export function useGraphQLMetrics({ metrics }: GraphQLMetricsOptions): Plugin {
           help: 'Uses of deprecated fields (names come from the schema, so they are bounded).',
           labelNames: ['operationName', 'operationType', 'fieldName', 'typeName'],
         },
-        fillLabelsFn: (p) => ({
-          ...operation(p),
+        fillLabelsFn: (p, context) => ({
+          ...before(p, context),
           fieldName: p.deprecationInfo?.fieldName ?? '',
           typeName: p.deprecationInfo?.typeName ?? '',
         }),

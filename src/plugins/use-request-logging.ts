@@ -2,6 +2,7 @@ import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
 import type { Logger } from '../logger.js';
+import { MAX_LABEL_CHARS } from '../metrics.js';
 import { requestElapsedMs, requestInfoOf } from '../request-info.js';
 import type { Route } from '../routes.js';
 
@@ -26,7 +27,8 @@ const bounded = (value: string, max: number) => (value.length > max ? `${value.s
 
 /**
  * One JSON line per request: request id, operation name and type, duration, status, error codes and
- * the caller's user id. Never tokens, variables or emails.
+ * the caller's user id. Never tokens, variables or emails. The operation name is the executed
+ * operation's (from the document, not the raw `operationName` parameter), cut to 64 characters.
  */
 export function useRequestLogging({ logger, quietRoutes = ['health', 'ready', 'metrics'] }: RequestLoggingOptions): Plugin<Context> {
   const records = new WeakMap<Request, RequestRecord>();
@@ -40,7 +42,8 @@ export function useRequestLogging({ logger, quietRoutes = ['health', 'ready', 'm
       const record = records.get(ctx.request);
       if (!record) return;
       const operation = getOperationAST(args.document, args.operationName);
-      record.operationName = operation?.name?.value ?? args.operationName ?? undefined;
+      const name = operation?.name?.value;
+      record.operationName = name === undefined ? undefined : bounded(name, MAX_LABEL_CHARS);
       record.operationType = operation?.operation;
       record.userId = ctx.viewer?.userId;
     },

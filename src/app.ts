@@ -3,6 +3,7 @@ import { createTokenVerifier } from './auth.js';
 import { createClientAddress } from './client-address.js';
 import type { Config } from './config.js';
 import { type Context, createContext } from './context.js';
+import { corsOption } from './cors.js';
 import type { Database } from './db.js';
 import { createEvents, type Events } from './events/index.js';
 import { countBacklog } from './events/outbox.js';
@@ -49,6 +50,7 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
   const events = createEvents({ config: config.events, db, logger, metrics });
   db.onQuery((e) => metrics.dbQueryDuration.observe(e.durationMs / 1000));
   const onBatch = (loader: string, size: number) => metrics.loaderBatchSize.observe({ loader }, size);
+  const cors = corsOption(config.http.corsOrigins);
 
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
@@ -56,6 +58,7 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
     graphiql: config.graphiql ? { title: 'User API gateway' } : false,
     landingPage: false,
     healthCheckEndpoint: NO_YOGA_HEALTH_CHECK,
+    cors,
     maskedErrors: { maskError, isDev: false },
     // 413 past this many bytes, by Content-Length or while reading a chunked body.
     maxRequestBodySize: config.limits.maxBodyBytes,
@@ -83,7 +86,10 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
     },
     plugins: [
       // First: classifies the request once; other paths are 404 before anything else runs.
-      useRouting({ routes: config.http.metricsPort === undefined ? ALL_ROUTES : ALL_ROUTES.filter((r) => r !== 'metrics') }),
+      useRouting({
+        routes: config.http.metricsPort === undefined ? ALL_ROUTES : ALL_ROUTES.filter((r) => r !== 'metrics'),
+        cors: cors !== false,
+      }),
       useHttpMetrics({ metrics }),
       useRequestLogging({ logger }),
       useHttpHardening(),

@@ -7,6 +7,21 @@ import { z } from 'zod';
 const boolean = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+/** An origin as browsers send it: scheme, host and port only (`https://app.example.com`, no slash). */
+const isOrigin = (value: string) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+  } catch {
+    return false;
+  }
+};
+const origins = z
+  .string()
+  .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+  .refine((list) => list.every((o) => o === '*' || isOrigin(o)), 'each entry must be an origin (https://host[:port], no path or trailing slash) or *')
+  .refine((list) => !list.includes('*') || list.length === 1, '* allows every origin and stands alone');
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -26,6 +41,7 @@ const envSchema = z.object({
   REQUEST_TIMEOUT_MS: int(100, 600_000).default(15_000),
   READINESS_TIMEOUT_MS: int(50, 60_000).default(1_000),
   TRUSTED_PROXY_HOPS: int(0, 10).default(0),
+  CORS_ORIGINS: origins.optional(),
   JWT_SECRET: z.string().refine((v) => Buffer.byteLength(v) >= 32, 'must be at least 32 bytes').optional(),
   JWT_JWKS_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   JWT_ISSUER: z.string().min(1).optional(),
@@ -83,6 +99,8 @@ export interface Config {
      * address is the one this many hops back. 0: the TCP peer, the header is ignored.
      */
     readonly trustedProxyHops: number;
+    /** Origins allowed cross-origin access (CORS), exact; `['*']` is any origin; empty is none. */
+    readonly corsOrigins: readonly string[];
   };
   readonly graphiql: boolean;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -172,6 +190,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
       readinessTimeoutMs: e.READINESS_TIMEOUT_MS,
       trustedProxyHops: e.TRUSTED_PROXY_HOPS,
+      corsOrigins: Object.freeze(e.CORS_ORIGINS ?? []),
     }),
     graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
     logLevel: e.LOG_LEVEL,

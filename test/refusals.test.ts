@@ -31,6 +31,12 @@ const rows: Row[] = [
   { name: 'DELETE /ready', send: () => t.fetch('/ready', { method: 'DELETE' }), status: 405, code: 'METHOD_NOT_ALLOWED', headers: { allow: 'GET, HEAD' } },
   { name: 'POST /metrics', send: () => t.fetch('/metrics', { method: 'POST' }), status: 405, code: 'METHOD_NOT_ALLOWED', headers: { allow: 'GET, HEAD' } },
   { name: 'PUT /graphql', send: () => t.fetch('/graphql', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: QUERY }), status: 405, code: 'BAD_REQUEST', headers: { allow: 'GET, POST' } },
+  {
+    name: 'a preflight without CORS',
+    send: () => t.fetch('/graphql', { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } }),
+    status: 403,
+    code: 'CORS_ORIGIN_NOT_ALLOWED',
+  },
   { name: 'no token', send: () => post(t, { authorization: '' }), status: 401, code: 'UNAUTHENTICATED', headers: { 'www-authenticate': 'Bearer realm="user-api-gateway"' } },
   { name: 'a bad token', send: () => post(t, { authorization: 'Bearer a.b.c' }), status: 401, code: 'UNAUTHENTICATED', headers: { 'www-authenticate': /error="invalid_token"/ } },
   { name: 'an unacceptable Accept', send: () => post(t, { accept: 'text/xml' }), status: 406, code: 'NOT_ACCEPTABLE' },

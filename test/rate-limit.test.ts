@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
 import { type TestApp, useTestApp } from './helpers/app.js';
 import { rawRequest, useListeningApp } from './helpers/http.js';
 
@@ -90,8 +91,7 @@ describe('TRUSTED_PROXY_HOPS=2 (a CDN in front of the ingress)', () => {
 });
 
 describe('TRUSTED_PROXY_HOPS is validated', () => {
-  it('refuses what is not a small whole number', async () => {
-    const { loadConfig, ConfigError } = await import('../src/config.js');
+  it('refuses what is not a small whole number', () => {
     expect(loadConfig({ NODE_ENV: 'test' }).http).toMatchObject({ trustedProxyHops: 0 });
     for (const value of ['-1', '1.5', 'all', '11']) expect(() => loadConfig({ NODE_ENV: 'test', TRUSTED_PROXY_HOPS: value })).toThrow(ConfigError);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { poolOptions } from '../src/db.js';
+import { poolOptions } from '../src/pool.js';
 
 /** The bound: after a network blackhole the service answers again within this long. */
 const HEAL_BOUND_MS = 15_000;

@@ -235,7 +235,7 @@ function parseEnv(env: Record<string, string | undefined>): ParsedEnv {
 
 /** Margin of the client-side query timeout over the server's statement timeout. */
 const QUERY_TIMEOUT_MARGIN_MS = 1_000;
-/** Our longest transaction without a statement is the relay's, holding its claim while it publishes (30 s). */
+/** Above our longest pause inside a transaction: the relay publishing the batch it claimed (up to 30 s). */
 const IDLE_IN_TRANSACTION_FLOOR_MS = 60_000;
 
 function databaseConfig(e: ParsedEnv): DatabaseConfig {

@@ -11,6 +11,7 @@ import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { useAuth } from './plugins/use-auth.js';
 import { maskError, useMaskedErrorReporting } from './plugins/use-error-masking.js';
+import { useErrorStatus } from './plugins/use-error-status.js';
 import { useGraphQLMetrics } from './plugins/use-graphql-metrics.js';
 import { useHealth } from './plugins/use-health.js';
 import { useHttpHardening } from './plugins/use-http-hardening.js';
@@ -108,6 +109,7 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
       useOperationLimits(config.limits),
       useRequestDeadline(),
       useMaskedErrorReporting({ logger }),
+      useErrorStatus(),
       events.plugin,
     ],
   });

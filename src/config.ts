@@ -34,6 +34,8 @@ const envSchema = z.object({
   DB_CONNECTION_TIMEOUT_MS: int(1, 600_000).default(5_000),
   DB_IDLE_TIMEOUT_MS: int(1, 3_600_000).default(10_000),
   DB_STATEMENT_TIMEOUT_MS: int(1, 3_600_000).default(10_000),
+  DB_QUERY_TIMEOUT_MS: int(1, 3_600_000).optional(),
+  DB_MAX_LIFETIME_S: int(1, 86_400).default(1_800),
   EMBEDDED_DATA_DIR: z.string().min(1).default('./.data/pglite'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   METRICS_PORT: int(1, 65_535).optional(),
@@ -77,6 +79,21 @@ export interface DatabaseConfig {
   readonly connectionTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly statementTimeoutMs: number;
+  /**
+   * Client-side limit on waiting for a query's answer. Past it the connection is dropped: the network
+   * lost the query or the answer (a blackhole), and only this notices. Above the statement timeout, so
+   * a slow statement is cancelled by the server first and its connection kept.
+   */
+  readonly queryTimeoutMs: number;
+  /** A connection is retired after this long, so none outlives a failover or a silent network fault. */
+  readonly maxLifetimeS: number;
+  /** Longest interactive transaction (Prisma's `timeout`): a transaction never outlives its request. */
+  readonly transactionTimeoutMs: number;
+  /**
+   * PostgreSQL's `idle_in_transaction_session_timeout`: the server ends a session that holds a
+   * transaction open this long without a statement, i.e. whose client vanished, and frees its locks.
+   */
+  readonly idleInTransactionTimeoutMs: number;
   /** PGlite data directory, or `memory://` for an in-memory database. */
   readonly embeddedDataDir: string;
 }
@@ -242,14 +259,24 @@ function parseEnv(env: Record<string, string | undefined>): ParsedEnv {
   return parsed.data;
 }
 
+/** Margin of the client-side query timeout over the server's statement timeout. */
+const QUERY_TIMEOUT_MARGIN_MS = 1_000;
+/** Above our longest pause inside a transaction: the relay publishing the batch it claimed (up to 30 s). */
+const IDLE_IN_TRANSACTION_FLOOR_MS = 60_000;
+
 function databaseConfig(e: ParsedEnv): DatabaseConfig {
+  // A statement never outlives the request that sent it.
+  const statementTimeoutMs = Math.min(e.DB_STATEMENT_TIMEOUT_MS, e.REQUEST_TIMEOUT_MS);
   return Object.freeze({
     url: e.DATABASE_URL,
     poolMax: e.DB_POOL_MAX,
     connectionTimeoutMs: e.DB_CONNECTION_TIMEOUT_MS,
     idleTimeoutMs: e.DB_IDLE_TIMEOUT_MS,
-    // A statement never outlives the request that sent it.
-    statementTimeoutMs: Math.min(e.DB_STATEMENT_TIMEOUT_MS, e.REQUEST_TIMEOUT_MS),
+    statementTimeoutMs,
+    queryTimeoutMs: e.DB_QUERY_TIMEOUT_MS ?? statementTimeoutMs + QUERY_TIMEOUT_MARGIN_MS,
+    maxLifetimeS: e.DB_MAX_LIFETIME_S,
+    transactionTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    idleInTransactionTimeoutMs: Math.max(2 * e.REQUEST_TIMEOUT_MS, IDLE_IN_TRANSACTION_FLOOR_MS),
     embeddedDataDir: e.EMBEDDED_DATA_DIR,
   });
 }

@@ -9,6 +9,7 @@ import type { DatabaseConfig } from './config.js';
 import type { PoolStats } from './metrics.js';
 import { PrismaClient } from './generated/prisma/client.js';
 import { applyMigrations } from './migrations.js';
+import { createPool } from './pool.js';
 
 export { PrismaClient };
 
@@ -45,7 +46,7 @@ export interface Database {
 export async function openDatabase(config: DatabaseConfig, options: DatabaseOptions = {}): Promise<Database> {
   const driver = await openDriver(config);
   if (options.migrate || driver.kind === 'embedded') await driver.migrate();
-  return wrap(driver);
+  return wrap(driver, config);
 }
 
 /** Applies pending migrations to the configured database; returns the names applied. */
@@ -91,22 +92,6 @@ async function openDriver(config: DatabaseConfig): Promise<Driver> {
   };
 }
 
-/** A pool that never waits forever: bounded size, connect timeout, idle timeout, statement timeout. */
-export function createPool(config: DatabaseConfig): pg.Pool {
-  const pool = new pg.Pool({
-    connectionString: config.url,
-    max: config.poolMax,
-    connectionTimeoutMillis: config.connectionTimeoutMs,
-    idleTimeoutMillis: config.idleTimeoutMs,
-    statement_timeout: config.statementTimeoutMs,
-    application_name: 'user-api-gateway',
-  });
-  // An idle client losing its connection emits 'error' on the pool; unhandled, that would end the
-  // process. The pool drops the client and the next checkout opens a fresh connection.
-  pool.on('error', () => undefined);
-  return pool;
-}
-
 function embeddedDataDir(dir: string): string {
   if (dir.startsWith('memory://')) return dir;
   const resolved = path.resolve(dir);
@@ -114,8 +99,14 @@ function embeddedDataDir(dir: string): string {
   return resolved;
 }
 
-function wrap({ kind, adapterFactory, pool, close: closeDriver }: Driver): Database {
-  const prisma = new PrismaClient({ adapter: adapterFactory, log: [{ emit: 'event', level: 'query' }] });
+function wrap({ kind, adapterFactory, pool, close: closeDriver }: Driver, config: DatabaseConfig): Database {
+  const prisma = new PrismaClient({
+    adapter: adapterFactory,
+    log: [{ emit: 'event', level: 'query' }],
+    // Every $transaction: wait for a connection as long as any query does (not Prisma's own 2 s), and
+    // never outlive the request.
+    transactionOptions: { maxWait: config.connectionTimeoutMs, timeout: config.transactionTimeoutMs },
+  });
   const listeners = new Set<(event: QueryEvent) => void>();
   let closing: Promise<void> | undefined;
   (prisma as unknown as { $on(e: 'query', cb: (e: { query: string; duration: number }) => void): void }).$on(

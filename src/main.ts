@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './db.js';
@@ -6,7 +6,7 @@ import { createLogger, type Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { refusalBody } from './refusal.js';
 import { ROUTES } from './routes.js';
-import { drainServer } from './shutdown.js';
+import { createHttpServer, drainServer } from './shutdown.js';
 
 /** Time past SHUTDOWN_TIMEOUT_MS for disposing Yoga and closing the pool. */
 const HARD_DEADLINE_GRACE_MS = 5_000;
@@ -34,11 +34,12 @@ async function main(): Promise<void> {
   logger.info({ database: db.kind }, 'database ready');
   const app = createApp(config, db, logger);
   await app.events.start();
-  const server = await listen(createServer(app.yoga), config.http.port, config.http.host, logger, 'graphql');
+  const httpOptions = { requestTimeoutMs: config.http.requestTimeoutMs };
+  const server = await listen(createHttpServer(app.yoga, httpOptions), config.http.port, config.http.host, logger, 'graphql');
   const metricsServer =
     config.http.metricsPort === undefined
       ? undefined
-      : await listen(createServer(metricsHandler(app.metrics)), config.http.metricsPort, config.http.host, logger, 'metrics');
+      : await listen(createHttpServer(metricsHandler(app.metrics), httpOptions), config.http.metricsPort, config.http.host, logger, 'metrics');
 
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
     app.beginShutdown();
     logger.info({ timeoutMs: config.http.shutdownTimeoutMs }, 'shutdown: draining in-flight requests');
     const clean = await drainServer(server, config.http.shutdownTimeoutMs, logger);
-    if (metricsServer) await drainServer(metricsServer, 1_000, logger);
+    if (metricsServer) await drainServer(metricsServer, 1_000, logger, 'metrics');
     logger.info({ clean }, 'shutdown: listener closed');
     // The relay finishes its batch in flight; the broker connection closes before the pool does.
     await app.events.stop();

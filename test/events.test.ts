@@ -4,6 +4,7 @@ import pg from 'pg';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { signToken } from '../src/auth.js';
 import { loadConfig } from '../src/config.js';
+import { BROKER_HEARTBEAT_S } from '../src/events/broker.js';
 import { EventHub } from '../src/events/feed.js';
 import type { LiveEvent } from '../src/events/message.js';
 import { recordEvent } from '../src/resolvers/events.js';
@@ -210,6 +211,10 @@ describe('configuration', () => {
       retentionHours: 1,
     });
   });
+
+  it('notices a blackholed broker within 30 s: 2.5 heartbeats', () => {
+    expect(2.5 * BROKER_HEARTBEAT_S).toBeLessThanOrEqual(30);
+  });
 });
 
 describe('the live event hub', () => {
@@ -347,6 +352,32 @@ describe.skipIf(!amqpUrl)('the relay on RabbitMQ', () => {
       await proxy.close();
     }
   }, 90_000);
+
+  it('reports a blackholed broker (bytes dropped, nothing closed) down within its heartbeat bound, and comes back', async () => {
+    const exchange = bed.exchange();
+    const target = new URL(amqpUrl!);
+    const proxy = await startTcpProxy(target.hostname, Number(target.port || 5672));
+    try {
+      const viaProxy = new URL(amqpUrl!);
+      viaProxy.hostname = '127.0.0.1';
+      viaProxy.port = String(proxy.port);
+      viaProxy.searchParams.set('heartbeat', '1'); // seconds; the production value is bounded in the unit test below
+      const t = await bed.app({ AMQP_URL: viaProxy.toString(), AMQP_EXCHANGE: exchange });
+      const broker = async () => (await readiness(t)).body.checks.broker?.status;
+      await waitFor(async () => (await broker()) === 'up', 'the broker to be up');
+      proxy.blackhole();
+      const silentSince = Date.now();
+      await waitFor(async () => (await broker()) === 'down', 'the broker to be reported down', 15_000, 100);
+      // Missed heartbeats, not a closed socket, told: within 2.5 heartbeats (rabbitmq-client checks every half).
+      expect(Date.now() - silentSince).toBeGreaterThanOrEqual(1_000);
+      expect((await readiness(t)).status).toBe(200); // non-critical: writes go on into the outbox
+      await createUser(t, 'blackholed');
+      proxy.restore();
+      await waitFor(async () => (await broker()) === 'up', 'the broker to be up again', 30_000, 100);
+    } finally {
+      await proxy.close();
+    }
+  }, 60_000);
 
   it('stopping finishes the batch in flight: whatever reached the broker is marked published', async () => {
     const exchange = bed.exchange();

@@ -1,6 +1,7 @@
 import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
-import { requestSignal, useRequestDeadline } from '../src/plugins/use-request-deadline.js';
+import { useErrorStatus } from '../src/plugins/use-error-status.js';
+import { requestSignal, requestTimeoutError, useRequestDeadline } from '../src/plugins/use-request-deadline.js';
 
 /** The deadline plugin on a tiny schema whose first mutation field outlives the deadline. */
 function deadlineApp(timeoutMs: number, slowMs: number) {
@@ -23,18 +24,17 @@ function deadlineApp(timeoutMs: number, slowMs: number) {
       },
     }),
     context: ({ request }) => ({ signal: requestSignal(request, timeoutMs) }),
-    plugins: [useRequestDeadline() as Plugin],
+    plugins: [useRequestDeadline() as Plugin, useErrorStatus()],
     logging: false,
   });
-  const run = async () => {
-    const res = await yoga.fetch('http://localhost/graphql', {
+  const send = (query: string, accept = 'application/json') =>
+    yoga.fetch('http://localhost/graphql', {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: 'mutation { slow sideEffect }' }),
+      headers: { 'content-type': 'application/json', accept },
+      body: JSON.stringify({ query }),
     });
-    return res.json();
-  };
-  return { run, seen };
+  const run = async () => (await send('mutation { slow sideEffect }')).json();
+  return { run, send, seen };
 }
 
 describe('the request deadline reaches resolvers', () => {
@@ -53,5 +53,37 @@ describe('the request deadline reaches resolvers', () => {
     const body = await app.run();
     expect(body).toEqual({ data: { slow: true, sideEffect: true } });
     expect(app.seen).toEqual({ sideEffects: 1, slowSawAbort: false });
+  });
+});
+
+describe('the HTTP status of a request that timed out', () => {
+  it('is 504 for application/graphql-response+json when there is no data, 200 for application/json', async () => {
+    const app = deadlineApp(100, 300);
+    const strict = await app.send('mutation { slow sideEffect }', 'application/graphql-response+json');
+    expect(strict.status).toBe(504);
+    const body = await strict.json();
+    expect(body.data ?? null).toBeNull();
+    expect(body.errors).toEqual([{ message: 'The request took too long and was cancelled.', extensions: { code: 'REQUEST_TIMEOUT' } }]);
+    const lenient = await app.send('mutation { slow sideEffect }');
+    expect(lenient.status).toBe(200);
+    expect((await lenient.json()).errors?.[0]?.extensions).toEqual({ code: 'REQUEST_TIMEOUT' });
+  });
+
+  it('stays 200 when part of the data came back', async () => {
+    const yoga = createYoga({
+      schema: createSchema({
+        typeDefs: 'type Query { ok: Boolean  late: Boolean }',
+        resolvers: { Query: { ok: () => true, late: () => Promise.reject(requestTimeoutError()) } },
+      }),
+      plugins: [useErrorStatus()],
+      logging: false,
+    });
+    const res = await yoga.fetch('http://localhost/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      body: JSON.stringify({ query: '{ ok late }' }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ data: { ok: true, late: null }, errors: [{ extensions: { code: 'REQUEST_TIMEOUT' } }] });
   });
 });

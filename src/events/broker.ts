@@ -27,6 +27,13 @@ export interface Broker {
 }
 
 const CLOSE_TIMEOUT_MS = 5_000;
+/**
+ * AMQP heartbeat asked of the broker (the lower of both sides wins). rabbitmq-client checks every half
+ * heartbeat and drops the connection after four silent checks in a row: a blackholed broker (sockets
+ * open, bytes dropped) is noticed, and `/ready` shows it down, within 2.5 heartbeats. A URL's
+ * `?heartbeat=` overrides it.
+ */
+export const BROKER_HEARTBEAT_S = 10;
 
 export function connectBroker({ url, exchange, logger, publishTimeoutMs = 10_000 }: BrokerOptions): Broker {
   const connection = new Connection({
@@ -34,7 +41,7 @@ export function connectBroker({ url, exchange, logger, publishTimeoutMs = 10_000
     connectionName: `user-api-gateway ${hostname()}`,
     connectionTimeout: 5_000,
     acquireTimeout: 5_000,
-    heartbeat: 10,
+    heartbeat: BROKER_HEARTBEAT_S,
     // Reconnect backoff: 250 ms steps, at most 5 s apart.
     retryLow: 250,
     retryHigh: 5_000,

@@ -1,20 +1,19 @@
 import { PothosValidationError } from '@pothos/core';
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import { maskError as yogaMaskError, type Plugin } from 'graphql-yoga';
+import { isDatabaseDeadline as isDeadline, isDatabaseUnavailable } from '../db-errors.js';
 import type { Logger } from '../logger.js';
 import { requestIdOf } from '../request-info.js';
 import { requestTimeoutError } from './use-request-deadline.js';
 
+/** The original of each error logged with the request id: masked ones, and SERVICE_UNAVAILABLE. */
 const originals = new WeakMap<Error, unknown>();
 
-/** PostgreSQL's "canceling statement due to statement timeout", however the driver wraps it. */
-function isDeadline(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 6; depth++) {
-    const { code, originalCode, cause, meta } = e as { code?: unknown; originalCode?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } };
-    if (code === '57014' || originalCode === '57014') return true;
-    e = cause ?? meta?.driverAdapterError;
-  }
-  return false;
+/** No database connection came in time: safe to show, and to retry (nothing was written). */
+export function serviceUnavailableError(): GraphQLError {
+  return new GraphQLError('The service is temporarily unavailable; please retry.', {
+    extensions: { code: 'SERVICE_UNAVAILABLE' },
+  });
 }
 
 /** The code a client will see for `error`, before masking: what the metrics count. */
@@ -22,15 +21,17 @@ export function errorCode(error: unknown): string {
   const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
   if (original instanceof PothosValidationError) return 'BAD_USER_INPUT';
   if (isDeadline(original)) return 'REQUEST_TIMEOUT';
+  if (isDatabaseUnavailable(original)) return 'SERVICE_UNAVAILABLE';
   const code = error instanceof GraphQLError ? error.extensions?.code : undefined;
   return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
 }
 
 /**
  * Yoga's `maskError`: only deliberately safe errors reach clients unchanged: GraphQLErrors we raised
- * with a code, Pothos' argument validation (bad cursors, negative page sizes) and the request deadline.
- * Everything else becomes "Unexpected error." with no stack, SQL or connection string; the original is
- * kept so `useMaskedErrorReporting` can log it with the request id.
+ * with a code, Pothos' argument validation (bad cursors, negative page sizes), the request deadline and
+ * SERVICE_UNAVAILABLE (no database connection in time). Everything else becomes "Unexpected error."
+ * with no stack, SQL or connection string; the original is kept so `useMaskedErrorReporting` can log
+ * it with the request id.
  */
 export function maskError(error: unknown, message: string): Error {
   const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
@@ -38,6 +39,11 @@ export function maskError(error: unknown, message: string): Error {
     return new GraphQLError(original.message, { extensions: { code: 'BAD_USER_INPUT' } });
   }
   if (isDeadline(original)) return requestTimeoutError();
+  if (isDatabaseUnavailable(original)) {
+    const unavailable = serviceUnavailableError();
+    originals.set(unavailable, original);
+    return unavailable;
+  }
   const masked = yogaMaskError(error, message, false);
   if (masked !== error) originals.set(masked, original);
   return masked;
@@ -48,8 +54,8 @@ export interface MaskedErrorReportingOptions {
 }
 
 /**
- * Logs the original of every masked error with the request id, and puts the same id in the masked
- * error's `extensions.requestId`, so a client's report leads to the log line.
+ * Logs the original of every masked error (and of SERVICE_UNAVAILABLE, as a warning) with the request
+ * id, and puts the same id in the error's `extensions.requestId`, so a client's report leads to the log line.
  */
 export function useMaskedErrorReporting({ logger }: MaskedErrorReportingOptions): Plugin {
   const report = (request: Request, result: ExecutionResult): ExecutionResult => {
@@ -57,7 +63,9 @@ export function useMaskedErrorReporting({ logger }: MaskedErrorReportingOptions)
     const requestId = requestIdOf(request);
     const errors = result.errors.map((error) => {
       if (!originals.has(error)) return error;
-      logger.error({ requestId, err: originals.get(error), path: error.path?.join('.') }, 'unexpected error (masked)');
+      const entry = { requestId, err: originals.get(error), path: error.path?.join('.') };
+      if (error.extensions?.code === 'SERVICE_UNAVAILABLE') logger.warn(entry, 'database unavailable: no connection in time');
+      else logger.error(entry, 'unexpected error (masked)');
       return new GraphQLError(error.message, {
         path: error.path,
         extensions: { ...error.extensions, requestId },

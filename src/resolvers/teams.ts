@@ -34,10 +34,6 @@ export type AddTeamMemberResult = AddTeamMemberSuccess | NotFoundError | Members
 export type RemoveTeamMemberResult = RemoveTeamMemberSuccess | NotFoundError | MembershipError;
 export type TransferUserResult = TransferUserSuccess | NotFoundError | MembershipError;
 
-const TRANSACTION_MAX_WAIT_MS = 10_000;
-const TRANSACTION_TIMEOUT_MS = 15_000;
-
-
 const createTeamInput = z.object({ slug, name: text(1, 100) });
 
 export async function createTeam(prisma: PrismaClient, input: { slug: string; name: string }): Promise<CreateTeamResult> {
@@ -74,8 +70,6 @@ async function withTeamsLocked<T>(
       const rows = await tx.team.findMany({ where: { id: { in: ids } } });
       return work(tx, new Map(rows.map((team) => [team.id, team])));
     },
-    // Waiting behind another change of the same team is expected; give it time, but never forever.
-    { maxWait: TRANSACTION_MAX_WAIT_MS, timeout: TRANSACTION_TIMEOUT_MS },
   );
 }
 

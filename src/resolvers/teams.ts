@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { Membership, PrismaClient, Team, TeamRole, User } from '../generated/prisma/client.js';
+import { type Membership, Prisma, type PrismaClient, type Team, type TeamRole, type User } from '../generated/prisma/client.js';
 import { parseGlobalIdOf } from '../ids.js';
-import { classifyDatabaseError, MembershipError, NotFoundError, SlugTakenError, ValidationError } from './errors.js';
-import { recordEvent, type Tx } from './events.js';
+import { MembershipError, NotFoundError, SlugTakenError, ValidationError } from './errors.js';
+import { isoTimestamp, outboxCte, recordEvent, type Tx } from './events.js';
 import { slug, text, validate } from './validation.js';
 
 export class CreateTeamSuccess {
@@ -40,21 +40,21 @@ const TRANSACTION_TIMEOUT_MS = 15_000;
 
 const createTeamInput = z.object({ slug, name: text(1, 100) });
 
+/** One INSERT ... ON CONFLICT DO NOTHING with its event: the unique index decides between concurrent creates. */
 export async function createTeam(prisma: PrismaClient, input: { slug: string; name: string }): Promise<CreateTeamResult> {
   const data = validate(createTeamInput, input);
   if (data instanceof ValidationError) return data;
-  try {
-    const team = await prisma.$transaction(async (tx) => {
-      const created = await tx.team.create({ data });
-      await recordEvent(tx, 'team.created', created.id, created);
-      return created;
-    });
-    return new CreateTeamSuccess(team);
-  } catch (error) {
-    if (classifyDatabaseError(error)?.kind === 'unique') return new SlugTakenError(data.slug);
-    throw error;
-  }
+  const payload = Prisma.sql`jsonb_build_object('id', "id", 'slug', "slug", 'name', "name", 'createdAt', ${isoTimestamp('"createdAt"')})`;
+  const [team] = await prisma.$queryRaw<Team[]>`
+    WITH created AS (
+      INSERT INTO "Team" ("slug", "name") VALUES (${data.slug}, ${data.name})
+      ON CONFLICT ("slug") DO NOTHING
+      RETURNING *),
+    event AS (${outboxCte('team.created', 'created', Prisma.sql`"id"`, payload)})
+    SELECT * FROM created`;
+  return team ? new CreateTeamSuccess(team) : new SlugTakenError(data.slug);
 }
+
 
 /**
  * Runs `work` in a transaction holding row locks on the given teams, in id order so that two

@@ -51,6 +51,14 @@ export class MembershipError {
   constructor(readonly message: string) {}
 }
 
+/**
+ * The caller lost the right to make this change while it waited for its locks (see teams.ts). Not a
+ * contract type: the GraphQL layer answers it as it answers any refusal, with a top-level FORBIDDEN.
+ */
+export class ForbiddenError {
+  readonly message = 'Not allowed.';
+}
+
 /** The database errors the domain turns into contract results; everything else is unexpected. */
 export type DatabaseFailure =
   | { kind: 'unique'; fields: string[] }

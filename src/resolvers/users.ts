@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Prisma, type PrismaClient, type Role, type User } from '../generated/prisma/client.js';
 import { parseGlobalIdOf, toGlobalId } from '../ids.js';
-import { isoTimestamp, outboxCte, recordEvent } from './events.js';
+import { isoTimestamp, outboxCte } from './events.js';
 import { classifyDatabaseError, EmailTakenError, NotFoundError, ValidationError, VersionConflictError } from './errors.js';
 import { email, text, validate } from './validation.js';
 
@@ -109,20 +109,51 @@ export async function updateUser(
   return user.id ? new UpdateUserSuccess(user as User) : new VersionConflictError(currentVersion);
 }
 
-/** Memberships go with the user (ON DELETE CASCADE). */
+/**
+ * Deletes the user; their memberships go by ON DELETE CASCADE and the membership triggers keep the
+ * teams' counts. Lock order, the same in every mutation: the user row, then team rows in id order,
+ * then membership rows. The cascade deletes membership rows and the trigger then updates the teams,
+ * so the teams must be locked first, and the statement can only name them from its snapshot, which
+ * is taken before it waits for the user row: a membership committed during that wait would be missed.
+ * Every membership change also updates the user row (its teamCount), so "the user row we locked is
+ * the version our snapshot sees" proves the snapshot's list of teams complete. When it is not (the
+ * user changed while we waited), the same statement runs again in a transaction that first locks the
+ * user row: its snapshot then comes after the lock, when no membership of the user can change.
+ */
 export async function deleteUser(prisma: PrismaClient, input: { id: string }): Promise<DeleteUserResult> {
   const id = parseGlobalIdOf('User', input.id);
   if (!id) return new NotFoundError(input.id, 'user');
-  try {
-    await prisma.$transaction(async (tx) => {
-      const deleted = await tx.user.delete({ where: { id }, select: { id: true, email: true } });
-      await recordEvent(tx, 'user.deleted', id, { id: deleted.id });
+  let [row] = await prisma.$queryRaw<DeleteRow[]>(deleteUserStatement(id));
+  if (row?.found && !row.deleted) {
+    [row] = await prisma.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT 1 FROM "User" WHERE "id" = ${id}::uuid FOR UPDATE`;
+      return tx.$queryRaw<DeleteRow[]>(deleteUserStatement(id));
     });
-    return new DeleteUserSuccess(toGlobalId('User', id));
-  } catch (error) {
-    if (classifyDatabaseError(error)?.kind === 'notFound') return new NotFoundError(input.id, 'user');
-    throw error;
+    if (row?.found && !row.deleted) throw new Error('deleteUser: the user row changed while locked');
   }
+  return row?.deleted ? new DeleteUserSuccess(toGlobalId('User', id)) : new NotFoundError(input.id, 'user');
+}
+
+interface DeleteRow {
+  found: boolean;
+  deleted: boolean;
+}
+
+function deleteUserStatement(id: string): Prisma.Sql {
+  return Prisma.sql`
+    WITH target AS MATERIALIZED (
+      SELECT "id", xmin FROM "User" WHERE "id" = ${id}::uuid FOR UPDATE),
+    unchanged AS MATERIALIZED (
+      SELECT s."id" FROM "User" s JOIN target t ON s."id" = t."id" AND s.xmin = t.xmin),
+    teams AS MATERIALIZED (
+      SELECT "id" FROM "Team"
+      WHERE "id" IN (SELECT "teamId" FROM "Membership" WHERE "userId" = (SELECT "id" FROM unchanged))
+      ORDER BY "id" FOR NO KEY UPDATE),
+    deleted AS (
+      DELETE FROM "User" WHERE "id" = (SELECT "id" FROM unchanged) AND (SELECT count(*) FROM teams) >= 0
+      RETURNING "id"),
+    event AS (${outboxCte('user.deleted', 'deleted', Prisma.sql`"id"`, Prisma.sql`jsonb_build_object('id', "id")`)})
+    SELECT EXISTS (SELECT FROM target) AS "found", EXISTS (SELECT FROM deleted) AS "deleted"`;
 }
 
 export interface UserFilterInput {

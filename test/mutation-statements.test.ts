@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { toGlobalId } from '../src/ids.js';
 import { useTestApp } from './helpers/app.js';
 
@@ -12,13 +12,23 @@ const t = useTestApp();
 let counter = 0;
 const unique = (tag: string) => `${tag}-${Date.now().toString(36)}-${++counter}`;
 
-/** Runs one GraphQL operation and returns its result and the SQL statements it sent. */
+/**
+ * Runs one GraphQL operation and returns its result and the SQL statements it sent. Prisma may report
+ * a statement (a COMMIT) after the response: a marker query sent afterwards and seen in the log means
+ * everything before it has been reported.
+ */
 async function statementsOf(query: string, variables: Record<string, unknown>, as?: { token: string }) {
   t.resetStatements();
   const res = await t.gql(query, variables, as);
   expect(res.errors).toBeUndefined();
+  await t.db.prisma.$queryRawUnsafe('SELECT 1 AS end_of_mutation');
+  const end = await vi.waitFor(() => {
+    const at = t.statements.findIndex((s) => s.includes('end_of_mutation'));
+    expect(at).toBeGreaterThanOrEqual(0);
+    return at;
+  });
   const data = Object.values(res.data!)[0] as { __typename: string };
-  return { data, statements: t.statements.map((s) => s.replace(/\s+/g, ' ').trim()) };
+  return { data, statements: t.statements.slice(0, end).map((s) => s.replace(/\s+/g, ' ').trim()) };
 }
 
 async function user(tag = 'u') {

@@ -25,6 +25,8 @@ export async function waitForLockWaiters(session: pg.Client, n = 1, orSettled?: 
   );
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    // Inside a transaction PostgreSQL reads pg_stat_activity once and keeps that snapshot: drop it.
+    await session.query('SELECT pg_stat_clear_snapshot()');
     const { rows } = await session.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM pg_stat_activity
        WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,

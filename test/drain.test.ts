@@ -28,6 +28,8 @@ async function withLockedTeam() {
     /** Resolves once another session is queued on the lock: the in-flight request is really in flight. */
     waitForWaiter: async () => {
       for (let attempt = 0; attempt < 400; attempt++) {
+        // Inside a transaction PostgreSQL reads pg_stat_activity once and keeps that snapshot: drop it.
+        await client.query('SELECT pg_stat_clear_snapshot()');
         const { rows } = await client.query(
           `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
         );

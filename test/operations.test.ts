@@ -14,7 +14,7 @@ const metricsText = async () => {
 describe('metrics', () => {
   it('exposes GraphQL phases, HTTP, Node, database and DataLoader metrics in Prometheus text', async () => {
     await t.db.prisma.user.create({ data: { email: 'metrics@example.com', name: 'Metrics' } });
-    await t.gql('query ListUsers { users(first: 2) { totalCount edges { node { teams(first: 1) { totalCount } } } } }');
+    await t.gql('query ListUsers { me { id } users(first: 2) { totalCount edges { node { teams(first: 1) { totalCount } } } } }');
     await t.gql('query Broken { nope }');
     await t.fetch('/health');
     const text = await metricsText();
@@ -38,7 +38,7 @@ describe('metrics', () => {
     expect(text).toMatch(/graphql_envelop_request\{operationName="ListUsers",operationType="query"\} 1/);
     expect(text).toMatch(/graphql_envelop_error_result\{[^}]*phase="validate"[^}]*code="GRAPHQL_VALIDATION_FAILED"/);
     expect(text).toMatch(/http_requests_total\{method="GET",route="\/health",status="200"\} 1/);
-    expect(text).toMatch(/dataloader_batch_size_count\{loader="teamCountByUserId"\} [1-9]/);
+    expect(text).toMatch(/dataloader_batch_size_count\{loader="userById"\} [1-9]/);
     if (t.db.kind === 'postgresql') {
       for (const name of ['db_pool_total', 'db_pool_idle', 'db_pool_waiting']) expect(text).toMatch(new RegExp(`^${name} \\d+$`, 'm'));
     }

@@ -819,7 +819,9 @@ describe('transferUser', () => {
     expect(await rolesOf(user, [from, to])).toEqual([null, 'MEMBER']);
   });
 
-  it('locks the teams before it reads, deletes and inserts', async () => {
+  // Was: a transaction whose statements lock, read, delete and insert in that order. Now one statement
+  // (issue 10): its CTEs lock the user row, then the team rows, then move the membership.
+  it('is one statement that locks the user, then the teams, then moves the membership', async () => {
     const [mover, keeper] = await makeUsers(2, 'tx');
     const from = await makeTeam([
       [mover!, 'MEMBER'],
@@ -828,20 +830,22 @@ describe('transferUser', () => {
     const to = await makeTeam();
     t.resetStatements();
     expect((await transfer({ userId: mover!.gid, fromTeamId: from.gid, toTeamId: to.gid })).__typename).toBe('TransferUserSuccess');
-    // Prisma reports statements asynchronously; wait until the INSERT has been seen.
+    // Prisma reports statements asynchronously; wait until the transfer's has been seen.
     const sql = await vi.waitFor(() => {
-      const seen = t.statements.map((s) => s.trim().toUpperCase());
-      expect(seen.some((s) => s.startsWith('INSERT') && s.includes('"MEMBERSHIP"'))).toBe(true);
-      return seen;
+      expect(t.statements).toHaveLength(1);
+      return t.statements[0]!.replace(/\s+/g, ' ');
     });
-    const lock = sql.findIndex((s) => s.includes('FOR UPDATE'));
-    const read = sql.findIndex((s) => s.startsWith('SELECT') && s.includes('"MEMBERSHIP"'));
-    const del = sql.findIndex((s) => s.startsWith('DELETE') && s.includes('"MEMBERSHIP"'));
-    const ins = sql.findIndex((s) => s.startsWith('INSERT') && s.includes('"MEMBERSHIP"'));
-    expect(lock).toBeGreaterThanOrEqual(0);
-    expect(read).toBeGreaterThan(lock);
-    expect(del).toBeGreaterThan(read);
-    expect(ins).toBeGreaterThan(del);
+    const at = (pattern: RegExp) => sql.search(pattern);
+    const lockUser = at(/FROM "User" WHERE "id" = \$\d+::uuid FOR NO KEY UPDATE/);
+    const lockTeams = at(/FROM "Team" WHERE .* ORDER BY "id" FOR NO KEY UPDATE/);
+    const insert = at(/INSERT INTO "Membership"/);
+    const remove = at(/DELETE FROM "Membership"/);
+    const event = at(/INSERT INTO "OutboxEvent"/);
+    expect(lockUser).toBeGreaterThanOrEqual(0);
+    expect(lockTeams).toBeGreaterThan(lockUser);
+    expect(insert).toBeGreaterThan(lockTeams);
+    expect(remove).toBeGreaterThan(insert);
+    expect(event).toBeGreaterThan(remove);
   });
 
   it('is one transaction: when the insert fails, the delete is rolled back', async () => {

@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import type { PrismaClient, Team, User } from '../generated/prisma/client.js';
 
 /**
- * Request-scoped DataLoaders for lookups by key and per-parent counts. Everything asked for in one
+ * Request-scoped DataLoaders for lookups by key. Everything asked for in one
  * tick of a request becomes one `WHERE key IN (...)` statement, and a repeated key is read once.
  */
 export interface Loaders {
@@ -10,8 +10,6 @@ export interface Loaders {
   readonly userByEmail: DataLoader<string, User | null>;
   readonly teamById: DataLoader<string, Team | null>;
   readonly teamBySlug: DataLoader<string, Team | null>;
-  readonly teamCountByUserId: DataLoader<string, number>;
-  readonly memberCountByTeamId: DataLoader<string, number>;
   /** Whether the request's caller is an OWNER of each team (authorization). */
   readonly viewerOwnsTeam: DataLoader<string, boolean>;
 }
@@ -42,17 +40,6 @@ async function teamsBySlug(prisma: PrismaClient, slugs: readonly string[]) {
   return byKeys(slugs, rows, (t) => t.slug, null);
 }
 
-/** One GROUP BY over the index on userId, touching only the memberships of the users on the page. */
-async function teamCountsByUserId(prisma: PrismaClient, userIds: readonly string[]) {
-  const groups = await prisma.membership.groupBy({ by: ['userId'], where: { userId: { in: [...userIds] } }, _count: true });
-  return byKeys(userIds, groups, (g) => g.userId, { _count: 0 }).map((g) => g._count);
-}
-
-async function memberCountsByTeamId(prisma: PrismaClient, teamIds: readonly string[]) {
-  const groups = await prisma.membership.groupBy({ by: ['teamId'], where: { teamId: { in: [...teamIds] } }, _count: true });
-  return byKeys(teamIds, groups, (g) => g.teamId, { _count: 0 }).map((g) => g._count);
-}
-
 async function teamsOwnedBy(prisma: PrismaClient, userId: string | undefined, teamIds: readonly string[]) {
   if (!userId) return teamIds.map(() => false);
   const rows = await prisma.membership.findMany({
@@ -77,8 +64,6 @@ export function createLoaders(prisma: PrismaClient, viewerId?: string, onBatch: 
     userByEmail: loader('userByEmail', usersByEmail),
     teamById: loader('teamById', teamsById),
     teamBySlug: loader('teamBySlug', teamsBySlug),
-    teamCountByUserId: loader('teamCountByUserId', teamCountsByUserId),
-    memberCountByTeamId: loader('memberCountByTeamId', memberCountsByTeamId),
     viewerOwnsTeam: loader('viewerOwnsTeam', (p, ids: readonly string[]) => teamsOwnedBy(p, viewerId, ids)),
   };
 }

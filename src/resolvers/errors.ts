@@ -51,6 +51,14 @@ export class MembershipError {
   constructor(readonly message: string) {}
 }
 
+/**
+ * The caller lost the right to make this change while it waited for its locks (see teams.ts). Not a
+ * contract type: the GraphQL layer answers it as it answers any refusal, with a top-level FORBIDDEN.
+ */
+export class ForbiddenError {
+  readonly message = 'Not allowed.';
+}
+
 /** The database errors the domain turns into contract results; everything else is unexpected. */
 export type DatabaseFailure =
   | { kind: 'unique'; fields: string[] }
@@ -61,6 +69,11 @@ export type DatabaseFailure =
 /** Translates a Prisma error into a known database failure, or null when it is not one we expect. */
 export function classifyDatabaseError(error: unknown): DatabaseFailure | null {
   if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return null;
+  // A raw statement's failure ("Raw query failed") carries the driver adapter's error kind instead.
+  if (error.code === 'P2010') {
+    const kind = driverCause(error.meta)?.kind;
+    return kind === 'UniqueConstraintViolation' ? { kind: 'unique', fields: uniqueFields(error.meta) } : null;
+  }
   switch (error.code) {
     case 'P2002':
       return { kind: 'unique', fields: uniqueFields(error.meta) };
@@ -79,7 +92,10 @@ export function classifyDatabaseError(error: unknown): DatabaseFailure | null {
 function uniqueFields(meta: Record<string, unknown> | undefined): string[] {
   const target = meta?.target;
   if (Array.isArray(target)) return target.map(String);
-  const cause = (meta?.driverAdapterError as { cause?: { constraint?: { fields?: unknown } } } | undefined)?.cause;
-  const fields = cause?.constraint?.fields;
+  const fields = driverCause(meta)?.constraint?.fields;
   return Array.isArray(fields) ? fields.map((f) => String(f).replaceAll('"', '')) : [];
+}
+
+function driverCause(meta: Record<string, unknown> | undefined) {
+  return (meta?.driverAdapterError as { cause?: { kind?: unknown; constraint?: { fields?: unknown } } } | undefined)?.cause;
 }

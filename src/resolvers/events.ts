@@ -1,4 +1,4 @@
-import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
+import { Prisma } from '../generated/prisma/client.js';
 
 /** Every event the service emits; the relay uses the type as the routing key. */
 export const EVENT_TYPES = [
@@ -12,19 +12,24 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-/** A Prisma client inside an interactive transaction. */
-export type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
-
 /**
- * Writes an event to the outbox with the caller's transaction, so it commits (or rolls back) with
- * the change it describes. Dates in the payload become ISO strings.
+ * The outbox half of a mutation's statement: a data-modifying CTE that writes one event per row of
+ * `source` (a CTE of the same statement), so the event commits, or rolls back, with the change.
+ *
+ * Per-aggregate order: the relay publishes by `seq` and relies on the events of one aggregate
+ * committing in `seq` order. `seq` (nextval) is drawn as each event row is inserted, i.e. after
+ * `source` produced its row, and every `source` is downstream of the statement's lock on the
+ * aggregate's row (the user row for user.*, the team row for team.*). A writer of the same aggregate
+ * waits for that lock until we commit, so it draws a larger `seq` and commits after us. New
+ * aggregates (user.created, team.created) cannot be seen, hence not written, by anyone before commit.
  */
-export async function recordEvent(tx: Tx, type: EventType, aggregateId: string, payload: Record<string, unknown>) {
-  // Two transactions writing events of one aggregate take turns here, so their `seq` values are taken
-  // in commit order and the relay, which publishes by `seq`, keeps each aggregate's order.
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${aggregateId}, 0))`;
-  await tx.outboxEvent.create({
-    data: { type, aggregateId, payload: JSON.parse(JSON.stringify(payload)) as Prisma.InputJsonValue },
-    select: { id: true },
-  });
+export function outboxCte(type: EventType, source: string, aggregateId: Prisma.Sql, payload: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`
+    INSERT INTO "OutboxEvent" ("type", "aggregateId", "payload")
+    SELECT ${type}::text, ${aggregateId}, ${payload} FROM ${Prisma.raw(source)}`;
+}
+
+/** A timestamp column as JavaScript's `toISOString()` writes it (UTC, milliseconds, "Z"), for payloads. */
+export function isoTimestamp(column: string): Prisma.Sql {
+  return Prisma.sql`to_char(${Prisma.raw(column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { Prisma, PrismaClient, Role, User } from '../generated/prisma/client.js';
+import { Prisma, type PrismaClient, type Role, type User } from '../generated/prisma/client.js';
 import { parseGlobalIdOf, toGlobalId } from '../ids.js';
-import { recordEvent } from './events.js';
+import { isoTimestamp, outboxCte } from './events.js';
 import { classifyDatabaseError, EmailTakenError, NotFoundError, ValidationError, VersionConflictError } from './errors.js';
 import { email, text, validate } from './validation.js';
 
@@ -32,29 +32,41 @@ const updateUserInput = z.object({
   expectedVersion: z.number().int().min(1, 'must be at least 1').nullish(),
 });
 
-/** Uniqueness is the database's job (a unique index), so concurrent creates cannot both win. */
+// Each mutation below is one statement: PostgreSQL runs it as its own transaction, so the row and its
+// outbox event commit together with no BEGIN/COMMIT round trips (see outboxCte for the event order).
+// Prisma's query builder cannot write a row and another table's row in one statement, hence $queryRaw.
+
+/** The payload of user.created: the row as the contract shows it (no internal counters). */
+const USER_PAYLOAD = Prisma.sql`jsonb_build_object('id', "id", 'email', "email", 'name', "name", 'role', "role",
+  'version', "version", 'createdAt', ${isoTimestamp('"createdAt"')}, 'updatedAt', ${isoTimestamp('"updatedAt"')})`;
+
+/**
+ * One INSERT ... ON CONFLICT DO NOTHING: uniqueness is the unique index's job, so of concurrent creates
+ * of one email exactly one inserts (the others wait for it, then do nothing) and no error round trip.
+ */
 export async function createUser(
   prisma: PrismaClient,
   input: { email: string; name: string; role?: Role | null },
 ): Promise<CreateUserResult> {
   const data = validate(createUserInput, input);
   if (data instanceof ValidationError) return data;
-  try {
-    const user = await prisma.$transaction(async (tx) => {
-      const created = await tx.user.create({
-        data: { email: data.email, name: data.name, ...(data.role ? { role: data.role } : {}) },
-      });
-      await recordEvent(tx, 'user.created', created.id, created);
-      return created;
-    });
-    return new CreateUserSuccess(user);
-  } catch (error) {
-    if (classifyDatabaseError(error)?.kind === 'unique') return new EmailTakenError(data.email);
-    throw error;
-  }
+  const role = data.role ? Prisma.sql`${data.role}::"Role"` : Prisma.sql`DEFAULT`;
+  const [user] = await prisma.$queryRaw<User[]>`
+    WITH created AS (
+      INSERT INTO "User" ("email", "name", "role") VALUES (${data.email}, ${data.name}, ${role})
+      ON CONFLICT ("email") DO NOTHING
+      RETURNING *),
+    event AS (${outboxCte('user.created', 'created', Prisma.sql`"id"`, USER_PAYLOAD)})
+    SELECT * FROM created`;
+  return user ? new CreateUserSuccess(user) : new EmailTakenError(data.email);
 }
 
-/** Optimistic concurrency: the version check and the write are one UPDATE ... WHERE version = $n. */
+/**
+ * Optimistic concurrency in one statement. `current` locks the row (FOR NO KEY UPDATE, as the UPDATE
+ * would) and, having waited for any concurrent writer, reads its newest version; the UPDATE applies
+ * only when that version is the expected one. A refusal therefore reports the version the row has
+ * now, not the older one of the statement's snapshot.
+ */
 export async function updateUser(
   prisma: PrismaClient,
   input: { id: string; email?: string | null; name?: string | null; role?: Role | null; expectedVersion?: number | null },
@@ -65,43 +77,83 @@ export async function updateUser(
   const data = validate(updateUserInput, fields);
   if (data instanceof ValidationError) return data;
 
-  const changes: Prisma.UserUpdateInput = { version: { increment: 1 } };
+  const changes: Record<string, string> = {};
   if (data.email != null) changes.email = data.email;
   if (data.name != null) changes.name = data.name;
   if (data.role != null) changes.role = data.role;
-  const where: Prisma.UserWhereUniqueInput =
-    data.expectedVersion == null ? { id } : { id, version: data.expectedVersion };
-  const changed = Object.fromEntries(Object.entries(changes).filter(([key]) => key !== 'version'));
+  let rows: (Partial<User> & { currentVersion: number })[];
   try {
-    const user = await prisma.$transaction(async (tx) => {
-      const updated = await tx.user.update({ where, data: changes });
-      await recordEvent(tx, 'user.updated', updated.id, { id: updated.id, changes: changed, version: updated.version, updatedAt: updated.updatedAt });
-      return updated;
-    });
-    return new UpdateUserSuccess(user);
+    rows = await prisma.$queryRaw`
+      WITH current AS MATERIALIZED (
+        SELECT "id", "version" FROM "User" WHERE "id" = ${id}::uuid FOR NO KEY UPDATE),
+      updated AS (
+        UPDATE "User" u SET
+          "email" = coalesce(${data.email ?? null}::varchar, u."email"),
+          "name" = coalesce(${data.name ?? null}::varchar, u."name"),
+          "role" = coalesce(${data.role ?? null}::"Role", u."role"),
+          "version" = u."version" + 1,
+          "updatedAt" = clock_timestamp()
+        FROM current c
+        WHERE u."id" = c."id" AND (${data.expectedVersion ?? null}::int IS NULL OR c."version" = ${data.expectedVersion ?? null}::int)
+        RETURNING u.*),
+      event AS (${outboxCte('user.updated', 'updated', Prisma.sql`"id"`, Prisma.sql`jsonb_build_object('id', "id",
+        'changes', ${JSON.stringify(changes)}::jsonb, 'version', "version", 'updatedAt', ${isoTimestamp('"updatedAt"')})`)})
+      SELECT c."version" AS "currentVersion", u.* FROM current c LEFT JOIN updated u ON true`;
   } catch (error) {
-    const failure = classifyDatabaseError(error);
-    if (failure?.kind === 'unique' && data.email != null) return new EmailTakenError(data.email);
-    if (failure?.kind !== 'notFound') throw error;
+    if (classifyDatabaseError(error)?.kind === 'unique' && data.email != null) return new EmailTakenError(data.email);
+    throw error;
   }
-  const current = await prisma.user.findUnique({ where: { id }, select: { version: true } });
-  return current ? new VersionConflictError(current.version) : new NotFoundError(input.id, 'user');
+  const [row] = rows;
+  if (!row) return new NotFoundError(input.id, 'user');
+  const { currentVersion, ...user } = row;
+  return user.id ? new UpdateUserSuccess(user as User) : new VersionConflictError(currentVersion);
 }
 
-/** Memberships go with the user (ON DELETE CASCADE). */
+/**
+ * Deletes the user; their memberships go by ON DELETE CASCADE and the membership triggers keep the
+ * teams' counts. Lock order, the same in every mutation: the user row, then team rows in id order,
+ * then membership rows. The cascade deletes membership rows and the trigger then updates the teams,
+ * so the teams must be locked first, and the statement can only name them from its snapshot, which
+ * is taken before it waits for the user row: a membership committed during that wait would be missed.
+ * Every membership change also updates the user row (its teamCount), so "the user row we locked is
+ * the version our snapshot sees" proves the snapshot's list of teams complete. When it is not (the
+ * user changed while we waited), the same statement runs again in a transaction that first locks the
+ * user row: its snapshot then comes after the lock, when no membership of the user can change.
+ */
 export async function deleteUser(prisma: PrismaClient, input: { id: string }): Promise<DeleteUserResult> {
   const id = parseGlobalIdOf('User', input.id);
   if (!id) return new NotFoundError(input.id, 'user');
-  try {
-    await prisma.$transaction(async (tx) => {
-      const deleted = await tx.user.delete({ where: { id }, select: { id: true, email: true } });
-      await recordEvent(tx, 'user.deleted', id, { id: deleted.id });
+  let [row] = await prisma.$queryRaw<DeleteRow[]>(deleteUserStatement(id));
+  if (row?.found && !row.deleted) {
+    [row] = await prisma.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT 1 FROM "User" WHERE "id" = ${id}::uuid FOR UPDATE`;
+      return tx.$queryRaw<DeleteRow[]>(deleteUserStatement(id));
     });
-    return new DeleteUserSuccess(toGlobalId('User', id));
-  } catch (error) {
-    if (classifyDatabaseError(error)?.kind === 'notFound') return new NotFoundError(input.id, 'user');
-    throw error;
+    if (row?.found && !row.deleted) throw new Error('deleteUser: the user row changed while locked');
   }
+  return row?.deleted ? new DeleteUserSuccess(toGlobalId('User', id)) : new NotFoundError(input.id, 'user');
+}
+
+interface DeleteRow {
+  found: boolean;
+  deleted: boolean;
+}
+
+function deleteUserStatement(id: string): Prisma.Sql {
+  return Prisma.sql`
+    WITH target AS MATERIALIZED (
+      SELECT "id", xmin FROM "User" WHERE "id" = ${id}::uuid FOR UPDATE),
+    unchanged AS MATERIALIZED (
+      SELECT s."id" FROM "User" s JOIN target t ON s."id" = t."id" AND s.xmin = t.xmin),
+    teams AS MATERIALIZED (
+      SELECT "id" FROM "Team"
+      WHERE "id" IN (SELECT "teamId" FROM "Membership" WHERE "userId" = (SELECT "id" FROM unchanged))
+      ORDER BY "id" FOR NO KEY UPDATE),
+    deleted AS (
+      DELETE FROM "User" WHERE "id" = (SELECT "id" FROM unchanged) AND (SELECT count(*) FROM teams) >= 0
+      RETURNING "id"),
+    event AS (${outboxCte('user.deleted', 'deleted', Prisma.sql`"id"`, Prisma.sql`jsonb_build_object('id', "id")`)})
+    SELECT EXISTS (SELECT FROM target) AS "found", EXISTS (SELECT FROM deleted) AS "deleted"`;
 }
 
 export interface UserFilterInput {

@@ -8,13 +8,14 @@ import { UserRef } from './user.js';
 /**
  * User.teams and Team.members: pages of Membership rows whose node is the team or the user on the
  * other side, with the membership's role and joinedAt on the edge. plugin-prisma plans them into the
- * parent's query (with `relationLoadStrategy: 'join'` a per-parent LIMIT); counts come from DataLoaders,
- * one grouped statement per level, proportional to the page rather than the table.
+ * parent's query (with `relationLoadStrategy: 'join'` a per-parent LIMIT). totalCount is the parent's
+ * own counter column (User.teamCount, Team.memberCount, kept exact by triggers on Membership), selected
+ * beside the page: no COUNT over the relation, and no statement of its own.
  */
 // Every column of the node, named: the node types expose whole rows, and a connection asked only for
 // its totalCount would otherwise send Prisma an empty (invalid) select.
-const TEAM_COLUMNS = { id: true, slug: true, name: true, createdAt: true } as const;
-const USER_COLUMNS = { id: true, email: true, name: true, role: true, version: true, createdAt: true, updatedAt: true } as const;
+const TEAM_COLUMNS = { id: true, slug: true, name: true, createdAt: true, memberCount: true } as const;
+const USER_COLUMNS = { id: true, email: true, name: true, role: true, version: true, createdAt: true, updatedAt: true, teamCount: true } as const;
 
 const teamsOfUser = prismaConnectionHelpers(builder, 'Membership', {
   cursor: 'userId_teamId',
@@ -55,8 +56,9 @@ builder.prismaObjectField('User', 'teams', (t) =>
       description: "The user's teams, ordered by team ID (stable across pages).",
       select: (args, ctx, nestedSelection) => ({
         memberships: checkedCursor(teamsOfUser.getQuery(args, ctx, nestedSelection)),
+        teamCount: true,
       }),
-      resolve: (user, args, ctx) => ({ ...teamsOfUser.resolve(user.memberships, args, ctx), userId: user.id }),
+      resolve: (user, args, ctx) => ({ ...teamsOfUser.resolve(user.memberships, args, ctx), totalCount: user.teamCount }),
     },
     {
       name: 'UserTeamsConnection',
@@ -64,7 +66,7 @@ builder.prismaObjectField('User', 'teams', (t) =>
       fields: (c) => ({
         totalCount: c.int({
           description: 'How many teams the user belongs to.',
-          resolve: (connection, _args, ctx) => ctx.loaders.teamCountByUserId.load(connection.userId),
+          resolve: (connection) => connection.totalCount,
         }),
       }),
     },
@@ -86,8 +88,9 @@ builder.prismaObjectField('Team', 'members', (t) =>
       description: "The team's members, ordered by user ID (stable across pages).",
       select: (args, ctx, nestedSelection) => ({
         memberships: checkedCursor(membersOfTeam.getQuery(args, ctx, nestedSelection)),
+        memberCount: true,
       }),
-      resolve: (team, args, ctx) => ({ ...membersOfTeam.resolve(team.memberships, args, ctx), teamId: team.id }),
+      resolve: (team, args, ctx) => ({ ...membersOfTeam.resolve(team.memberships, args, ctx), totalCount: team.memberCount }),
     },
     {
       name: 'TeamMembersConnection',
@@ -95,7 +98,7 @@ builder.prismaObjectField('Team', 'members', (t) =>
       fields: (c) => ({
         totalCount: c.int({
           description: 'How many members the team has.',
-          resolve: (connection, _args, ctx) => ctx.loaders.memberCountByTeamId.load(connection.teamId),
+          resolve: (connection) => connection.totalCount,
         }),
       }),
     },

@@ -1,15 +1,17 @@
 import { GraphQLError } from 'graphql';
 import { isUuid, parseGlobalIdOf } from '../ids.js';
+import type { Context } from '../context.js';
+import { ForbiddenError } from '../resolvers/errors.js';
 import {
+  type Actor,
   addTeamMember,
   AddTeamMemberSuccess,
-  createTeam,
-  CreateTeamSuccess,
   removeTeamMember,
   RemoveTeamMemberSuccess,
   transferUser,
   TransferUserSuccess,
-} from '../resolvers/teams.js';
+} from '../resolvers/memberships.js';
+import { createTeam, CreateTeamSuccess } from '../resolvers/teams.js';
 import { slug as slugSchema } from '../resolvers/validation.js';
 import { builder } from './builder.js';
 import { MembershipErrorRef, NotFoundErrorRef, SlugTakenErrorRef, ValidationErrorRef } from './errors.js';
@@ -169,7 +171,21 @@ const TransferUserResult = builder.unionType('TransferUserResult', {
   types: [TransferUserSuccess, NotFoundErrorRef, MembershipErrorRef],
 });
 
-/** ADMIN, or an OWNER of the team named by this global ID. */
+/** The caller as the membership statements re-check it under their locks. */
+function actorOf(ctx: Context): Actor {
+  return { userId: ctx.viewer?.userId ?? null, admin: ctx.viewer?.role === 'ADMIN' };
+}
+
+/**
+ * A caller whose ownership was revoked while their change waited for its locks gets what any
+ * non-OWNER gets from the authScopes check: a top-level FORBIDDEN, and nothing written.
+ */
+function refusedIfForbidden<T>(result: T | ForbiddenError): T {
+  if (result instanceof ForbiddenError) throw new GraphQLError(result.message, { extensions: { code: 'FORBIDDEN' } });
+  return result;
+}
+
+/** ADMIN, or an OWNER of the team named by this global ID (checked again inside the write). */
 function ownerOf(teamGlobalId: string) {
   const teamId = parseGlobalIdOf('Team', teamGlobalId);
   return teamId ? { admin: true, teamOwner: teamId } : { admin: true };
@@ -188,14 +204,14 @@ builder.mutationFields((t) => ({
     authScopes: (_root, { input }) => ownerOf(input.teamId),
     description: 'Add a user to a team.',
     args: { input: t.arg({ type: AddTeamMemberInput, required: true, description: 'Who joins which team.' }) },
-    resolve: (_root, { input }, ctx) => addTeamMember(ctx.prisma, input),
+    resolve: async (_root, { input }, ctx) => refusedIfForbidden(await addTeamMember(ctx.prisma, input, actorOf(ctx))),
   }),
   removeTeamMember: t.field({
     type: RemoveTeamMemberResult,
     authScopes: (_root, { input }) => ownerOf(input.teamId),
     description: "Remove a user from a team; a team's last OWNER cannot be removed.",
     args: { input: t.arg({ type: RemoveTeamMemberInput, required: true, description: 'Who leaves which team.' }) },
-    resolve: (_root, { input }, ctx) => removeTeamMember(ctx.prisma, input),
+    resolve: async (_root, { input }, ctx) => refusedIfForbidden(await removeTeamMember(ctx.prisma, input, actorOf(ctx))),
   }),
   transferUser: t.field({
     type: TransferUserResult,
@@ -209,6 +225,6 @@ builder.mutationFields((t) => ({
     },
     description: 'Move a user from one team to another in one transaction, keeping their team role.',
     args: { input: t.arg({ type: TransferUserInput, required: true, description: 'The move.' }) },
-    resolve: (_root, { input }, ctx) => transferUser(ctx.prisma, input),
+    resolve: async (_root, { input }, ctx) => refusedIfForbidden(await transferUser(ctx.prisma, input, actorOf(ctx))),
   }),
 }));

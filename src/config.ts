@@ -30,6 +30,8 @@ const envSchema = z.object({
   JWT_ISSUER: z.string().min(1).optional(),
   JWT_AUDIENCE: z.string().min(1).optional(),
   JWT_CLOCK_TOLERANCE_S: int(0, 300).default(30),
+  // At most a week: a subscription's end-of-token timer must stay within setTimeout's 24.8 days.
+  JWT_MAX_TTL_S: int(60, 604_800).default(86_400),
   INTROSPECTION: boolean.optional(),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
   RATE_LIMIT_POINTS: int(1, 1_000_000).default(600),
@@ -109,6 +111,8 @@ export interface AuthConfig {
   readonly issuer: string | undefined;
   readonly audience: string | undefined;
   readonly clockToleranceS: number;
+  /** Longest token lifetime accepted: `exp - iat`, or `exp - now` for a token without `iat`. */
+  readonly maxTtlS: number;
   /** True when neither a secret nor a JWKS URL was configured (development/test only). */
   readonly usingDevelopmentSecret: boolean;
 }
@@ -174,6 +178,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
       clockToleranceS: e.JWT_CLOCK_TOLERANCE_S,
+      maxTtlS: e.JWT_MAX_TTL_S,
       usingDevelopmentSecret: !e.JWT_SECRET && !e.JWT_JWKS_URL,
     }),
     limits: Object.freeze({

@@ -20,6 +20,7 @@ import { useReadiness } from './plugins/use-readiness.js';
 import { requestSignal, useRequestDeadline } from './plugins/use-request-deadline.js';
 import { requestIdOf, useRequestId } from './plugins/use-request-id.js';
 import { useRequestLogging } from './plugins/use-request-logging.js';
+import { MAX_LIST_ITEMS } from './resolvers/validation.js';
 import { schema } from './schema/index.js';
 
 export interface App {
@@ -89,7 +90,7 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
       ...(config.http.metricsPort === undefined ? [useMetricsEndpoint({ metrics })] : []),
       useGraphQLMetrics({ metrics }),
       // After the metrics, so the parse/validate phases of refused operations are still observed.
-      useOperationLimits(config.limits),
+      useOperationLimits({ ...config.limits, maxListItems: MAX_LIST_ITEMS }),
       useRequestDeadline(),
       useMaskedErrorReporting({ logger }),
       events.plugin,

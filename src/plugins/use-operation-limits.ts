@@ -11,6 +11,7 @@ import {
 } from 'graphql';
 import { type ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
 import type { Plugin } from 'graphql-yoga';
+import { argumentBoundsEstimator, checkVariableShapes } from './argument-bounds.js';
 
 export interface OperationLimitsOptions {
   /** Deepest selection nesting (fragments count as a level). */
@@ -27,6 +28,8 @@ export interface OperationLimitsOptions {
   defaultPageSize?: number;
   /** The resolvers' cap on `first`/`last`. Default 100. */
   maxPageSize?: number;
+  /** Most items in any list argument (`nodes(ids:)`, `events(types:)`), literal, default or variable. Default 100. */
+  maxListItems?: number;
   /** False refuses `__schema` and `__type` (`__typename` stays allowed). */
   introspection: boolean;
   /** True removes "Did you mean …?" from every error message, so the schema cannot be guessed field by field. */
@@ -93,12 +96,15 @@ function withoutSuggestions(result: ExecutionResult): ExecutionResult {
 /**
  * Refuses expensive or probing operations before anything executes, each with HTTP 400 and
  * `extensions.code` GRAPHQL_VALIDATION_FAILED: tokens (while parsing), depth, aliases and directives
- * (GraphQL Armor validation rules), introspection when disabled, and the estimated cost.
+ * (GraphQL Armor validation rules), introspection when disabled, and the estimated cost. Argument
+ * values out of their bounds (list items, string lengths: see `argumentBoundsEstimator`) get 400
+ * BAD_USER_INPUT, like a variable that does not coerce: variables before they are coerced, the rest
+ * in the same pass as the cost.
  *
- * The cost depends on the variables (`users(first: $n)`), so it is computed after validation on
- * every request, cache hit or not, and refused by throwing rather than by adding a validation error:
- * Yoga caches validation results per document, and a cached refusal would wrongly hit the same
- * document sent later with smaller variables.
+ * The cost and the argument values depend on the variables (`users(first: $n)`), so they are checked
+ * after validation on every request, cache hit or not, and refused by throwing rather than by adding
+ * a validation error: Yoga caches validation results per document, and a cached refusal would
+ * wrongly hit the same document sent later with other variables.
  */
 export function useOperationLimits(options: OperationLimitsOptions): Plugin {
   const { maxDepth, maxAliases, maxDirectives, maxTokens, maxCost, introspection, hideSuggestions } = options;
@@ -106,17 +112,15 @@ export function useOperationLimits(options: OperationLimitsOptions): Plugin {
   const depthRule = maxDepthRule({ n: maxDepth, ...rejection });
   const aliasesRule = maxAliasesRule({ n: maxAliases, ...rejection });
   const directivesRule = maxDirectivesRule({ n: maxDirectives, ...rejection });
-  const estimators = [connectionCostEstimator(options)];
+  const maxListItems = options.maxListItems ?? 100;
+  const estimators = [argumentBoundsEstimator({ maxListItems }), connectionCostEstimator(options)];
 
   const costOf = (schema: GraphQLSchema, query: DocumentNode, params: { variables?: unknown; operationName?: unknown } | undefined) => {
+    const variables = params?.variables && typeof params.variables === 'object' ? (params.variables as Record<string, unknown>) : {};
+    const operationName = typeof params?.operationName === 'string' ? params.operationName : undefined;
+    checkVariableShapes(schema, query, variables, operationName, maxListItems);
     try {
-      return getComplexity({
-        schema,
-        query,
-        estimators,
-        variables: params?.variables && typeof params.variables === 'object' ? (params.variables as Record<string, unknown>) : {},
-        operationName: typeof params?.operationName === 'string' ? params.operationName : undefined,
-      });
+      return getComplexity({ schema, query, estimators, variables, operationName });
     } catch (error) {
       const message = error instanceof Error ? error.message : '';
       // Fragment fan-out past the library's node budget is an over-cost document in itself.
@@ -124,6 +128,8 @@ export function useOperationLimits(options: OperationLimitsOptions): Plugin {
       // Variables that do not coerce: execution refuses the request with the precise error before
       // any resolver runs, so there is nothing to price.
       if (/^Variable "\$/.test(message)) return undefined;
+      // An argument out of its bounds (argumentBoundsEstimator): that refusal is the answer.
+      if (error instanceof GraphQLError && error.extensions.code === 'BAD_USER_INPUT') throw error;
       // Anything else is a bug; fail closed (a masked, logged error) rather than skip the limit.
       throw error;
     }

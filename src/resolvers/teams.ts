@@ -3,7 +3,7 @@ import type { Membership, PrismaClient, Team, TeamRole, User } from '../generate
 import { parseGlobalIdOf } from '../ids.js';
 import { classifyDatabaseError, MembershipError, NotFoundError, SlugTakenError, ValidationError } from './errors.js';
 import { recordEvent, type Tx } from './events.js';
-import { slug, text, validate } from './validation.js';
+import { MAX_LENGTH, slug, text, validate } from './validation.js';
 
 export class CreateTeamSuccess {
   constructor(readonly team: Team) {}
@@ -38,7 +38,7 @@ const TRANSACTION_MAX_WAIT_MS = 10_000;
 const TRANSACTION_TIMEOUT_MS = 15_000;
 
 
-const createTeamInput = z.object({ slug, name: text(1, 100) });
+const createTeamInput = z.object({ slug, name: text(1, MAX_LENGTH.name) });
 
 export async function createTeam(prisma: PrismaClient, input: { slug: string; name: string }): Promise<CreateTeamResult> {
   const data = validate(createTeamInput, input);

@@ -1,4 +1,5 @@
 import type { LiveEvent } from '../events/index.js';
+import { MAX_LENGTH, MAX_LIST_ITEMS } from '../resolvers/validation.js';
 import { builder } from './builder.js';
 
 export const EventRef = builder.objectRef<LiveEvent>('Event').implement({
@@ -36,7 +37,8 @@ builder.subscriptionFields((t) => ({
     args: {
       types: t.arg.stringList({
         required: false,
-        description: 'Only events of these types, e.g. ["user.created"]; every type when omitted or empty.',
+        description: `Only events of these types, e.g. ["user.created"]; every type when omitted or empty. At most ${MAX_LIST_ITEMS} types, each at most ${MAX_LENGTH.eventType} characters.`,
+        extensions: { maxLength: MAX_LENGTH.eventType },
       }),
     },
     // The stream ends when the subscriber's token expires: a token's rights are bounded by its lifetime.

@@ -41,6 +41,8 @@ const envSchema = z.object({
   GRAPHQL_MAX_ALIASES: int(1, 1000).default(30),
   GRAPHQL_MAX_DIRECTIVES: int(1, 1000).default(20),
   GRAPHQL_MAX_TOKENS: int(10, 1_000_000).default(3_000),
+  GRAPHQL_MAX_QUERY_LENGTH: int(100, 1_000_000).default(50_000),
+  GRAPHQL_MAX_SELECTIONS: int(1, 100_000).default(300),
   GRAPHQL_MAX_COST: int(1, 100_000_000).default(20_000),
   AMQP_URL: z.url({ protocol: /^amqps?$/, error: 'must be an amqp:// or amqps:// URL' }).optional(),
   // AMQP exchange names: letters, digits, - _ . : ; "amq." is reserved by the broker.
@@ -125,6 +127,8 @@ export interface LimitsConfig {
   readonly maxAliases: number;
   readonly maxDirectives: number;
   readonly maxTokens: number;
+  readonly maxQueryLength: number;
+  readonly maxSelections: number;
   readonly maxCost: number;
   readonly rateLimit: { readonly points: number; readonly windowS: number; readonly redisUrl: string | undefined };
 }
@@ -189,6 +193,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxAliases: e.GRAPHQL_MAX_ALIASES,
       maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
       maxTokens: e.GRAPHQL_MAX_TOKENS,
+      maxQueryLength: e.GRAPHQL_MAX_QUERY_LENGTH,
+      maxSelections: e.GRAPHQL_MAX_SELECTIONS,
       maxCost: e.GRAPHQL_MAX_COST,
       rateLimit: Object.freeze({ points: e.RATE_LIMIT_POINTS, windowS: e.RATE_LIMIT_WINDOW_S, redisUrl: e.REDIS_URL }),
     }),

@@ -72,6 +72,12 @@ describe('list arguments: at most 100 items, before any resolver runs', () => {
     expect((await request(NODES, { ids: userIds.slice(1) })).status).toBe(200);
   });
 
+  it('a variable object with a "__proto__" key is an input error, not a crash', async () => {
+    const body = '{"query":"query ($f: UserFilter) { users(filter: $f) { totalCount } }","variables":{"f":{"__proto__":{"search":"x"}}}}';
+    const res = await t.fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' }, body });
+    expect({ status: res.status, code: codeOf((await res.json()) as GraphQLResponse) }).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+  });
+
   it('the subscription refuses 101 event types before it subscribes', async () => {
     const types = Array.from({ length: 101 }, () => 'user.created');
     const res = await t.fetch('/graphql', {

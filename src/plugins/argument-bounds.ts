@@ -101,7 +101,8 @@ function checkShape(value: unknown, type: GraphQLInputType, maxListItems: number
     let keys = 0;
     for (const key in value) {
       if (++keys > most) throw badUserInput(`${where} has more fields than ${nullable.name} defines.`);
-      const field = fields[key];
+      // Raw JSON: a key such as "__proto__" must not find anything on the field map's prototype.
+      const field = Object.hasOwn(fields, key) ? fields[key] : undefined;
       if (field) checkShape((value as Record<string, unknown>)[key], field.type, maxListItems, `${where}.${key}`);
     }
   }

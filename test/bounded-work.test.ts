@@ -8,8 +8,9 @@ import { snapshot } from './helpers/snapshot.js';
 /**
  * Bounded work per request, checked before execution (issue 9, point 2): list arguments have at most
  * 100 items whether literal or variable; the cost counts every @skip/@include branch as taken;
- * directives on fragment spreads and aliased __typename count toward their limits; and no expensive
- * document blocks the event loop for more than 50 ms.
+ * directives on fragment spreads and aliased __typename count toward their limits; documents are
+ * bounded in length and selections before validation; and no expensive document blocks the event
+ * loop for more than 50 ms.
  */
 
 // Logging as in production: at debug, Yoga's own log lines copy whole requests, a cost of the test set-up.

@@ -22,6 +22,7 @@ import { useRateLimit } from './plugins/use-rate-limit.js';
 import { useReadiness } from './plugins/use-readiness.js';
 import { requestSignal, useRequestDeadline } from './plugins/use-request-deadline.js';
 import { useRequestLogging } from './plugins/use-request-logging.js';
+import { MAX_LIST_ITEMS } from './resolvers/validation.js';
 import { useRouting } from './plugins/use-routing.js';
 import { requestIdOf, viewerOf } from './request-info.js';
 import { ALL_ROUTES, ROUTES } from './routes.js';
@@ -106,7 +107,7 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
       ...(config.http.metricsPort === undefined ? [useMetricsEndpoint({ metrics })] : []),
       useGraphQLMetrics({ metrics }),
       // After the metrics, so the parse/validate phases of refused operations are still observed.
-      useOperationLimits(config.limits),
+      useOperationLimits({ ...config.limits, maxListItems: MAX_LIST_ITEMS }),
       useRequestDeadline(),
       useMaskedErrorReporting({ logger }),
       useErrorStatus(),

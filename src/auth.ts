@@ -15,6 +15,8 @@ export type TokenVerifier = (token: string) => Promise<Viewer>;
  * Verifies bearer tokens: HS256 with the shared secret, or RS256/ES256 from a JWKS endpoint (jose
  * caches the keys and refetches when a token names an unknown key id, which is how rotation works).
  * Algorithms are pinned, so `alg: none` or an HS256 token signed with a public key never pass.
+ * Lifetimes are bounded: a token living longer than `maxTtlS` (`exp - iat`, or `exp - now` without
+ * `iat`) or issued in the future (beyond the clock tolerance) is refused, so `exp: 1e300` is too.
  */
 export function createTokenVerifier(config: AuthConfig, options: { jwksCooldownMs?: number } = {}): TokenVerifier {
   const secretKey = config.secret ? new TextEncoder().encode(config.secret) : undefined;
@@ -48,8 +50,14 @@ export function createTokenVerifier(config: AuthConfig, options: { jwksCooldownM
     const role = payload.role ?? 'USER';
     if (typeof payload.sub !== 'string' || !isUuid(payload.sub)) throw new InvalidTokenError('sub must be a user id (UUID)');
     if (role !== 'USER' && role !== 'ADMIN') throw new InvalidTokenError('role must be USER or ADMIN');
-    const viewer: Viewer = { userId: payload.sub.toLowerCase(), role };
-    const untilExpiry = (payload.exp ?? 0) * 1000 - Date.now();
+    // jose checked that exp (required) and iat are numbers and exp has not passed; it bounds neither.
+    const exp = payload.exp!;
+    const now = Date.now() / 1000;
+    if (payload.iat !== undefined && payload.iat > now + config.clockToleranceS) throw new InvalidTokenError('iat is in the future');
+    const lifetime = payload.iat === undefined ? exp - now - config.clockToleranceS : exp - payload.iat;
+    if (lifetime > config.maxTtlS) throw new InvalidTokenError(`lifetime over JWT_MAX_TTL_S (${config.maxTtlS} s)`);
+    const viewer: Viewer = { userId: payload.sub.toLowerCase(), role, expiresAt: exp * 1000 };
+    const untilExpiry = viewer.expiresAt - Date.now();
     if (untilExpiry > 0) verified.set(token, viewer, { ttl: Math.min(untilExpiry, 60_000) });
     return viewer;
   };

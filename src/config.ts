@@ -49,6 +49,8 @@ const envSchema = z.object({
   JWT_ISSUER: z.string().min(1).optional(),
   JWT_AUDIENCE: z.string().min(1).optional(),
   JWT_CLOCK_TOLERANCE_S: int(0, 300).default(30),
+  // At most a week: a subscription's end-of-token timer must stay within setTimeout's 24.8 days.
+  JWT_MAX_TTL_S: int(60, 604_800).default(86_400),
   INTROSPECTION: boolean.optional(),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
   RATE_LIMIT_POINTS: int(1, 1_000_000).default(600),
@@ -58,6 +60,8 @@ const envSchema = z.object({
   GRAPHQL_MAX_ALIASES: int(1, 1000).default(30),
   GRAPHQL_MAX_DIRECTIVES: int(1, 1000).default(20),
   GRAPHQL_MAX_TOKENS: int(10, 1_000_000).default(3_000),
+  GRAPHQL_MAX_QUERY_LENGTH: int(100, 1_000_000).default(50_000),
+  GRAPHQL_MAX_SELECTIONS: int(1, 100_000).default(300),
   GRAPHQL_MAX_COST: int(1, 100_000_000).default(20_000),
   AMQP_URL: z.url({ protocol: /^amqps?$/, error: 'must be an amqp:// or amqps:// URL' }).optional(),
   // AMQP exchange names: letters, digits, - _ . : ; "amq." is reserved by the broker.
@@ -150,6 +154,8 @@ export interface AuthConfig {
   readonly issuer: string | undefined;
   readonly audience: string | undefined;
   readonly clockToleranceS: number;
+  /** Longest token lifetime accepted: `exp - iat`, or `exp - now` for a token without `iat`. */
+  readonly maxTtlS: number;
   /** True when neither a secret nor a JWKS URL was configured (development/test only). */
   readonly usingDevelopmentSecret: boolean;
 }
@@ -162,6 +168,8 @@ export interface LimitsConfig {
   readonly maxAliases: number;
   readonly maxDirectives: number;
   readonly maxTokens: number;
+  readonly maxQueryLength: number;
+  readonly maxSelections: number;
   readonly maxCost: number;
   readonly rateLimit: { readonly points: number; readonly windowS: number; readonly redisUrl: string | undefined };
 }
@@ -217,6 +225,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
       clockToleranceS: e.JWT_CLOCK_TOLERANCE_S,
+      maxTtlS: e.JWT_MAX_TTL_S,
       usingDevelopmentSecret: !e.JWT_SECRET && !e.JWT_JWKS_URL,
     }),
     limits: Object.freeze({
@@ -227,6 +236,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxAliases: e.GRAPHQL_MAX_ALIASES,
       maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
       maxTokens: e.GRAPHQL_MAX_TOKENS,
+      maxQueryLength: e.GRAPHQL_MAX_QUERY_LENGTH,
+      maxSelections: e.GRAPHQL_MAX_SELECTIONS,
       maxCost: e.GRAPHQL_MAX_COST,
       rateLimit: Object.freeze({ points: e.RATE_LIMIT_POINTS, windowS: e.RATE_LIMIT_WINDOW_S, redisUrl: e.REDIS_URL }),
     }),

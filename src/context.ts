@@ -24,6 +24,8 @@ export interface Viewer {
   /** The token's subject: a user's id (UUID), whether or not that user row exists. */
   readonly userId: string;
   readonly role: 'USER' | 'ADMIN';
+  /** When the token expires (epoch milliseconds): a live subscription ends then. */
+  readonly expiresAt: number;
 }
 
 export interface ContextOptions {

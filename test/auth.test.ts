@@ -75,8 +75,10 @@ describe('JWKS verification (RS256/ES256), keys cached and rotated', () => {
     jwks.setKeys([rsa.jwk, ec.jwk]);
     const verify = verifier();
     const sub = randomUUID();
-    await expect(verify(await rsa.sign({ role: 'ADMIN' }, sub))).resolves.toEqual({ userId: sub, role: 'ADMIN' });
-    await expect(verify(await ec.sign({ role: 'USER' }, sub))).resolves.toEqual({ userId: sub, role: 'USER' });
+    // The viewer carries the token's expiry (epoch ms) for live subscriptions; the tokens live 5 minutes.
+    const expiresAt = expect.toSatisfy((at: number) => Math.abs(at - (Date.now() + 300_000)) < 10_000);
+    await expect(verify(await rsa.sign({ role: 'ADMIN' }, sub))).resolves.toEqual({ userId: sub, role: 'ADMIN', expiresAt });
+    await expect(verify(await ec.sign({ role: 'USER' }, sub))).resolves.toEqual({ userId: sub, role: 'USER', expiresAt });
     const fetched = jwks.fetches();
     await verify(await rsa.sign({}));
     expect(jwks.fetches()).toBe(fetched);

@@ -281,7 +281,7 @@ const rows: Row[] = [
       ids: Array.from({ length: 100 }, (_, i) => `id-${i}`),
     }),
   ),
-  limit('cost: fragment fan-out (10 spreads × 5 levels)', /cost limit of 20000 exceeded/, () => gql(t, FAN_OUT)),
+  limit('fragment fan-out (10 spreads × 5 levels), refused before validation', /^Selection limit of 300 exceeded, found 31111\./, () => gql(t, FAN_OUT)),
   limit('cost: a mutation returning a huge selection', /cost limit of 20000 exceeded/, () =>
     gql(t, `mutation { createUser(input: { email: "costly@example.com", name: "C" }) { ... on CreateUserSuccess { user { teams(first: 100) { edges { node { members(first: 100) { edges { node { teams(first: 100) { totalCount } } } } } } } } } } }`),
   ),

@@ -3,8 +3,11 @@ import type { LiveEvent } from './message.js';
 
 /** What the GraphQL subscription reads. */
 export interface EventFeed {
-  /** Live events from now on, only of `types` when given; ends when the feed is closed. */
-  subscribe(types?: readonly string[] | null): AsyncIterableIterator<LiveEvent>;
+  /**
+   * Live events from now on, only of `types` when given; ends when the feed is closed, or at `endsAt`
+   * (epoch milliseconds: the subscriber's token expiry) when given.
+   */
+  subscribe(types?: readonly string[] | null, endsAt?: number): AsyncIterableIterator<LiveEvent>;
 }
 
 /** Events a subscriber may fall behind by before the oldest are dropped (a live view, not a log). */
@@ -30,7 +33,7 @@ export class EventHub implements EventFeed {
     for (const listener of this.#listeners) listener(event);
   }
 
-  subscribe(types?: readonly string[] | null): AsyncIterableIterator<LiveEvent> {
+  subscribe(types?: readonly string[] | null, endsAt?: number): AsyncIterableIterator<LiveEvent> {
     const wanted = types?.length ? new Set(types) : undefined;
     return new Repeater<LiveEvent>((push, stop) => {
       if (this.#closed) {
@@ -43,7 +46,10 @@ export class EventHub implements EventFeed {
       const end = () => stop();
       this.#listeners.add(listener);
       this.#stops.add(end);
+      // The delay stays within setTimeout's range: token lifetimes are bounded (JWT_MAX_TTL_S).
+      const expiry = endsAt === undefined ? undefined : setTimeout(end, Math.max(0, endsAt - Date.now()));
       void stop.then(() => {
+        clearTimeout(expiry);
         this.#listeners.delete(listener);
         this.#stops.delete(end);
       });

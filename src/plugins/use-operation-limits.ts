@@ -1,6 +1,5 @@
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
-import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import {
   type DocumentNode,
   type ExecutionResult,
@@ -8,25 +7,38 @@ import {
   type GraphQLSchema,
   NoSchemaIntrospectionCustomRule,
   parse,
+  visit,
 } from 'graphql';
 import { type ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
 import type { Plugin } from 'graphql-yoga';
+import { argumentBoundsEstimator, badUserInput, checkVariableShapes } from './argument-bounds.js';
+import { measureDocument } from './document-size.js';
+import { maxDirectivesRule } from './max-directives.js';
 
 export interface OperationLimitsOptions {
   /** Deepest selection nesting (fragments count as a level). */
   maxDepth: number;
-  /** Most aliased fields in one operation (fragments included). */
+  /** Most aliased fields in one operation (fragments included, aliased `__typename` too). */
   maxAliases: number;
-  /** Most directives in one operation. */
+  /** Most directives in one operation (on fields, fragments and fragment spreads, each spread counted). */
   maxDirectives: number;
+  /** Most characters in the document; checked before parsing (lexing reads every character, one token can be huge). */
+  maxQueryLength: number;
   /** Most lexical tokens in the document; enforced while parsing, so a huge document is never built. */
   maxTokens: number;
+  /**
+   * Most selections (fields, fragment spreads, inline fragments) in the operation, each fragment
+   * counted at every spread (see `measureDocument`); checked after parsing, before validation.
+   */
+  maxSelections: number;
   /** Highest estimated cost: see `connectionCostEstimator`. */
   maxCost: number;
   /** Page size a connection field without `first`/`last` returns. Default 20. */
   defaultPageSize?: number;
   /** The resolvers' cap on `first`/`last`. Default 100. */
   maxPageSize?: number;
+  /** Most items in any list argument (`nodes(ids:)`, `events(types:)`), literal, default or variable. Default 100. */
+  maxListItems?: number;
   /** False refuses `__schema` and `__type` (`__typename` stays allowed). */
   introspection: boolean;
   /** True removes "Did you mean …?" from every error message, so the schema cannot be guessed field by field. */
@@ -70,6 +82,28 @@ export function connectionCostEstimator({ defaultPageSize = 20, maxPageSize = 10
   };
 }
 
+/**
+ * The document with every `@skip`/`@include` removed, so the cost counts each branch as taken.
+ * graphql-query-complexity evaluates those directives with the request's variables and has no option
+ * to ignore them, and a skipped selection prices at 0: `nodes(ids: [490000 ids]) { ... on User
+ * @skip(if: true) { id } }` cost 1 while its resolver still ran 490000 times. Made once per parsed
+ * document (Yoga caches documents per query string).
+ */
+const withEveryBranch = new WeakMap<DocumentNode, DocumentNode>();
+function everyBranchTaken(document: DocumentNode): DocumentNode {
+  let priced = withEveryBranch.get(document);
+  if (!priced) {
+    // Only selections carry these directives: argument values (a list of thousands) are not walked.
+    priced = visit(document, {
+      Argument: () => false,
+      VariableDefinition: () => false,
+      Directive: (node) => (node.name.value === 'skip' || node.name.value === 'include' ? null : false),
+    });
+    withEveryBranch.set(document, priced);
+  }
+  return priced;
+}
+
 const HAS_SUGGESTION = /Did you mean /;
 const SUGGESTIONS = /\s*Did you mean [^?]*\?/g;
 
@@ -92,38 +126,44 @@ function withoutSuggestions(result: ExecutionResult): ExecutionResult {
 
 /**
  * Refuses expensive or probing operations before anything executes, each with HTTP 400 and
- * `extensions.code` GRAPHQL_VALIDATION_FAILED: tokens (while parsing), depth, aliases and directives
- * (GraphQL Armor validation rules), introspection when disabled, and the estimated cost.
+ * `extensions.code` GRAPHQL_VALIDATION_FAILED: document length (before parsing), tokens (while
+ * parsing), selections (after parsing, before validation), depth and aliases (GraphQL Armor
+ * validation rules), directives (our rule, see `maxDirectivesRule`), introspection when disabled,
+ * and the estimated cost, which counts every `@skip`/`@include` branch as taken. Argument values out
+ * of their bounds (list items, string lengths: see `argumentBoundsEstimator`) get 400 BAD_USER_INPUT,
+ * like a variable that does not coerce: literal lists after parsing, variables before they are
+ * coerced, the rest in the same pass as the cost.
  *
- * The cost depends on the variables (`users(first: $n)`), so it is computed after validation on
- * every request, cache hit or not, and refused by throwing rather than by adding a validation error:
- * Yoga caches validation results per document, and a cached refusal would wrongly hit the same
- * document sent later with smaller variables.
+ * The cost and the argument values depend on the variables (`users(first: $n)`), so they are checked
+ * after validation on every request, cache hit or not, and refused by throwing rather than by adding
+ * a validation error: Yoga caches validation results per document, and a cached refusal would
+ * wrongly hit the same document sent later with other variables.
  */
 export function useOperationLimits(options: OperationLimitsOptions): Plugin {
-  const { maxDepth, maxAliases, maxDirectives, maxTokens, maxCost, introspection, hideSuggestions } = options;
+  const { maxDepth, maxAliases, maxDirectives, maxQueryLength, maxTokens, maxSelections, maxCost, introspection, hideSuggestions } = options;
   const rejection = { propagateOnRejection: false, onReject: [reportLimit], exposeLimits: true };
   const depthRule = maxDepthRule({ n: maxDepth, ...rejection });
-  const aliasesRule = maxAliasesRule({ n: maxAliases, ...rejection });
-  const directivesRule = maxDirectivesRule({ n: maxDirectives, ...rejection });
-  const estimators = [connectionCostEstimator(options)];
+  // Armor leaves aliased `__typename` out by default; a thousand of them are a thousand fields too.
+  const aliasesRule = maxAliasesRule({ n: maxAliases, allowList: [], ...rejection });
+  const directivesRule = maxDirectivesRule(maxDirectives, reportLimit);
+  const maxListItems = options.maxListItems ?? 100;
+  const estimators = [argumentBoundsEstimator({ maxListItems }), connectionCostEstimator(options)];
 
   const costOf = (schema: GraphQLSchema, query: DocumentNode, params: { variables?: unknown; operationName?: unknown } | undefined) => {
+    const variables = params?.variables && typeof params.variables === 'object' ? (params.variables as Record<string, unknown>) : {};
+    const operationName = typeof params?.operationName === 'string' ? params.operationName : undefined;
+    checkVariableShapes(schema, query, variables, operationName, maxListItems);
     try {
-      return getComplexity({
-        schema,
-        query,
-        estimators,
-        variables: params?.variables && typeof params.variables === 'object' ? (params.variables as Record<string, unknown>) : {},
-        operationName: typeof params?.operationName === 'string' ? params.operationName : undefined,
-      });
+      return getComplexity({ schema, query: everyBranchTaken(query), estimators, variables, operationName });
     } catch (error) {
       const message = error instanceof Error ? error.message : '';
-      // Fragment fan-out past the library's node budget is an over-cost document in itself.
+      // Past the library's node budget (unreachable within the selection limit) is over cost in itself.
       if (/maximum allowed number of nodes/.test(message)) return Infinity;
       // Variables that do not coerce: execution refuses the request with the precise error before
       // any resolver runs, so there is nothing to price.
       if (/^Variable "\$/.test(message)) return undefined;
+      // An argument out of its bounds (argumentBoundsEstimator): that refusal is the answer.
+      if (error instanceof GraphQLError && error.extensions.code === 'BAD_USER_INPUT') throw error;
       // Anything else is a bug; fail closed (a masked, logged error) rather than skip the limit.
       throw error;
     }
@@ -131,20 +171,32 @@ export function useOperationLimits(options: OperationLimitsOptions): Plugin {
 
   // The token limit is graphql's own `maxTokens` parse option (what armor's max-tokens plugin
   // re-implements, on a bundled graphql 16 parser whose ASTs and errors are not graphql 17's).
-  const parseWithTokenLimit: typeof parse = (source, parseOptions) => {
+  // Length and selections bound what no later limit can: lexing reads every character (a 900 KB name
+  // is one token and tens of milliseconds), graphql's overlapping-fields validation compares
+  // selections pairwise (740 × `me { id }` took a second), and the cost pass walks the operation with
+  // every fragment expanded (a fan-out reached its 10,000-node cap only after 100 ms).
+  const parseWithLimits: typeof parse = (source, parseOptions) => {
+    const length = typeof source === 'string' ? source.length : source.body.length;
+    if (length > maxQueryLength) throw limitError(`Query length limit of ${maxQueryLength} characters exceeded, found ${length}.`);
+    let document: DocumentNode;
     try {
-      return parse(source, { ...parseOptions, maxTokens });
+      document = parse(source, { ...parseOptions, maxTokens });
     } catch (error) {
       if (error instanceof GraphQLError && /^Syntax Error: Document contains more than \d+ tokens/.test(error.message)) {
         throw limitError(`Token limit of ${maxTokens} exceeded.`);
       }
       throw error;
     }
+    const { selections, longList } = measureDocument(document, maxListItems);
+    // A literal list is an argument value, refused like a variable's (BAD_USER_INPUT), only sooner.
+    if (longList) throw badUserInput(`${longList.where} has ${longList.items} items; at most ${maxListItems} are allowed.`);
+    if (selections > maxSelections) throw limitError(`Selection limit of ${maxSelections} exceeded, found ${selections}.`);
+    return document;
   };
 
   return {
     onParse({ setParseFn }) {
-      setParseFn(parseWithTokenLimit);
+      setParseFn(parseWithLimits);
     },
     onValidate({ addValidationRule, context, params: { schema, documentAST } }) {
       addValidationRule(depthRule);

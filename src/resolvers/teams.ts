@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Prisma, type PrismaClient, type Team } from '../generated/prisma/client.js';
 import { SlugTakenError, ValidationError } from './errors.js';
 import { isoTimestamp, outboxCte } from './events.js';
-import { slug, text, validate } from './validation.js';
+import { MAX_LENGTH, slug, text, validate } from './validation.js';
 
 export class CreateTeamSuccess {
   constructor(readonly team: Team) {}
@@ -10,7 +10,7 @@ export class CreateTeamSuccess {
 
 export type CreateTeamResult = CreateTeamSuccess | ValidationError | SlugTakenError;
 
-const createTeamInput = z.object({ slug, name: text(1, 100) });
+const createTeamInput = z.object({ slug, name: text(1, MAX_LENGTH.name) });
 
 /** One INSERT ... ON CONFLICT DO NOTHING with its event: the unique index decides between concurrent creates. */
 export async function createTeam(prisma: PrismaClient, input: { slug: string; name: string }): Promise<CreateTeamResult> {

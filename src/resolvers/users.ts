@@ -3,7 +3,7 @@ import { Prisma, type PrismaClient, type Role, type User } from '../generated/pr
 import { parseGlobalIdOf, toGlobalId } from '../ids.js';
 import { isoTimestamp, outboxCte } from './events.js';
 import { classifyDatabaseError, EmailTakenError, NotFoundError, ValidationError, VersionConflictError } from './errors.js';
-import { email, text, validate } from './validation.js';
+import { email, globalId, MAX_LENGTH, text, validate } from './validation.js';
 
 export class CreateUserSuccess {
   constructor(readonly user: User) {}
@@ -21,13 +21,15 @@ export type DeleteUserResult = DeleteUserSuccess | NotFoundError;
 
 const createUserInput = z.object({
   email,
-  name: text(1, 100),
+  name: text(1, MAX_LENGTH.name),
   role: z.enum(['USER', 'ADMIN']).nullish(),
 });
 
+const userId = z.object({ id: globalId });
+
 const updateUserInput = z.object({
   email: email.nullish(),
-  name: text(1, 100).nullish(),
+  name: text(1, MAX_LENGTH.name).nullish(),
   role: z.enum(['USER', 'ADMIN']).nullish(),
   expectedVersion: z.number().int().min(1, 'must be at least 1').nullish(),
 });
@@ -71,6 +73,9 @@ export async function updateUser(
   prisma: PrismaClient,
   input: { id: string; email?: string | null; name?: string | null; role?: Role | null; expectedVersion?: number | null },
 ): Promise<UpdateUserResult> {
+  // An ID longer than any global ID names nobody; refused before it is decoded (or echoed back).
+  const tooLongId = validate(userId, { id: input.id });
+  if (tooLongId instanceof ValidationError) return tooLongId;
   const id = parseGlobalIdOf('User', input.id);
   if (!id) return new NotFoundError(input.id, 'user');
   const { id: _globalId, ...fields } = input;

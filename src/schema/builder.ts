@@ -5,6 +5,7 @@ import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { GraphQLError } from 'graphql';
 import type { Context } from '../context.js';
 import type PrismaTypes from '../generated/pothos-types.js';
+import { MAX_LENGTH } from '../resolvers/validation.js';
 import { getDatamodel } from '../generated/pothos-types.js';
 
 /** The schema builder: plugins and scalars only; types live in one file per domain beside it. */
@@ -69,9 +70,15 @@ export const builder = new SchemaBuilder<{
     startCursorFieldOptions: { description: 'Cursor of the first edge, or null for an empty page.' },
     endCursorFieldOptions: { description: 'Cursor of the last edge, or null for an empty page.' },
     firstArgOptions: { description: 'Page forwards: at most this many items (capped at 100; default 20).' },
-    afterArgOptions: { description: 'Page forwards from this cursor.' },
+    afterArgOptions: {
+      description: `Page forwards from this cursor (at most ${MAX_LENGTH.cursor} characters).`,
+      extensions: { maxLength: MAX_LENGTH.cursor },
+    },
     lastArgOptions: { description: 'Page backwards: at most this many items (capped at 100).' },
-    beforeArgOptions: { description: 'Page backwards from this cursor.' },
+    beforeArgOptions: {
+      description: `Page backwards from this cursor (at most ${MAX_LENGTH.cursor} characters).`,
+      extensions: { maxLength: MAX_LENGTH.cursor },
+    },
   },
 });
 

@@ -1,4 +1,5 @@
 import type { LiveEvent } from '../events/index.js';
+import { MAX_LENGTH, MAX_LIST_ITEMS } from '../resolvers/validation.js';
 import { builder } from './builder.js';
 
 export const EventRef = builder.objectRef<LiveEvent>('Event').implement({
@@ -32,14 +33,16 @@ builder.subscriptionFields((t) => ({
     type: EventRef,
     authScopes: { admin: true },
     description:
-      'Events as they are published (as they are written when no broker is configured), from the moment of subscribing. ADMIN only. A live view: a client that falls far behind loses the oldest.',
+      'Events as they are published (as they are written when no broker is configured), from the moment of subscribing. ADMIN only. A live view: a client that falls far behind loses the oldest. The stream ends when the token it was opened with expires.',
     args: {
       types: t.arg.stringList({
         required: false,
-        description: 'Only events of these types, e.g. ["user.created"]; every type when omitted or empty.',
+        description: `Only events of these types, e.g. ["user.created"]; every type when omitted or empty. At most ${MAX_LIST_ITEMS} types, each at most ${MAX_LENGTH.eventType} characters.`,
+        extensions: { maxLength: MAX_LENGTH.eventType },
       }),
     },
-    subscribe: (_root, args, ctx) => ctx.events.subscribe(args.types),
+    // The stream ends when the subscriber's token expires: a token's rights are bounded by its lifetime.
+    subscribe: (_root, args, ctx) => ctx.events.subscribe(args.types, ctx.viewer?.expiresAt),
     resolve: (event) => event,
   }),
 }));

@@ -1,5 +1,6 @@
 import type { Context } from '../context.js';
 import { type NodeType, parseGlobalId } from '../ids.js';
+import { MAX_LENGTH, MAX_LIST_ITEMS } from '../resolvers/validation.js';
 import { builder } from './builder.js';
 import { TeamRef } from './team.js';
 import { UserRef } from './user.js';
@@ -29,14 +30,20 @@ builder.queryFields((t) => ({
     type: builder.nodeInterfaceRef(),
     nullable: true,
     description: 'Any entity by its global ID; null when there is none.',
-    args: { id: t.arg.id({ required: true, description: 'A global ID.' }) },
+    args: { id: t.arg.id({ required: true, description: `A global ID, at most ${MAX_LENGTH.id} characters.`, extensions: { maxLength: MAX_LENGTH.id } }) },
     resolve: (_root, args, ctx) => resolveNode(ctx, args.id),
   }),
   nodes: t.field({
     type: [builder.nodeInterfaceRef()],
     nullable: { list: false, items: true },
     description: 'Entities by global ID, in the order asked; null for each ID with no entity.',
-    args: { ids: t.arg.idList({ required: true, description: 'Global IDs.' }) },
+    args: {
+      ids: t.arg.idList({
+        required: true,
+        description: `Global IDs: at most ${MAX_LIST_ITEMS}, each at most ${MAX_LENGTH.id} characters.`,
+        extensions: { maxLength: MAX_LENGTH.id },
+      }),
+    },
     resolve: (_root, args, ctx) => Promise.all(args.ids.map((id) => resolveNode(ctx, id))),
   }),
 }));

@@ -12,10 +12,10 @@ import {
   TransferUserSuccess,
 } from '../resolvers/memberships.js';
 import { createTeam, CreateTeamSuccess } from '../resolvers/teams.js';
-import { slug as slugSchema } from '../resolvers/validation.js';
+import { MAX_LENGTH, slug as slugSchema } from '../resolvers/validation.js';
 import { builder } from './builder.js';
 import { MembershipErrorRef, NotFoundErrorRef, SlugTakenErrorRef, ValidationErrorRef } from './errors.js';
-import { UserRef } from './user.js';
+import { globalIdOf, UserRef } from './user.js';
 
 export const TeamRoleEnum = builder.enumType('TeamRole', {
   description: "A member's role in one team.",
@@ -40,7 +40,7 @@ builder.queryFields((t) => ({
     type: TeamRef,
     nullable: true,
     description: 'A team by global ID; null when there is none (or the ID is not a team ID).',
-    args: { id: t.arg.id({ required: true, description: 'Global ID of the team.' }) },
+    args: { id: t.arg.id({ required: true, ...globalIdOf('the team') }) },
     resolve: (_root, args, ctx) => {
       const id = parseGlobalIdOf('Team', args.id);
       return id ? ctx.loaders.teamById.load(id) : null;
@@ -50,7 +50,9 @@ builder.queryFields((t) => ({
     type: TeamRef,
     nullable: true,
     description: 'A team by slug.',
-    args: { slug: t.arg.string({ required: true, description: 'The slug.' }) },
+    args: {
+      slug: t.arg.string({ required: true, description: `The slug, at most ${MAX_LENGTH.slug} characters.`, extensions: { maxLength: MAX_LENGTH.slug } }),
+    },
     // Only a well-formed slug can name a team; anything else (a NUL byte would be a database error) is null.
     resolve: (_root, args, ctx) => {
       const slug = slugSchema.safeParse(args.slug);
@@ -90,31 +92,39 @@ builder.queryFields((t) => ({
 const CreateTeamInput = builder.inputType('CreateTeamInput', {
   description: 'A new team.',
   fields: (t) => ({
-    slug: t.string({ required: true, description: 'Unique slug: ^[a-z0-9]+(-[a-z0-9]+)*$, 2 to 64 characters.' }),
-    name: t.string({ required: true, description: '1 to 100 characters after trimming.' }),
+    slug: t.string({
+      required: true,
+      description: `Unique slug: ^[a-z0-9]+(-[a-z0-9]+)*$, 2 to ${MAX_LENGTH.slug} characters.`,
+      extensions: { maxLength: MAX_LENGTH.slug },
+    }),
+    name: t.string({
+      required: true,
+      description: `Display name, 1 to ${MAX_LENGTH.name} characters after trimming; no control characters, line separators or unpaired surrogates.`,
+      extensions: { maxLength: MAX_LENGTH.name },
+    }),
   }),
 });
 const AddTeamMemberInput = builder.inputType('AddTeamMemberInput', {
   description: 'A user to add to a team.',
   fields: (t) => ({
-    teamId: t.id({ required: true, description: 'Global ID of the team.' }),
-    userId: t.id({ required: true, description: 'Global ID of the user.' }),
+    teamId: t.id({ required: true, ...globalIdOf('the team') }),
+    userId: t.id({ required: true, ...globalIdOf('the user') }),
     role: t.field({ type: TeamRoleEnum, description: 'Defaults to MEMBER.' }),
   }),
 });
 const RemoveTeamMemberInput = builder.inputType('RemoveTeamMemberInput', {
   description: 'A member to remove from a team.',
   fields: (t) => ({
-    teamId: t.id({ required: true, description: 'Global ID of the team.' }),
-    userId: t.id({ required: true, description: 'Global ID of the user.' }),
+    teamId: t.id({ required: true, ...globalIdOf('the team') }),
+    userId: t.id({ required: true, ...globalIdOf('the user') }),
   }),
 });
 const TransferUserInput = builder.inputType('TransferUserInput', {
   description: 'Move a user from one team to another in one transaction, keeping their team role.',
   fields: (t) => ({
-    userId: t.id({ required: true, description: 'Global ID of the user.' }),
-    fromTeamId: t.id({ required: true, description: 'Global ID of the team they leave.' }),
-    toTeamId: t.id({ required: true, description: 'Global ID of the team they join.' }),
+    userId: t.id({ required: true, ...globalIdOf('the user') }),
+    fromTeamId: t.id({ required: true, ...globalIdOf('the team they leave') }),
+    toTeamId: t.id({ required: true, ...globalIdOf('the team they join') }),
   }),
 });
 

@@ -10,7 +10,7 @@ import {
   userFilterWhere,
   userOrderBy,
 } from '../resolvers/users.js';
-import { email as emailSchema } from '../resolvers/validation.js';
+import { email as emailSchema, MAX_LENGTH } from '../resolvers/validation.js';
 import { builder } from './builder.js';
 import {
   EmailTakenErrorRef,
@@ -56,12 +56,29 @@ export const UserRef = builder.prismaNode('User', {
   }),
 });
 
+/** Options of a global ID argument or input field: its bound, documented and checked. */
+export const globalIdOf = (what: string) => ({
+  description: `Global ID of ${what}, at most ${MAX_LENGTH.id} characters.`,
+  extensions: { maxLength: MAX_LENGTH.id },
+});
+const emailField = (what: string) => ({
+  description: `${what}, at most ${MAX_LENGTH.email} characters; stored lower-cased.`,
+  extensions: { maxLength: MAX_LENGTH.email },
+});
+const nameField = (what: string) => ({
+  description: `${what}, 1 to ${MAX_LENGTH.name} characters after trimming; no control characters, line separators or unpaired surrogates.`,
+  extensions: { maxLength: MAX_LENGTH.name },
+});
+
 const UserFilter = builder.inputType('UserFilter', {
   description: 'Narrows the users connection; all given conditions must hold.',
   fields: (t) => ({
-    search: t.string({ description: 'Case-insensitive substring of name or email.' }),
+    search: t.string({
+      description: `Case-insensitive substring of name or email: at most ${MAX_LENGTH.search} characters, no control characters, line separators or unpaired surrogates.`,
+      extensions: { maxLength: MAX_LENGTH.search, plainText: true },
+    }),
     role: t.field({ type: RoleEnum, description: 'Only users with this role.' }),
-    teamId: t.id({ description: 'Only members of this team.' }),
+    teamId: t.id({ description: `Only members of this team (its global ID, at most ${MAX_LENGTH.id} characters).`, extensions: { maxLength: MAX_LENGTH.id } }),
   }),
 });
 
@@ -84,7 +101,7 @@ builder.queryFields((t) => ({
     type: UserRef,
     nullable: true,
     description: 'A user by global ID; null when there is none (or the ID is not a user ID).',
-    args: { id: t.arg.id({ required: true, description: 'Global ID of the user.' }) },
+    args: { id: t.arg.id({ required: true, ...globalIdOf('the user') }) },
     resolve: (_root, args, ctx) => {
       const id = parseGlobalIdOf('User', args.id);
       return id ? ctx.loaders.userById.load(id) : null;
@@ -94,7 +111,13 @@ builder.queryFields((t) => ({
     type: UserRef,
     nullable: true,
     description: 'A user by email, compared case-insensitively.',
-    args: { email: t.arg.string({ required: true, description: 'The email address.' }) },
+    args: {
+      email: t.arg.string({
+        required: true,
+        description: `The email address, at most ${MAX_LENGTH.email} characters.`,
+        extensions: { maxLength: MAX_LENGTH.email },
+      }),
+    },
     resolve: (_root, args, ctx) => {
       const email = emailSchema.safeParse(args.email);
       return email.success ? ctx.loaders.userByEmail.load(email.data) : null;
@@ -144,8 +167,8 @@ builder.queryFields((t) => ({
 const CreateUserInput = builder.inputType('CreateUserInput', {
   description: 'A new user.',
   fields: (t) => ({
-    email: t.string({ required: true, description: 'Valid address, at most 254 characters; stored lower-cased.' }),
-    name: t.string({ required: true, description: '1 to 100 characters after trimming.' }),
+    email: t.string({ required: true, ...emailField('Valid address') }),
+    name: t.string({ required: true, ...nameField('Display name') }),
     role: t.field({ type: RoleEnum, description: 'Defaults to USER.' }),
   }),
 });
@@ -153,9 +176,9 @@ const CreateUserInput = builder.inputType('CreateUserInput', {
 const UpdateUserInput = builder.inputType('UpdateUserInput', {
   description: 'Changes to a user; omitted fields stay as they are.',
   fields: (t) => ({
-    id: t.id({ required: true, description: 'Global ID of the user.' }),
-    email: t.string({ description: 'New email address.' }),
-    name: t.string({ description: 'New display name.' }),
+    id: t.id({ required: true, ...globalIdOf('the user') }),
+    email: t.string(emailField('New email address')),
+    name: t.string(nameField('New display name')),
     role: t.field({ type: RoleEnum, description: 'New role.' }),
     expectedVersion: t.int({ description: 'Fail with VersionConflictError unless the user is at this version.' }),
   }),
@@ -163,7 +186,7 @@ const UpdateUserInput = builder.inputType('UpdateUserInput', {
 
 const DeleteUserInput = builder.inputType('DeleteUserInput', {
   description: 'The user to delete.',
-  fields: (t) => ({ id: t.id({ required: true, description: 'Global ID of the user.' }) }),
+  fields: (t) => ({ id: t.id({ required: true, ...globalIdOf('the user') }) }),
 });
 
 builder.objectType(CreateUserSuccess, {

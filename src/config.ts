@@ -20,6 +20,7 @@ const envSchema = z.object({
   DB_IDLE_TIMEOUT_MS: int(1, 3_600_000).default(10_000),
   DB_STATEMENT_TIMEOUT_MS: int(1, 3_600_000).default(10_000),
   EMBEDDED_DATA_DIR: z.string().min(1).default('./.data/pglite'),
+  SEED_EMBEDDED: boolean.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   METRICS_PORT: int(1, 65_535).optional(),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(25_000),
@@ -62,6 +63,8 @@ export interface DatabaseConfig {
   readonly statementTimeoutMs: number;
   /** PGlite data directory, or `memory://` for an in-memory database. */
   readonly embeddedDataDir: string;
+  /** Seed an embedded database the server creates with the sample dataset and the development admin. */
+  readonly seedEmbedded: boolean;
 }
 
 export interface Config {
@@ -225,5 +228,6 @@ function databaseConfig(e: ParsedEnv): DatabaseConfig {
     // A statement never outlives the request that sent it.
     statementTimeoutMs: Math.min(e.DB_STATEMENT_TIMEOUT_MS, e.REQUEST_TIMEOUT_MS),
     embeddedDataDir: e.EMBEDDED_DATA_DIR,
+    seedEmbedded: e.SEED_EMBEDDED ?? e.NODE_ENV === 'development',
   });
 }

@@ -5,6 +5,9 @@ import { openDatabase } from './db.js';
 import { createLogger, type Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { drainServer } from './shutdown.js';
+import { announce } from './startup/banner.js';
+import { prepareDatabase } from './startup/database.js';
+import { listenProblem, StartupError } from './startup/errors.js';
 
 /** Time past SHUTDOWN_TIMEOUT_MS for disposing Yoga and closing the pool. */
 const HARD_DEADLINE_GRACE_MS = 5_000;
@@ -19,7 +22,9 @@ async function main(): Promise<void> {
     createLogger().fatal({ problems: error.problems }, error.message);
     process.exit(1);
   }
-  const logger = createLogger({ level: config.logLevel, pretty: config.env === 'development' });
+  // Pretty when stdout is a terminal, JSON lines otherwise (see createLogger).
+  const logger = createLogger({ level: config.logLevel });
+  const fail = (error: unknown) => exitOnStartupFailure(error, logger);
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
   if (config.auth.usingDevelopmentSecret) {
     logger.warn(
@@ -28,15 +33,22 @@ async function main(): Promise<void> {
     );
   }
 
-  const db = await openDatabase(config.database);
+  const db = await openDatabase(config.database).catch(fail);
+  // From here a failure also closes the database: an embedded one is given up for the next start.
+  const failWithDb = (error: unknown) => db.close().catch(() => undefined).then(() => fail(error));
+  await prepareDatabase(db, config.database, logger).catch(failWithDb);
   logger.info({ database: db.kind }, 'database ready');
   const app = createApp(config, db, logger);
   await app.events.start();
-  const server = await listen(createServer(app.yoga), config.http.port, config.http.host, logger, 'graphql');
+  const { host, port, metricsPort } = config.http;
+  const server = await listen(createServer(app.yoga), port, host, logger, 'graphql').catch((e) => failWithDb(listenProblem(e, 'PORT', port, host)));
   const metricsServer =
-    config.http.metricsPort === undefined
+    metricsPort === undefined
       ? undefined
-      : await listen(createServer(metricsHandler(app.metrics)), config.http.metricsPort, config.http.host, logger, 'metrics');
+      : await listen(createServer(metricsHandler(app.metrics)), metricsPort, host, logger, 'metrics').catch((e) =>
+          failWithDb(listenProblem(e, 'METRICS_PORT', metricsPort, host)),
+        );
+  announce(config, (server.address() as { port: number }).port, logger);
 
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {
@@ -94,7 +106,15 @@ function metricsHandler(metrics: Metrics) {
   };
 }
 
-main().catch((error: unknown) => {
-  createLogger().fatal({ err: error }, 'start-up failed');
+/**
+ * Ends a failed start with exit code 1: a StartupError (what is wrong, what to run) as its one line,
+ * anything else, a bug, with its stack.
+ */
+function exitOnStartupFailure(error: unknown, logger: Logger): never {
+  if (error instanceof StartupError) logger.fatal(error.message);
+  else logger.fatal({ err: error }, 'start-up failed');
+  logger.flush();
   process.exit(1);
-});
+}
+
+main().catch((error: unknown) => exitOnStartupFailure(error, createLogger()));

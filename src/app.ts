@@ -5,10 +5,12 @@ import { type Context, createContext } from './context.js';
 import type { Database } from './db.js';
 import { createEvents, type Events } from './events/index.js';
 import { countBacklog } from './events/outbox.js';
+import { graphiqlOptions, renderGraphiQL } from './graphiql.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { useAuth, viewerOf } from './plugins/use-auth.js';
 import { maskError, useMaskedErrorReporting } from './plugins/use-error-masking.js';
+import { useGraphiQLAssets } from './plugins/use-graphiql-assets.js';
 import { useGraphQLMetrics } from './plugins/use-graphql-metrics.js';
 import { useHealth } from './plugins/use-health.js';
 import { useHttpHardening } from './plugins/use-http-hardening.js';
@@ -44,7 +46,9 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
-    graphiql: config.graphiql ? { title: 'User API gateway' } : false,
+    // Served from this server (no CDN); in development it opens signed in (see graphiql.ts).
+    graphiql: graphiqlOptions(config),
+    renderGraphiQL,
     landingPage: false,
     healthCheckEndpoint: '/_yoga/health',
     maskedErrors: { maskError, isDev: false },
@@ -81,6 +85,7 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
       useRateLimit({ ...config.limits.rateLimit, logger }),
       useAuth({ verify: createTokenVerifier(config.auth), logger }),
       useHealth(),
+      ...(config.graphiql ? [useGraphiQLAssets()] : []),
       useReadiness({
         checks: [{ name: 'database', check: () => db.ping() }, ...events.readinessChecks],
         timeoutMs: config.http.readinessTimeoutMs,

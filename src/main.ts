@@ -1,5 +1,4 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './db.js';
 import { createLogger, type Logger } from './logger.js';
@@ -33,7 +32,10 @@ async function main(): Promise<void> {
     );
   }
 
-  const db = await openDatabase(config.database).catch(fail);
+  // The database opens while the app's modules load: PGlite compiles its WASM off the main thread.
+  const opening = openDatabase(config.database).catch(fail);
+  const { createApp } = await import('./app.js');
+  const db = await opening;
   // From here a failure also closes the database: an embedded one is given up for the next start.
   const failWithDb = (error: unknown) => db.close().catch(() => undefined).then(() => fail(error));
   await prepareDatabase(db, config.database, logger).catch(failWithDb);

@@ -55,7 +55,9 @@ export async function openDatabase(config: DatabaseConfig, options: DatabaseOpti
 
 /** Applies pending migrations to the configured database; returns the names applied. */
 export async function migrateDatabase(config: DatabaseConfig, log?: (message: string) => void): Promise<string[]> {
-  const driver = await openDriver(config);
+  // A new embedded database is made by initdb here, not copied from the template: the migration tool
+  // applies (and reports) each migration itself.
+  const driver = await openDriver(config, { fromTemplate: false });
   try {
     return await driver.migrate(log);
   } finally {
@@ -72,7 +74,7 @@ interface Driver {
   close(): Promise<void>;
 }
 
-async function openDriver(config: DatabaseConfig): Promise<Driver> {
+async function openDriver(config: DatabaseConfig, { fromTemplate = true } = {}): Promise<Driver> {
   if (config.url) {
     const url = config.url;
     const pool = createPool(config);
@@ -88,7 +90,7 @@ async function openDriver(config: DatabaseConfig): Promise<Driver> {
     };
   }
   // Held by this process alone; a new one starts from the migrated template.
-  const embedded = await openEmbeddedDatabase(config.embeddedDataDir);
+  const embedded = await openEmbeddedDatabase(config.embeddedDataDir, { fromTemplate });
   const adapterFactory = new PrismaPGlite(embedded.pglite);
   return {
     kind: 'embedded',

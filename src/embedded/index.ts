@@ -23,11 +23,12 @@ export interface EmbeddedDatabase {
 /**
  * Opens the embedded PostgreSQL (PGlite) in `dataDir`, or in memory for `memory://`. A directory is
  * held by one process at a time (see `lockDataDir`): a second server, `db:seed` or `db:migrate` on it
- * gets a StartupError saying who has it. A new database starts from the migrated template.
+ * gets a StartupError saying who has it. A new database starts from the migrated template unless
+ * `fromTemplate` is false (then initdb makes it empty, for the migration tool to migrate).
  */
-export async function openEmbeddedDatabase(dataDir: string): Promise<EmbeddedDatabase> {
+export async function openEmbeddedDatabase(dataDir: string, { fromTemplate = true } = {}): Promise<EmbeddedDatabase> {
   if (dataDir.startsWith('memory://')) {
-    const pglite = await PGlite.create({ loadDataDir: await templateTarball(), startParams: START_PARAMS });
+    const pglite = await PGlite.create({ ...(fromTemplate ? { loadDataDir: await templateTarball() } : {}), startParams: START_PARAMS });
     return { pglite, created: true, close: once(() => pglite.close()) };
   }
   const dir = path.resolve(dataDir);
@@ -41,7 +42,7 @@ export async function openEmbeddedDatabase(dataDir: string): Promise<EmbeddedDat
         `${dir} is not empty but holds no database (left from an interrupted first start?): delete it, or set EMBEDDED_DATA_DIR to another directory.`,
       );
     }
-    const pglite = await PGlite.create({ dataDir: dir, startParams: START_PARAMS, ...(created ? await createFromTemplate(dir) : {}) });
+    const pglite = await PGlite.create({ dataDir: dir, startParams: START_PARAMS, ...(created && fromTemplate ? await createFromTemplate(dir) : {}) });
     return {
       pglite,
       created,

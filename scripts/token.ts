@@ -5,9 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { signToken } from '../src/auth.js';
 import { type Config, ConfigError, loadConfig } from '../src/config.js';
-import { openDatabase } from '../src/db.js';
 import { DEVELOPMENT_ADMIN } from '../src/dev-admin.js';
-import { lockHolder } from '../src/embedded/lock.js';
 import { isUuid, parseGlobalIdOf } from '../src/ids.js';
 import { StartupError, unreachableDatabase } from '../src/startup/errors.js';
 
@@ -52,8 +50,11 @@ async function userIdByEmail(email: string, config: Config): Promise<string | un
     if (dir.startsWith('memory://')) throw new StartupError('EMBEDDED_DATA_DIR=memory:// cannot be looked into from here: pass --sub as a UUID or a global ID.');
     if (!existsSync(path.join(path.resolve(dir), 'PG_VERSION'))) throw new StartupError(`The embedded database ${dir} does not exist yet: start the server first (npm start).`);
     // A running server holds the embedded database: ask it.
+    const { lockHolder } = await import('../src/embedded/lock.js');
     if (lockHolder(path.resolve(dir))) return userIdFromServer(email, config);
   }
+  // Loaded only for an email: a token for an id needs no database (and starts in a moment).
+  const { openDatabase } = await import('../src/db.js');
   const db = await openDatabase(config.database);
   try {
     if (db.pool && config.database.url) await db.pool.query('SELECT 1').catch((error: unknown) => Promise.reject(unreachableDatabase(config.database.url!, error)));

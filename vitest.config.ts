@@ -11,7 +11,9 @@ export default defineConfig({
     // Node and Vite resolve its exports differently, so let Vite resolve graphql for every package
     // that builds or executes schemas.
     server: { deps: { inline: [/@pothos\//, /graphql-yoga/, /@graphql-yoga\//, /@envelop\//, /@graphql-tools\//, /graphql-query-complexity/] } },
-    testTimeout: 30_000,
+    // Generous: a loaded two-core machine can take tens of seconds for what takes one alone. Tests wait
+    // on events and readiness, so a passing test takes no longer for it.
+    testTimeout: 120_000,
     hookTimeout: 120_000,
     // Two cores: more workers only queue on the database and the WASM engines.
     maxWorkers: 2,

@@ -15,6 +15,8 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadDatabaseConfig } from '../src/config.js';
 import { openDatabase } from '../src/db.js';
+import { DEVELOPMENT_ADMIN, ensureDevelopmentAdmin } from '../src/dev-admin.js';
+import { StartupError } from '../src/startup/errors.js';
 import type { Prisma, PrismaClient } from '../src/generated/prisma/client.js';
 
 type Role = 'USER' | 'ADMIN';
@@ -339,7 +341,8 @@ export type SeedCommand =
 
 export const USAGE = `Usage: npm run db:seed -- [--reset] [--users N --teams M --memberships-per-user K]
 
-  (no dataset flags)          small realistic sample dataset; skipped if the database already has users
+  (no dataset flags)          small realistic sample dataset and the development admin
+                              (${DEVELOPMENT_ADMIN.email}); skipped if the database already has users
   --users N                   deterministic benchmark dataset: N users (user{i}@bench.example),
   --teams M                   M teams (team-{j}),
   --memberships-per-user K    K distinct teams per user (K <= M); all three flags are required
@@ -435,10 +438,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
     }
     const counts = command.kind === 'sample' ? await seedSample(db.prisma) : await seedBenchmark(db.prisma, command.options);
+    const admin = command.kind === 'sample' && (await ensureDevelopmentAdmin(db.prisma)) ? ` and the development admin ${DEVELOPMENT_ADMIN.email}` : '';
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
     const dataset = command.kind === 'sample' ? 'sample' : 'benchmark';
     process.stdout.write(
-      `Seeded ${dataset} dataset${command.reset ? ' (after reset)' : ''}: ${summary(counts)} in ${seconds}s (${db.kind})\n`,
+      `Seeded ${dataset} dataset${command.reset ? ' (after reset)' : ''}: ${summary(counts)}${admin} in ${seconds}s (${db.kind})\n`,
     );
     return 0;
   } finally {
@@ -452,7 +456,9 @@ if (entry && import.meta.url === pathToFileURL(entry).href) {
     // Exit explicitly: the WASM schema engine behind the migration step leaves a timer behind.
     (code) => process.exit(code),
     (error: unknown) => {
-      process.stderr.write(`seed: failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      // A StartupError (the embedded database is in use, PostgreSQL unreachable) is one line to act on.
+      const text = error instanceof StartupError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+      process.stderr.write(`seed: ${error instanceof StartupError ? '' : 'failed: '}${text}\n`);
       process.exit(1);
     },
   );

@@ -7,11 +7,13 @@ import { corsOption } from './cors.js';
 import type { Database } from './db.js';
 import { createEvents, type Events } from './events/index.js';
 import { countBacklog } from './events/outbox.js';
+import { graphiqlOptions, renderGraphiQL } from './graphiql.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { useAuth } from './plugins/use-auth.js';
 import { maskError, useMaskedErrorReporting } from './plugins/use-error-masking.js';
 import { useErrorStatus } from './plugins/use-error-status.js';
+import { useGraphiQLAssets } from './plugins/use-graphiql-assets.js';
 import { useGraphQLMetrics } from './plugins/use-graphql-metrics.js';
 import { useHealth } from './plugins/use-health.js';
 import { useHttpHardening } from './plugins/use-http-hardening.js';
@@ -57,7 +59,9 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: ROUTES.graphql,
-    graphiql: config.graphiql ? { title: 'User API gateway' } : false,
+    // Served from this server (no CDN); in development it opens signed in (see graphiql.ts).
+    graphiql: graphiqlOptions(config),
+    renderGraphiQL,
     landingPage: false,
     healthCheckEndpoint: NO_YOGA_HEALTH_CHECK,
     cors,
@@ -89,7 +93,9 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
     plugins: [
       // First: classifies the request once; other paths are 404 before anything else runs.
       useRouting({
-        routes: config.http.metricsPort === undefined ? ALL_ROUTES : ALL_ROUTES.filter((r) => r !== 'metrics'),
+        routes: ALL_ROUTES.filter(
+          (r) => !(r === 'metrics' && config.http.metricsPort !== undefined) && !(r === 'graphiqlAssets' && !config.graphiql),
+        ),
         cors: cors !== false,
       }),
       useHttpMetrics({ metrics }),
@@ -99,6 +105,7 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
       // After useAuth: a verified token draws on its subject's budget, anything else on its address's.
       useRateLimit({ ...config.limits.rateLimit, logger, clientAddress: createClientAddress(config.http.trustedProxyHops) }),
       useHealth(),
+      ...(config.graphiql ? [useGraphiQLAssets()] : []),
       useReadiness({
         checks: [{ name: 'database', check: () => db.ping() }, ...events.readinessChecks],
         timeoutMs: config.http.readinessTimeoutMs,

@@ -37,6 +37,7 @@ const envSchema = z.object({
   DB_QUERY_TIMEOUT_MS: int(1, 3_600_000).optional(),
   DB_MAX_LIFETIME_S: int(1, 86_400).default(1_800),
   EMBEDDED_DATA_DIR: z.string().min(1).default('./.data/pglite'),
+  SEED_EMBEDDED: boolean.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   METRICS_PORT: int(1, 65_535).optional(),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(25_000),
@@ -100,6 +101,8 @@ export interface DatabaseConfig {
   readonly idleInTransactionTimeoutMs: number;
   /** PGlite data directory, or `memory://` for an in-memory database. */
   readonly embeddedDataDir: string;
+  /** Seed an embedded database the server creates with the sample dataset and the development admin. */
+  readonly seedEmbedded: boolean;
 }
 
 export interface Config {
@@ -289,5 +292,6 @@ function databaseConfig(e: ParsedEnv): DatabaseConfig {
     transactionTimeoutMs: e.REQUEST_TIMEOUT_MS,
     idleInTransactionTimeoutMs: Math.max(2 * e.REQUEST_TIMEOUT_MS, IDLE_IN_TRANSACTION_FLOOR_MS),
     embeddedDataDir: e.EMBEDDED_DATA_DIR,
+    seedEmbedded: e.SEED_EMBEDDED ?? e.NODE_ENV === 'development',
   });
 }

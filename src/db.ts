@@ -1,11 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { DatabaseConfig } from './config.js';
+import { openEmbeddedDatabase } from './embedded/index.js';
 import type { PoolStats } from './metrics.js';
 import { PrismaClient } from './generated/prisma/client.js';
 import { applyMigrations } from './migrations.js';
@@ -26,6 +24,8 @@ export interface DatabaseOptions {
 
 export interface Database {
   readonly kind: 'postgresql' | 'embedded';
+  /** True when this open created the embedded database (a new directory, or memory://): migrated and empty. */
+  readonly created: boolean;
   readonly prisma: PrismaClient;
   readonly adapterFactory: SqlMigrationAwareDriverAdapterFactory;
   /** The pg pool behind Prisma when on PostgreSQL. */
@@ -45,13 +45,20 @@ export interface Database {
  */
 export async function openDatabase(config: DatabaseConfig, options: DatabaseOptions = {}): Promise<Database> {
   const driver = await openDriver(config);
-  if (options.migrate || driver.kind === 'embedded') await driver.migrate();
+  try {
+    if (options.migrate || driver.kind === 'embedded') await driver.migrate();
+  } catch (error) {
+    await driver.close().catch(() => undefined);
+    throw error;
+  }
   return wrap(driver, config);
 }
 
 /** Applies pending migrations to the configured database; returns the names applied. */
 export async function migrateDatabase(config: DatabaseConfig, log?: (message: string) => void): Promise<string[]> {
-  const driver = await openDriver(config);
+  // A new embedded database is made by initdb here, not copied from the template: the migration tool
+  // applies (and reports) each migration itself.
+  const driver = await openDriver(config, { fromTemplate: false });
   try {
     return await driver.migrate(log);
   } finally {
@@ -61,19 +68,21 @@ export async function migrateDatabase(config: DatabaseConfig, log?: (message: st
 
 interface Driver {
   readonly kind: Database['kind'];
+  readonly created: boolean;
   readonly adapterFactory: SqlMigrationAwareDriverAdapterFactory;
   readonly pool: pg.Pool | undefined;
   migrate(log?: (message: string) => void): Promise<string[]>;
   close(): Promise<void>;
 }
 
-async function openDriver(config: DatabaseConfig): Promise<Driver> {
+async function openDriver(config: DatabaseConfig, { fromTemplate = true } = {}): Promise<Driver> {
   if (config.url) {
     const url = config.url;
     const pool = createPool(config);
     const adapterFactory = new PrismaPg(pool);
     return {
       kind: 'postgresql',
+      created: false,
       adapterFactory,
       pool,
       // The URL lets the migrator hold PostgreSQL's advisory lock on its own session, so replicas take turns.
@@ -81,25 +90,20 @@ async function openDriver(config: DatabaseConfig): Promise<Driver> {
       close: () => pool.end(),
     };
   }
-  const pglite = await PGlite.create(embeddedDataDir(config.embeddedDataDir));
-  const adapterFactory = new PrismaPGlite(pglite);
+  // Held by this process alone; a new one starts from the migrated template.
+  const embedded = await openEmbeddedDatabase(config.embeddedDataDir, { fromTemplate });
+  const adapterFactory = new PrismaPGlite(embedded.pglite);
   return {
     kind: 'embedded',
+    created: embedded.created,
     adapterFactory,
     pool: undefined,
     migrate: async (log) => (await applyMigrations(adapterFactory, { log })).applied,
-    close: () => pglite.close(),
+    close: embedded.close,
   };
 }
 
-function embeddedDataDir(dir: string): string {
-  if (dir.startsWith('memory://')) return dir;
-  const resolved = path.resolve(dir);
-  mkdirSync(resolved, { recursive: true });
-  return resolved;
-}
-
-function wrap({ kind, adapterFactory, pool, close: closeDriver }: Driver, config: DatabaseConfig): Database {
+function wrap({ kind, created, adapterFactory, pool, close: closeDriver }: Driver, config: DatabaseConfig): Database {
   const prisma = new PrismaClient({
     adapter: adapterFactory,
     log: [{ emit: 'event', level: 'query' }],
@@ -118,6 +122,7 @@ function wrap({ kind, adapterFactory, pool, close: closeDriver }: Driver, config
   );
   return {
     kind,
+    created,
     prisma,
     adapterFactory,
     pool,

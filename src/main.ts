@@ -1,5 +1,4 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './db.js';
 import { createLogger, type Logger } from './logger.js';
@@ -7,6 +6,9 @@ import type { Metrics } from './metrics.js';
 import { refusalBody } from './refusal.js';
 import { ROUTES } from './routes.js';
 import { createHttpServer, drainServer } from './shutdown.js';
+import { announce } from './startup/banner.js';
+import { prepareDatabase } from './startup/database.js';
+import { listenProblem, StartupError } from './startup/errors.js';
 
 /** Time past SHUTDOWN_TIMEOUT_MS for disposing Yoga and closing the pool. */
 const HARD_DEADLINE_GRACE_MS = 5_000;
@@ -21,7 +23,9 @@ async function main(): Promise<void> {
     createLogger().fatal({ problems: error.problems }, error.message);
     process.exit(1);
   }
-  const logger = createLogger({ level: config.logLevel, pretty: config.env === 'development' });
+  // Pretty when stdout is a terminal, JSON lines otherwise (see createLogger).
+  const logger = createLogger({ level: config.logLevel });
+  const fail = (error: unknown) => exitOnStartupFailure(error, logger);
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
   if (config.auth.usingDevelopmentSecret) {
     logger.warn(
@@ -30,16 +34,26 @@ async function main(): Promise<void> {
     );
   }
 
-  const db = await openDatabase(config.database);
+  // The database opens while the app's modules load: PGlite compiles its WASM off the main thread.
+  const opening = openDatabase(config.database).catch(fail);
+  const { createApp } = await import('./app.js');
+  const db = await opening;
+  // From here a failure also closes the database: an embedded one is given up for the next start.
+  const failWithDb = (error: unknown) => db.close().catch(() => undefined).then(() => fail(error));
+  await prepareDatabase(db, config.database, logger).catch(failWithDb);
   logger.info({ database: db.kind }, 'database ready');
   const app = createApp(config, db, logger);
   await app.events.start();
+  const { host, port, metricsPort } = config.http;
   const httpOptions = { requestTimeoutMs: config.http.requestTimeoutMs };
-  const server = await listen(createHttpServer(app.yoga, httpOptions), config.http.port, config.http.host, logger, 'graphql');
+  const server = await listen(createHttpServer(app.yoga, httpOptions), port, host, logger, 'graphql').catch((e) => failWithDb(listenProblem(e, 'PORT', port, host)));
   const metricsServer =
-    config.http.metricsPort === undefined
+    metricsPort === undefined
       ? undefined
-      : await listen(createHttpServer(metricsHandler(app.metrics), httpOptions), config.http.metricsPort, config.http.host, logger, 'metrics');
+      : await listen(createHttpServer(metricsHandler(app.metrics), httpOptions), metricsPort, host, logger, 'metrics').catch((e) =>
+          failWithDb(listenProblem(e, 'METRICS_PORT', metricsPort, host)),
+        );
+  announce(config, (server.address() as { port: number }).port, logger);
 
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {
@@ -97,7 +111,15 @@ function metricsHandler(metrics: Metrics) {
   };
 }
 
-main().catch((error: unknown) => {
-  createLogger().fatal({ err: error }, 'start-up failed');
+/**
+ * Ends a failed start with exit code 1: a StartupError (what is wrong, what to run) as its one line,
+ * anything else, a bug, with its stack.
+ */
+function exitOnStartupFailure(error: unknown, logger: Logger): never {
+  if (error instanceof StartupError) logger.fatal(error.message);
+  else logger.fatal({ err: error }, 'start-up failed');
+  logger.flush();
   process.exit(1);
-});
+}
+
+main().catch((error: unknown) => exitOnStartupFailure(error, createLogger()));

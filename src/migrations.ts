@@ -2,6 +2,7 @@
 // driven through our driver adapters. Both packages are Prisma internals; this is the only module that
 // touches them, so a Prisma upgrade (re-pin schema-engine-wasm to the new prisma's engine hash) changes
 // one file, and test/migrations.test.ts says whether it still behaves like `prisma migrate deploy`.
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -228,6 +229,10 @@ export interface ApplyMigrationsOptions {
  */
 export async function applyMigrations(adapterFactory: SqlDriverAdapterFactory, options: ApplyMigrationsOptions = {}): Promise<{ applied: string[] }> {
   const { migrationsDir = path.join(findProjectRoot(), 'prisma/migrations'), log, connectionString } = options;
+  // Nothing to do is the usual case (every start of the embedded database): answer it with one query
+  // instead of loading the engine (seconds). A failed migration still goes to the engine, which reports it.
+  const status = await migrationStatus(adapterFactory, migrationsDir);
+  if (status.pending.length === 0 && status.failed.length === 0) return { applied: [] };
   const run = () => withEngine(adapterFactory, DATASOURCE_ONLY, connectionString !== undefined, log, async (engine) => {
     const migrationsList = await listMigrations(path.resolve(migrationsDir));
     const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList, filters: NO_FILTERS });
@@ -258,4 +263,41 @@ export async function diffToSchema(adapterFactory: SqlDriverAdapterFactory, opti
 /** True when `sql` holds nothing but comments and whitespace (the engine says "-- This is an empty migration."). */
 export function isEmptyMigration(sql: string): boolean {
   return sql.replace(/\/\*[\s\S]*?\*\//g, '').replace(/--[^\n]*/g, '').trim() === '';
+}
+
+/** Which migrations of a directory a database lacks. */
+export interface MigrationStatus {
+  /** Not applied (in order); all of them when `_prisma_migrations` does not exist. */
+  readonly pending: string[];
+  /** Recorded as started but neither finished nor rolled back: `prisma migrate deploy` refuses to go on. */
+  readonly failed: string[];
+}
+
+/**
+ * Compares `migrations/` with the database's `_prisma_migrations` table, in one read-only query and
+ * without the engine, so a server can check on every start that its database is migrated.
+ */
+export async function migrationStatus(adapterFactory: SqlDriverAdapterFactory, migrationsDir = path.join(findProjectRoot(), 'prisma/migrations')): Promise<MigrationStatus> {
+  const names = (await listMigrations(path.resolve(migrationsDir))).migrationDirectories.map((d) => d.path);
+  const adapter = await adapterFactory.connect();
+  try {
+    const query = (sql: string) => adapter.queryRaw({ sql, args: [], argTypes: [] });
+    const table = await query(`SELECT to_regclass('_prisma_migrations') IS NOT NULL AS "exists"`);
+    if (!table.rows[0]?.[0]) return { pending: names, failed: [] };
+    const { rows } = await query('SELECT migration_name, finished_at IS NOT NULL, rolled_back_at IS NOT NULL FROM _prisma_migrations');
+    const finished = new Set(rows.filter((r) => r[1] && !r[2]).map((r) => String(r[0])));
+    const failed = rows.filter((r) => !r[1] && !r[2]).map((r) => String(r[0]));
+    return { pending: names.filter((n) => !finished.has(n)), failed };
+  } finally {
+    await adapter.dispose();
+  }
+}
+
+/** A digest of the migrations (names and scripts): it changes with any new or edited migration. */
+export async function migrationsDigest(migrationsDir = path.join(findProjectRoot(), 'prisma/migrations')): Promise<string> {
+  const hash = createHash('sha256');
+  for (const { path: name, migrationFile } of (await listMigrations(path.resolve(migrationsDir))).migrationDirectories) {
+    hash.update(`${name}\0${migrationFile.content.tag === 'ok' ? migrationFile.content.value : ''}\0`);
+  }
+  return hash.digest('hex');
 }

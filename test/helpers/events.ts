@@ -13,7 +13,7 @@ import { usePostgresDatabase } from './database.js';
 export const amqpUrl = process.env.TEST_AMQP_URL || undefined;
 
 /** Polls `condition` every `intervalMs` until it holds; fails after `timeoutMs` with `what`. */
-export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000, intervalMs = 25) {
+export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000, intervalMs = 25) {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -156,7 +156,7 @@ export function sseReader(response: Response) {
   const decoder = new TextDecoder();
   let buffer = '';
   return {
-    async next(timeoutMs = 10_000): Promise<SseEvent> {
+    async next(timeoutMs = 60_000): Promise<SseEvent> {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const end = buffer.indexOf('\n\n');

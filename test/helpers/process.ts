@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { afterEach } from 'vitest';
 
 export interface ServerProcess {
   readonly child: ChildProcess;
@@ -23,7 +24,7 @@ export function spawnServer(env: Record<string, string>, args = ['--import', 'ts
 }
 
 /** Waits for the "listening" log line of the GraphQL server and returns its port. */
-export function waitForPort(server: ServerProcess, timeoutMs = 60_000): Promise<number> {
+export function waitForPort(server: ServerProcess, timeoutMs = 120_000): Promise<number> {
   return new Promise((resolve, reject) => {
     const timer = setInterval(() => {
       const match = /"server":"graphql","port":(\d+)/.exec(server.output());
@@ -43,4 +44,42 @@ export function waitForPort(server: ServerProcess, timeoutMs = 60_000): Promise<
       reject(new Error(`server exited early:\n${server.output()}`));
     });
   });
+}
+
+/**
+ * Servers of one test file, each killed after its test if still running, whatever the test did (a
+ * failed assertion must not leave a server holding a port or an embedded directory).
+ */
+export function useServerProcesses() {
+  const running: ServerProcess[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((server) => stopServer(server, 'SIGKILL')));
+  });
+  return {
+    spawn(env: Record<string, string>, args?: string[]): ServerProcess {
+      const server = spawnServer(env, args);
+      running.push(server);
+      return server;
+    },
+  };
+}
+
+/** Sends `signal` unless the process already exited; resolves with its exit code. */
+export async function stopServer(server: ServerProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill(signal);
+  return server.exited;
+}
+
+/** The JSON log lines a process wrote (other lines skipped). */
+export function logLines(output: string): Record<string, any>[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, any>];
+      } catch {
+        return [];
+      }
+    });
 }

@@ -3,7 +3,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './db.js';
 import { createLogger, type Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
-import { refusalBody } from './refusal.js';
+import { ERROR_CODES, ErrorCode, NOT_FOUND_MESSAGE, REFUSAL_HEADERS, refusalBody } from './errors/index.js';
 import { ROUTES } from './routes.js';
 import { createHttpServer, drainServer } from './shutdown.js';
 import { announce } from './startup/banner.js';
@@ -102,7 +102,7 @@ function listen(server: Server, port: number, host: string, logger: Logger, name
 function metricsHandler(metrics: Metrics) {
   return (req: IncomingMessage, res: ServerResponse) => {
     if (req.url !== ROUTES.metrics) {
-      res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' }).end(refusalBody('NOT_FOUND', 'Not found.'));
+      res.writeHead(ERROR_CODES.NOT_FOUND.status, REFUSAL_HEADERS).end(refusalBody(ErrorCode.NOT_FOUND, NOT_FOUND_MESSAGE));
       return;
     }
     void metrics.registry.metrics().then((body) => {

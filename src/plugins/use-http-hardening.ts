@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { type ExecutionResult, GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { createAcceptCheck, mediaTypeOf } from '../media-types.js';
-import { refusal } from '../refusal.js';
+import { ErrorCode, refusal } from '../errors/index.js';
 import { parseJsonBody, withJsonParamErrors } from '../request-parsers.js';
 import { requestRouteOf } from '../request-info.js';
 
@@ -128,7 +128,7 @@ export function useHttpHardening(options: HttpHardeningOptions = {}): Plugin {
       // Yoga picks the response type after executing; a mutation must not run for a 406.
       if (!acceptable(request.headers.get('accept'))) {
         endResponse(
-          refusal(fetchAPI, 406, 'NOT_ACCEPTABLE', notAcceptable, { headers: { accept: RESPONSE_TYPES.join(', ') } }),
+          refusal(fetchAPI, ErrorCode.NOT_ACCEPTABLE, notAcceptable, { headers: { accept: RESPONSE_TYPES.join(', ') } }),
         );
         return;
       }
@@ -136,7 +136,7 @@ export function useHttpHardening(options: HttpHardeningOptions = {}): Plugin {
       const { type, charset } = mediaTypeOf(request.headers.get('content-type'));
       if (allowed.has(type) && (charset === undefined || charset === 'utf-8')) return;
       endResponse(
-        refusal(fetchAPI, 415, 'UNSUPPORTED_MEDIA_TYPE', unsupported, { headers: { accept: [...allowed].join(', ') } }),
+        refusal(fetchAPI, ErrorCode.UNSUPPORTED_MEDIA_TYPE, unsupported, { headers: { accept: [...allowed].join(', ') } }),
       );
     },
     onRequestParse({ request, requestParser, setRequestParser }) {

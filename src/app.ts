@@ -11,21 +11,23 @@ import { graphiqlOptions, renderGraphiQL } from './graphiql.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { useAuth } from './plugins/use-auth.js';
+import { useContentNegotiation } from './plugins/use-content-negotiation.js';
 import { maskError, useMaskedErrorReporting } from './plugins/use-error-masking.js';
 import { useErrorStatus } from './plugins/use-error-status.js';
 import { useGraphiQLAssets } from './plugins/use-graphiql-assets.js';
 import { useGraphQLMetrics } from './plugins/use-graphql-metrics.js';
 import { useHealth } from './plugins/use-health.js';
-import { useHttpHardening } from './plugins/use-http-hardening.js';
 import { useHttpMetrics } from './plugins/use-http-metrics.js';
 import { useMetricsEndpoint } from './plugins/use-metrics-endpoint.js';
 import { useOperationLimits } from './plugins/use-operation-limits.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
 import { useReadiness } from './plugins/use-readiness.js';
+import { useRequestErrorStatus } from './plugins/use-request-error-status.js';
 import { requestSignal, useRequestDeadline } from './plugins/use-request-deadline.js';
 import { useRequestLogging } from './plugins/use-request-logging.js';
 import { MAX_LIST_ITEMS } from './resolvers/validation.js';
 import { useRouting } from './plugins/use-routing.js';
+import { useSecurityHeaders } from './plugins/use-security-headers.js';
 import { requestIdOf, viewerOf } from './request-info.js';
 import { ALL_ROUTES, ROUTES } from './routes.js';
 import { schema } from './schema/index.js';
@@ -68,7 +70,7 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
     maskedErrors: { maskError, isDev: false },
     // 413 past this many bytes, by Content-Length or while reading a chunked body.
     maxRequestBodySize: config.limits.maxBodyBytes,
-    // JSON bodies only (useHttpHardening refuses other POSTs first); one operation per request.
+    // JSON bodies only (useContentNegotiation refuses other POSTs first); one operation per request.
     multipart: false,
     batching: false,
     logging: {
@@ -100,7 +102,10 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
       }),
       useHttpMetrics({ metrics }),
       useRequestLogging({ logger }),
-      useHttpHardening(),
+      // 406/415 before authentication; request errors answer 4xx whatever the Accept header; headers on every response.
+      useContentNegotiation(),
+      useRequestErrorStatus(),
+      useSecurityHeaders(),
       useAuth({ verify: createTokenVerifier(config.auth), logger }),
       // After useAuth: a verified token draws on its subject's budget, anything else on its address's.
       useRateLimit({ ...config.limits.rateLimit, logger, clientAddress: createClientAddress(config.http.trustedProxyHops) }),

@@ -8,6 +8,7 @@ import type { Database } from './db.js';
 import { createEvents, type Events } from './events/index.js';
 import { countBacklog } from './events/outbox.js';
 import { graphiqlOptions, renderGraphiQL } from './graphiql.js';
+import { createLifecycle, type Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { useAuth } from './plugins/use-auth.js';
@@ -38,15 +39,15 @@ import { schema } from './schema/index.js';
  */
 const NO_YOGA_HEALTH_CHECK = '/ yoga health check: off';
 
-export interface App {
+/** The app and its lifecycle: `start`, `listen`, and `close` (also `await using`), which own the order. */
+export interface App extends Lifecycle, AsyncDisposable {
   readonly yoga: YogaServerInstance<Record<string, unknown>, Context>;
   readonly db: Database;
   readonly metrics: Metrics;
-  /** Outbox relay, live event feed and pruner; `main` starts them, shutdown stops them. */
+  /** Outbox relay, live event feed and pruner; `start` starts them, `close` stops them. */
   readonly events: Events;
-  /** Readiness turns 503 from now on; called first thing on SIGTERM. */
+  /** Readiness turns 503 and live subscriptions end from now on: the first step of `close`. */
   beginShutdown(): void;
-  readonly shuttingDown: boolean;
 }
 
 /** Builds the Yoga app over an open database, without listening (tests call `yoga.fetch`). */
@@ -123,21 +124,23 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
       useRequestDeadline(),
       useMaskedErrorReporting({ logger }),
       useErrorStatus(),
-      events.plugin,
     ],
   });
+  const beginShutdown = () => {
+    shuttingDown = true;
+    // Live subscriptions (SSE) would otherwise hold the drain until its deadline.
+    events.endSubscriptions();
+  };
+  const lifecycle = createLifecycle({ config, logger, yoga, db, events, metrics, beginShutdown });
   return {
     yoga,
     db,
     metrics,
     events,
-    beginShutdown: () => {
-      shuttingDown = true;
-      // Live subscriptions (SSE) would otherwise hold the drain until its deadline.
-      events.endSubscriptions();
-    },
-    get shuttingDown() {
-      return shuttingDown;
+    beginShutdown,
+    ...lifecycle,
+    [Symbol.asyncDispose]: async () => {
+      await lifecycle.close();
     },
   };
 }

@@ -1,4 +1,3 @@
-import type { Plugin } from 'graphql-yoga';
 import type { EventsConfig } from '../config.js';
 import type { Database } from '../db.js';
 import type { Logger } from '../logger.js';
@@ -37,8 +36,6 @@ export interface Events {
   stop(): Promise<void>;
   /** Deletes published events past the retention now. */
   prune(): Promise<number>;
-  /** Calls `stop` when Yoga is disposed. */
-  readonly plugin: Plugin;
 }
 
 export function createEvents({ config, db, logger, metrics }: EventsOptions): Events {
@@ -112,6 +109,5 @@ export function createEvents({ config, db, logger, metrics }: EventsOptions): Ev
     endSubscriptions: () => hub.close(),
     stop: stopOnce,
     prune: () => pruner.runOnce(),
-    plugin: { onDispose: stopOnce },
   };
 }

@@ -11,7 +11,7 @@ import {
 } from 'graphql';
 import { type ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
 import type { Plugin } from 'graphql-yoga';
-import { ErrorCode } from '../errors/index.js';
+import { ErrorCode, validationFailedError } from '../errors/index.js';
 import { argumentBoundsEstimator, badUserInput, checkVariableShapes } from './argument-bounds.js';
 import { measureDocument } from './document-size.js';
 import { maxDirectivesRule } from './max-directives.js';
@@ -48,7 +48,7 @@ export interface OperationLimitsOptions {
 
 /** The error every limit answers with: a validation failure, 400 whatever the Accept header. */
 export function limitError(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: ErrorCode.GRAPHQL_VALIDATION_FAILED, http: { status: 400 } } });
+  return validationFailedError(message);
 }
 
 /** Armor prefixes its messages with "Syntax Error: " even for validation limits; ours are not syntax errors. */

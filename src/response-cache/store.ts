@@ -1,0 +1,99 @@
+import { type Cache, type CacheEntityRecord, createInMemoryCache } from '@envelop/response-cache';
+import { createRedisCache } from '@envelop/response-cache-redis';
+import { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
+
+/** A response store the plugin reads and writes; `dispose` closes its connection, if any. */
+export interface ResponseStore extends Cache {
+  readonly kind: 'memory' | 'redis';
+  dispose(): Promise<void>;
+}
+
+/** Prefix of every key the cache writes in Redis (the rate limiter's are `uag:rl:`). */
+export const REDIS_KEY_PREFIX = 'uag:rc:';
+
+/** Each process on its own: an LRU of `maxEntries` responses, each with its TTL. */
+export function createMemoryStore(maxEntries: number): ResponseStore {
+  const cache = createInMemoryCache({ max: maxEntries });
+  return { kind: 'memory', get: cache.get, set: cache.set, invalidate: cache.invalidate, dispose: async () => undefined };
+}
+
+export interface RedisStoreOptions {
+  url: string;
+  logger: Logger;
+  /** The longest TTL a response can get: the entity indexes live this long after their last write. */
+  maxTtlMs: number;
+}
+
+/**
+ * Shared by every replica: `@envelop/response-cache-redis` over a connection of its own, set up like the
+ * rate limiter's (no offline queue, so a command fails at once while Redis is away and the plugin
+ * answers from the database), with three changes:
+ * - every key is under REDIS_KEY_PREFIX (ioredis `keyPrefix`), beside the rate limiter's;
+ * - the entity indexes (`User:<id>` → responses, `User` → responses, `operations:<response>`) expire
+ *   `maxTtlMs` after their last write; the library gives them no TTL, so they would grow forever;
+ * - invalidating a whole type (`{ typename }` without id) reads the type's index instead of running
+ *   the library's `KEYS User:*`, a scan of the whole Redis keyspace that blocks the server.
+ */
+export function createRedisStore({ url, logger, maxTtlMs }: RedisStoreOptions): ResponseStore {
+  const redis = new Redis(url, {
+    keyPrefix: REDIS_KEY_PREFIX,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+    // A slow Redis must not hold requests: past this a lookup counts as a miss.
+    commandTimeout: 1_000,
+    retryStrategy: (times) => Math.min(times * 200, 5_000),
+  });
+  let up: boolean | undefined;
+  redis.on('error', (err: Error) => {
+    if (up === false) return;
+    up = false;
+    logger.warn({ err: err.message }, 'response cache: cannot reach Redis; requests are answered from the database');
+  });
+  redis.on('ready', () => {
+    logger.info(up === false ? 'response cache: Redis available again' : 'response cache: in Redis');
+    up = true;
+  });
+  // The library is typed against ioredis 5 and its own copy of @envelop/response-cache (graphql 16
+  // types); the commands it sends (get, set PX, sadd, smembers, del, pipeline) are the same in ioredis 6.
+  const inner = createRedisCache({ redis: redis as unknown as Parameters<typeof createRedisCache>[0]['redis'] }) as unknown as Cache;
+  const operationsKey = (responseId: string) => `operations:${responseId}`;
+
+  return {
+    kind: 'redis',
+    get: (responseId) => inner.get(responseId),
+    async set(responseId, result, entities, ttl) {
+      const records = [...entities];
+      await inner.set(responseId, result, records, ttl);
+      const indexes = new Set<string>([operationsKey(responseId)]);
+      for (const { typename, id } of records) {
+        indexes.add(typename);
+        if (id != null) indexes.add(`${typename}:${id}`);
+      }
+      const pipeline = redis.pipeline();
+      for (const key of indexes) pipeline.pexpire(key, maxTtlMs);
+      await pipeline.exec();
+    },
+    async invalidate(entities) {
+      const byId: CacheEntityRecord[] = [];
+      const types: string[] = [];
+      for (const entity of entities) {
+        if (entity.id != null) byId.push(entity);
+        else types.push(entity.typename);
+      }
+      if (byId.length) await inner.invalidate(byId);
+      for (const typename of types) {
+        const responseIds = await redis.smembers(typename);
+        await redis.del(typename, ...responseIds, ...responseIds.map(operationsKey));
+      }
+    },
+    async dispose() {
+      try {
+        await redis.quit();
+      } catch {
+        redis.disconnect();
+      }
+    },
+  };
+}

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../src/app.js';
@@ -8,6 +9,7 @@ import { type Config, ConfigError, loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db.js';
 import { parseGlobalIdOf } from '../src/ids.js';
 import { sessionOf } from '../src/plugins/use-response-cache.js';
+import { createRedisStore, type ResponseStore } from '../src/response-cache/store.js';
 import { type GraphQLResponse, postGraphQL, type TestApp, useTestApp } from './helpers/app.js';
 import { usePostgresDatabase } from './helpers/database.js';
 
@@ -391,5 +393,47 @@ describe('Redis down', () => {
     });
     expect(counts).toMatchObject({ hit: 0, error: 3 });
     expect(Date.now() - started).toBeLessThan(3_000);
+  });
+});
+
+describe.skipIf(!redisUp)('the Redis store', () => {
+  const stores: ResponseStore[] = [];
+  const redis = new Redis(REDIS_URL, { lazyConnect: true });
+  afterAll(async () => {
+    for (const s of stores) await s.dispose();
+    redis.disconnect();
+  });
+
+  async function readyStore(maxIndexSize: number) {
+    const store = createRedisStore({ url: REDIS_URL, logger: pino({ level: 'silent' }), maxTtlMs: 60_000, maxIndexSize });
+    stores.push(store);
+    // No offline queue: commands fail until the connection is ready.
+    for (let i = 0; i < 100; i++) {
+      try {
+        await store.get('probe');
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    return store;
+  }
+
+  it('keys are prefixed, indexes expire, an index past its size is invalidated as a whole, a whole type without KEYS', async () => {
+    const store = await readyStore(3);
+    const type = `T${randomUUID().replace(/-/g, '')}`;
+    const entity = { typename: type, id: 'a' };
+    for (let i = 0; i < 3; i++) await store.set(`${type}-r${i}`, { data: { i } }, [entity], 60_000);
+    expect(await store.get(`${type}-r0`)).toEqual({ data: { i: 0 } });
+    expect(await redis.pttl(`uag:rc:${type}:a`)).toBeGreaterThan(50_000);
+    expect(await redis.pttl(`uag:rc:${type}`)).toBeGreaterThan(50_000);
+    expect(await redis.exists(`${type}:a`)).toBe(0);
+    // The fourth response makes the index too big: every response in it goes.
+    await store.set(`${type}-r3`, { data: { i: 3 } }, [entity], 60_000);
+    for (let i = 0; i < 4; i++) expect(await store.get(`${type}-r${i}`)).toBeFalsy();
+    await store.set(`${type}-r4`, { data: { i: 4 } }, [{ typename: type, id: 'b' }], 60_000);
+    expect(await store.get(`${type}-r4`)).toEqual({ data: { i: 4 } });
+    await store.invalidate([{ typename: type }]);
+    expect(await store.get(`${type}-r4`)).toBeFalsy();
   });
 });

@@ -23,6 +23,8 @@ export interface RedisStoreOptions {
   logger: Logger;
   /** The longest TTL a response can get: the entity indexes live this long after their last write. */
   maxTtlMs: number;
+  /** An index holding more responses than this is invalidated as a whole. Default 100,000. */
+  maxIndexSize?: number;
 }
 
 /**
@@ -31,11 +33,14 @@ export interface RedisStoreOptions {
  * answers from the database), with three changes:
  * - every key is under REDIS_KEY_PREFIX (ioredis `keyPrefix`), beside the rate limiter's;
  * - the entity indexes (`User:<id>` → responses, `User` → responses, `operations:<response>`) expire
- *   `maxTtlMs` after their last write; the library gives them no TTL, so they would grow forever;
+ *   `maxTtlMs` after their last write; the library gives them no TTL, so they would grow forever.
+ *   Under steady traffic an index is written all the time and keeps the ids of expired responses too,
+ *   so one that passes `maxIndexSize` is invalidated as a whole: its answers are dropped (and cached
+ *   again on the next reads), which is always safe, and the index starts over;
  * - invalidating a whole type (`{ typename }` without id) reads the type's index instead of running
  *   the library's `KEYS User:*`, a scan of the whole Redis keyspace that blocks the server.
  */
-export function createRedisStore({ url, logger, maxTtlMs }: RedisStoreOptions): ResponseStore {
+export function createRedisStore({ url, logger, maxTtlMs, maxIndexSize = 100_000 }: RedisStoreOptions): ResponseStore {
   const redis = new Redis(url, {
     keyPrefix: REDIS_KEY_PREFIX,
     enableOfflineQueue: false,
@@ -60,6 +65,20 @@ export function createRedisStore({ url, logger, maxTtlMs }: RedisStoreOptions): 
   const inner = createRedisCache({ redis: redis as unknown as Parameters<typeof createRedisCache>[0]['redis'] }) as unknown as Cache;
   const operationsKey = (responseId: string) => `operations:${responseId}`;
 
+  const invalidate = async (entities: Iterable<CacheEntityRecord>) => {
+    const byId: CacheEntityRecord[] = [];
+    const types: string[] = [];
+    for (const entity of entities) {
+      if (entity.id != null) byId.push(entity);
+      else types.push(entity.typename);
+    }
+    if (byId.length) await inner.invalidate(byId);
+    for (const typename of types) {
+      const responseIds = await redis.smembers(typename);
+      await redis.del(typename, ...responseIds, ...responseIds.map(operationsKey));
+    }
+  };
+
   return {
     kind: 'redis',
     get: (responseId) => inner.get(responseId),
@@ -71,23 +90,19 @@ export function createRedisStore({ url, logger, maxTtlMs }: RedisStoreOptions): 
         indexes.add(typename);
         if (id != null) indexes.add(`${typename}:${id}`);
       }
+      indexes.delete(operationsKey(responseId));
+      const keys = [...indexes];
       const pipeline = redis.pipeline();
-      for (const key of indexes) pipeline.pexpire(key, maxTtlMs);
-      await pipeline.exec();
+      pipeline.pexpire(operationsKey(responseId), maxTtlMs);
+      for (const key of keys) pipeline.pexpire(key, maxTtlMs).scard(key);
+      const replies = (await pipeline.exec()) ?? [];
+      // Global IDs are base64 and root fields are names: the first ':' separates type and id.
+      const full = keys
+        .filter((_, i) => Number(replies[2 + 2 * i]?.[1] ?? 0) > maxIndexSize)
+        .map((key) => (key.includes(':') ? { typename: key.slice(0, key.indexOf(':')), id: key.slice(key.indexOf(':') + 1) } : { typename: key }));
+      if (full.length) await invalidate(full);
     },
-    async invalidate(entities) {
-      const byId: CacheEntityRecord[] = [];
-      const types: string[] = [];
-      for (const entity of entities) {
-        if (entity.id != null) byId.push(entity);
-        else types.push(entity.typename);
-      }
-      if (byId.length) await inner.invalidate(byId);
-      for (const typename of types) {
-        const responseIds = await redis.smembers(typename);
-        await redis.del(typename, ...responseIds, ...responseIds.map(operationsKey));
-      }
-    },
+    invalidate,
     async dispose() {
       try {
         await redis.quit();

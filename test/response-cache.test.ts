@@ -437,3 +437,23 @@ describe.skipIf(!redisUp)('the Redis store', () => {
     expect(await store.get(`${type}-r4`)).toBeFalsy();
   });
 });
+
+describe('every mutation notes what it makes stale', () => {
+  it('each Mutation field resolver passes its result through noteWrite (a new one that does not would serve stale answers)', async () => {
+    const { readFileSync, readdirSync } = await import('node:fs');
+    const { schema } = await import('../src/schema/index.js');
+    const dir = new URL('../src/schema/', import.meta.url);
+    const source = readdirSync(dir)
+      .filter((f: string) => f.endsWith('.ts'))
+      .map((f: string) => readFileSync(new URL(f, dir), 'utf8'))
+      .join('\n');
+    const fields = Object.keys(schema.getMutationType()!.getFields());
+    expect(fields.length).toBeGreaterThan(5);
+    for (const field of fields) {
+      const start = source.indexOf(`\n  ${field}: t.field(`);
+      expect(start, field).toBeGreaterThan(0);
+      const block = source.slice(start, source.indexOf('\n  }),', start));
+      expect(block, field).toMatch(/resolve: async [^\n]*noteWrite\(ctx, /);
+    }
+  });
+});

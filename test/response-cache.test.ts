@@ -8,8 +8,8 @@ import { signToken } from '../src/auth.js';
 import { type Config, ConfigError, loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db.js';
 import { parseGlobalIdOf } from '../src/ids.js';
-import { sessionOf } from '../src/plugins/use-response-cache.js';
-import { createRedisStore, type ResponseStore } from '../src/response-cache/store.js';
+import { guardedCache, sessionOf } from '../src/plugins/use-response-cache.js';
+import { createMemoryStore, createRedisStore, type ResponseStore } from '../src/response-cache/store.js';
 import { type GraphQLResponse, postGraphQL, type TestApp, useTestApp } from './helpers/app.js';
 import { usePostgresDatabase } from './helpers/database.js';
 
@@ -396,7 +396,30 @@ describe('Redis down', () => {
   });
 });
 
+/** A read that looked up before a write (anywhere) and stores after it must not store its old answer. */
+async function raceCheck(store: ResponseStore) {
+  const key = `race-${randomUUID()}`;
+  const racing = guardedCache(store);
+  expect(await racing.get(key)).toBeFalsy();
+  await store.invalidate([{ typename: 'User', id: randomUUID() }]);
+  await racing.set(key, { data: { old: true } }, [], 60_000);
+  expect(await store.get(key)).toBeFalsy();
+  const quiet = guardedCache(store);
+  expect(await quiet.get(key)).toBeFalsy();
+  await quiet.set(key, { data: { fresh: true } }, [], 60_000);
+  expect(await store.get(key)).toEqual({ data: { fresh: true } });
+}
+
+describe('a read that raced a write', () => {
+  it('does not store its answer (memory store)', () => raceCheck(createMemoryStore(10)));
+});
+
 describe.skipIf(!redisUp)('the Redis store', () => {
+  it('does not store the answer of a read that raced a write, on any replica', async () => {
+    const store = await readyStore(100);
+    await raceCheck(store);
+  });
+
   const stores: ResponseStore[] = [];
   const redis = new Redis(REDIS_URL, { lazyConnect: true });
   afterAll(async () => {

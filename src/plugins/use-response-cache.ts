@@ -61,6 +61,47 @@ function rootFieldsOf(document: DocumentNode, operationName: string | null | und
   return fields;
 }
 
+interface GuardOptions {
+  lookups?: Counter<'result'>;
+  failed?: (operation: string, error: unknown) => void;
+  /** More entities to index the response by (its root fields). */
+  extraEntities?: () => CacheEntity[];
+}
+
+/**
+ * The store as one request sees it: never throwing (the library does not await `set` and
+ * `invalidate`), counting lookups, and storing a response only if no invalidation happened since its
+ * lookup. In memory the check and the write are one synchronous step; in Redis one round trip apart
+ * (a write landing exactly between them can still leave an old answer, for its TTL).
+ */
+export function guardedCache(store: ResponseStore, options: GuardOptions = {}, invalidate: Cache['invalidate'] = (e) => store.invalidate(e)): Cache {
+  const { lookups, failed = () => undefined, extraEntities = () => [] } = options;
+  let seen: number | undefined;
+  return {
+    async get(id) {
+      try {
+        const [cached, generation] = await store.lookup(id);
+        seen = generation;
+        lookups?.inc({ result: cached ? 'hit' : 'miss' });
+        return cached;
+      } catch (error) {
+        lookups?.inc({ result: 'error' });
+        failed('get', error);
+        return undefined;
+      }
+    },
+    async set(id, result, entities, ttl) {
+      try {
+        if (seen === undefined || (await store.generation()) !== seen) return;
+        await store.set(id, result, [...entities, ...extraEntities()], ttl);
+      } catch (error) {
+        failed('set', error);
+      }
+    },
+    invalidate,
+  };
+}
+
 /** `If-None-Match` holds `etag` (weak or strong, or `*`). */
 function matches(ifNoneMatch: string | null, etag: string): boolean {
   if (!ifNoneMatch) return false;
@@ -99,8 +140,8 @@ const JSON_TYPES = /^application\/(graphql-response\+)?json\b/i;
  * by its root fields (`Query:users`). A mutation invalidates what its resolvers noted
  * (`response-cache/invalidation.ts`) before its answer is sent, in the shared store, so the next read
  * through any replica sees the write; the library also invalidates the entities the mutation's
- * answer shows. Known limit: a read that began before a write and ends after it may store the old
- * answer, which then lives out its TTL.
+ * answer shows. A read that looked up before an invalidation (any, on any replica) does not store
+ * its answer (`guardedCache`): it may hold the state before the write.
  *
  * A store that fails (Redis away or slow past 1 s) is a miss, never an error; an invalidation that
  * fails is logged, and what it missed expires with its TTL.
@@ -146,29 +187,8 @@ export function createResponseCache({ config, logger, metrics }: ResponseCacheOp
       logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'response cache: invalidation failed; stale entries expire with their TTL');
     }
   };
-  const get: Cache['get'] = async (id) => {
-    try {
-      const cached = await store.get(id);
-      lookups.inc({ result: cached ? 'hit' : 'miss' });
-      return cached;
-    } catch (error) {
-      lookups.inc({ result: 'error' });
-      failed('get', error);
-      return undefined;
-    }
-  };
   const rootTags = new WeakMap<object, CacheEntity[]>();
-  const cacheFor = (context: object): Cache => ({
-    get,
-    async set(id, result, entities, ttl) {
-      try {
-        await store.set(id, result, [...entities, ...(rootTags.get(context) ?? [])], ttl);
-      } catch (error) {
-        failed('set', error);
-      }
-    },
-    invalidate,
-  });
+  const cacheFor = (context: object) => guardedCache(store, { lookups, failed, extraEntities: () => rootTags.get(context) ?? [] }, invalidate);
 
   const schemaHash = createHash('sha256').update(printSchema(schema)).digest('base64url').slice(0, 16);
   const viewerOfContext = (context: unknown) => (context as Context).viewer;

@@ -1,11 +1,20 @@
 import { type Cache, type CacheEntityRecord, createInMemoryCache } from '@envelop/response-cache';
 import { createRedisCache } from '@envelop/response-cache-redis';
 import { Redis } from 'ioredis';
+import type { ExecutionResult } from 'graphql';
 import type { Logger } from '../logger.js';
 
-/** A response store the plugin reads and writes; `dispose` closes its connection, if any. */
+/**
+ * A response store the plugin reads and writes; `dispose` closes its connection, if any.
+ * `generation` grows with every invalidation (before it deletes anything), across replicas for Redis:
+ * a response read from the database is stored only if no invalidation happened since its lookup
+ * (see `lookup`), so a read that raced a write does not store the old answer.
+ */
 export interface ResponseStore extends Cache {
   readonly kind: 'memory' | 'redis';
+  /** The cached response (or nothing) and the generation at that moment, in one round trip. */
+  lookup(id: string): Promise<[ExecutionResult | null | undefined, number]>;
+  generation(): Promise<number>;
   dispose(): Promise<void>;
 }
 
@@ -15,7 +24,19 @@ export const REDIS_KEY_PREFIX = 'uag:rc:';
 /** Each process on its own: an LRU of `maxEntries` responses, each with its TTL. */
 export function createMemoryStore(maxEntries: number): ResponseStore {
   const cache = createInMemoryCache({ max: maxEntries });
-  return { kind: 'memory', get: cache.get, set: cache.set, invalidate: cache.invalidate, dispose: async () => undefined };
+  let generation = 0;
+  return {
+    kind: 'memory',
+    get: cache.get,
+    set: cache.set,
+    invalidate(entities) {
+      generation++;
+      return cache.invalidate(entities);
+    },
+    lookup: async (id) => [(await cache.get(id)) as ExecutionResult | null | undefined, generation],
+    generation: async () => generation,
+    dispose: async () => undefined,
+  };
 }
 
 export interface RedisStoreOptions {
@@ -64,8 +85,11 @@ export function createRedisStore({ url, logger, maxTtlMs, maxIndexSize = 100_000
   // types); the commands it sends (get, set PX, sadd, smembers, del, pipeline) are the same in ioredis 6.
   const inner = createRedisCache({ redis: redis as unknown as Parameters<typeof createRedisCache>[0]['redis'] }) as unknown as Cache;
   const operationsKey = (responseId: string) => `operations:${responseId}`;
+  const GENERATION = 'generation';
 
   const invalidate = async (entities: Iterable<CacheEntityRecord>) => {
+    // First: a read that looked up before this point and stores after it is refused.
+    await redis.incr(GENERATION);
     const byId: CacheEntityRecord[] = [];
     const types: string[] = [];
     for (const entity of entities) {
@@ -82,6 +106,13 @@ export function createRedisStore({ url, logger, maxTtlMs, maxIndexSize = 100_000
   return {
     kind: 'redis',
     get: (responseId) => inner.get(responseId),
+    async lookup(responseId) {
+      const replies = (await redis.pipeline().get(responseId).get(GENERATION).exec()) ?? [];
+      for (const [error] of replies) if (error) throw error;
+      const [text, generation] = replies.map(([, value]) => value as string | null);
+      return [text ? (JSON.parse(text) as ExecutionResult) : undefined, Number(generation ?? 0)];
+    },
+    generation: async () => Number((await redis.get(GENERATION)) ?? 0),
     async set(responseId, result, entities, ttl) {
       const records = [...entities];
       await inner.set(responseId, result, records, ttl);

@@ -1,5 +1,5 @@
 import type { PrismaClient } from './db.js';
-import type { EventFeed } from './events/feed.js';
+import type { EventFeed } from './events/index.js';
 import { createLoaders, type Loaders, type OnBatch } from './loaders/index.js';
 import type { Logger } from './logger.js';
 

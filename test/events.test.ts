@@ -221,7 +221,7 @@ describe('the live event hub', () => {
     const hub = new EventHub();
     const slow = hub.subscribe();
     const first = slow.next();
-    const event = (n: number): LiveEvent => ({ id: String(n), type: 'user.updated', aggregateId: 'a', seq: String(n), occurredAt: new Date(), payload: {} });
+    const event = (n: number): LiveEvent => ({ id: String(n), type: 'user.updated', schemaVersion: 1, aggregateId: 'a', seq: String(n), occurredAt: new Date(), payload: {} });
     for (let n = 0; n < 5_000; n++) hub.publish(event(n));
     expect((await first).value?.id).toBe('0');
     const next = await slow.next();
@@ -257,11 +257,12 @@ describe.skipIf(!amqpUrl)('the relay on RabbitMQ', () => {
           type: row.type,
           contentType: 'application/json',
           durable: true,
-          headers: { aggregateId: row.aggregateId, seq: row.seq.toString() },
+          headers: { aggregateId: row.aggregateId, seq: row.seq.toString(), schemaVersion: 1 },
         });
         expect(message!.body).toEqual({
           id: row.id,
           type: row.type,
+          schemaVersion: 1,
           aggregateId: row.aggregateId,
           seq: row.seq.toString(),
           occurredAt: row.occurredAt.toISOString(),

@@ -10,8 +10,16 @@ import { createPruner } from './pruner.js';
 import { createRelay, type Relay } from './relay.js';
 import { type FeedSource, feedFromBroker, feedFromOutboxTail } from './subscriber.js';
 
+import { countBacklog } from './outbox.js';
+
+// The public face of src/events/; the rest of the app imports nothing else from this folder.
+// - the contract: event types, their payloads and versions (contract.ts; asyncapi.yaml is printed from it);
+// - the write side: recordEvent, the outbox CTE of a mutation's statement (record.ts);
+// - createEvents: relay, live feed and pruner, started and stopped by main.ts.
+export { EVENT_TYPES, EVENTS, type EventMessage, type EventPayload, type EventType, isEventType } from './contract.js';
 export type { EventFeed } from './feed.js';
 export type { LiveEvent } from './message.js';
+export { column, isoTimestamp, type PayloadColumns, recordEvent } from './record.js';
 
 export interface EventsOptions {
   config: EventsConfig;
@@ -40,6 +48,8 @@ export interface Events {
   stop(): Promise<void>;
   /** Deletes published events past the retention now. */
   prune(): Promise<number>;
+  /** Unpublished events, counted up to 100 000 (the outbox_backlog metric). */
+  backlog(): Promise<number>;
   /** Calls `stop` when Yoga is disposed. */
   readonly plugin: Plugin;
 }
@@ -116,6 +126,7 @@ export function createEvents({ config, db, logger, metrics }: EventsOptions): Ev
     endSubscriptions: () => hub.close(),
     stop: stopOnce,
     prune: () => pruner.runOnce(),
+    backlog: () => countBacklog(db.prisma),
     plugin: { onDispose: stopOnce },
   };
 }

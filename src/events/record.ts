@@ -39,7 +39,7 @@ export function recordEvent<T extends EventType>(type: T, { from, aggregateId, p
   });
   return Prisma.sql`
     INSERT INTO "OutboxEvent" ("type", "schemaVersion", "aggregateId", "payload")
-    SELECT ${type}::text, ${schemaVersion}::int, ${aggregateId}, jsonb_build_object(${Prisma.join(fields)}) FROM ${Prisma.raw(from)}`;
+    SELECT ${type}::text, ${schemaVersion}::int, ${aggregateId}, jsonb_build_object(${Prisma.join(fields, ', ')}) FROM ${Prisma.raw(from)}`;
 }
 
 /** A timestamp column as JavaScript's `toISOString()` writes it (UTC, milliseconds, "Z"), for payloads. */

@@ -114,20 +114,22 @@ describe('recordEvent', () => {
   });
 
   it('refuses a payload without one of the declared fields (a type error too)', () => {
+    const from = 'removed';
+    const aggregateId = column('teamId');
     expect(() =>
-      recordEvent('user.deleted', {
-        from: 'deleted',
-        aggregateId: column('id'),
-        // @ts-expect-error -- `id` is declared by the contract and missing here
-        payload: {},
+      recordEvent('team.member_removed', {
+        from,
+        aggregateId,
+        // @ts-expect-error -- `role` is declared by the contract and missing here
+        payload: { teamId: column('teamId'), userId: column('userId') },
       }),
-    ).toThrow('no column for payload field id');
+    ).toThrow('no column for payload field role');
     // An undeclared field is a type error (excess property) and never reaches the SQL.
-    const sql = recordEvent('user.deleted', {
-      from: 'deleted',
-      aggregateId: column('id'),
-      // @ts-expect-error -- `teamCount` is not part of user.deleted
-      payload: { id: column('id'), teamCount: column('teamCount') },
+    const sql = recordEvent('team.member_removed', {
+      from,
+      aggregateId,
+      // @ts-expect-error -- `teamCount` is not part of team.member_removed
+      payload: { teamId: column('teamId'), userId: column('userId'), role: column('role'), teamCount: column('teamCount') },
     });
     expect(sql.sql).not.toContain('teamCount');
   });

@@ -162,6 +162,9 @@ describe.skipIf(!onPostgres)('exact under concurrency on PostgreSQL', () => {
     }
     expect(await t.db.prisma.membership.count({ where: { teamId: c!.id } })).toBe(0);
     expect(await wrongCounts()).toEqual([]);
+    // The event names the team of the membership committed while the delete waited.
+    const event = await t.db.prisma.outboxEvent.findFirstOrThrow({ where: { aggregateId: u!.id, type: 'user.deleted' } });
+    expect(event.payload).toEqual({ id: u!.id, teamIds: [c!.id] });
   });
 });
 

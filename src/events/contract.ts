@@ -60,7 +60,10 @@ export const EVENTS = {
     aggregate: 'User',
     schemaVersion: 1,
     summary: 'A user was deleted, with their memberships (no team.member_removed events are written for those).',
-    payload: z.strictObject({ id: uuid }),
+    payload: z.strictObject({
+      id: uuid,
+      teamIds: z.array(uuid).describe('The teams the user was a member of (sorted): their memberships went with the user.'),
+    }),
   }),
   'user.transferred': define({
     aggregate: 'User',

@@ -8,14 +8,19 @@ import { type Broker, connectBroker } from './broker.js';
 import { type EventFeed, EventHub } from './feed.js';
 import { createPruner } from './pruner.js';
 import { createRelay, type Relay } from './relay.js';
+import { countBacklog } from './outbox.js';
 import { type FeedSource, feedFromBroker, feedFromOutboxTail } from './subscriber.js';
 
-import { countBacklog } from './outbox.js';
-
-// The public face of src/events/; the rest of the app imports nothing else from this folder.
-// - the contract: event types, their payloads and versions (contract.ts; asyncapi.yaml is printed from it);
-// - the write side: recordEvent, the outbox CTE of a mutation's statement (record.ts);
-// - createEvents: relay, live feed and pruner, started and stopped by main.ts.
+// The public face of src/events/: the rest of the app (app.ts, resolvers, schema) imports nothing else
+// from this folder; tests may reach inside.
+// - The contract (contract.ts; asyncapi.yaml is printed from it): EVENT_TYPES, and per type in EVENTS
+//   its `aggregate` (which entity `aggregateId` names: a user for user.*, a team for team.*), its
+//   `schemaVersion` and its payload schema. What a mutation touched: its event's aggregate and the ids
+//   in the payload (a membership event changes the user's teamCount and the team's memberCount too;
+//   user.deleted lists the teams whose memberCount it changed).
+// - The write side (record.ts): recordEvent, the outbox CTE of a mutation's statement, and the column
+//   helpers its payload is built from.
+// - createEvents: relay, live feed (`feed`, every event as published) and pruner; main.ts starts them.
 export { EVENT_TYPES, EVENTS, type EventMessage, type EventPayload, type EventType, isEventType } from './contract.js';
 export type { EventFeed } from './feed.js';
 export type { LiveEvent } from './message.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Prisma, type PrismaClient, type Role, type User } from '../generated/prisma/client.js';
-import { column, isoTimestamp, recordEvent } from '../events/index.js';
+import { column, type EventPayload, isoTimestamp, recordEvent } from '../events/index.js';
 import { parseGlobalIdOf, toGlobalId } from '../ids.js';
 import { classifyDatabaseError, EmailTakenError, NotFoundError, ValidationError, VersionConflictError } from './errors.js';
 import { email, globalId, MAX_LENGTH, text, validate } from './validation.js';
@@ -93,7 +93,7 @@ export async function updateUser(
   const data = validate(updateUserInput, fields);
   if (data instanceof ValidationError) return data;
 
-  const changes: Record<string, string> = {};
+  const changes: EventPayload<'user.updated'>['changes'] = {};
   if (data.email != null) changes.email = data.email;
   if (data.name != null) changes.name = data.name;
   if (data.role != null) changes.role = data.role;
@@ -176,7 +176,12 @@ function deleteUserStatement(id: string): Prisma.Sql {
     deleted AS (
       DELETE FROM "User" WHERE "id" = (SELECT "id" FROM unchanged) AND (SELECT count(*) FROM teams) >= 0
       RETURNING "id"),
-    event AS (${recordEvent('user.deleted', { from: 'deleted', aggregateId: column('id'), payload: { id: column('id') } })})
+    event AS (${recordEvent('user.deleted', {
+      from: 'deleted',
+      aggregateId: column('id'),
+      // `teams` is complete: see above (the snapshot's memberships are those the cascade deletes).
+      payload: { id: column('id'), teamIds: Prisma.sql`(SELECT coalesce(jsonb_agg("id" ORDER BY "id"), '[]'::jsonb) FROM teams)` },
+    })})
     SELECT EXISTS (SELECT FROM target) AS "found", EXISTS (SELECT FROM deleted) AS "deleted"`;
 }
 

@@ -150,6 +150,7 @@ export function toPublishedJsonSchema(schema: z.ZodType): Record<string, unknown
       // `format` (uuid, date-time) says it; zod's equivalent regular expression only adds noise.
       if (jsonSchema.format) delete jsonSchema.pattern;
       if (jsonSchema.maximum === Number.MAX_SAFE_INTEGER) delete jsonSchema.maximum;
+      if (Number.isInteger(jsonSchema.const)) jsonSchema.type = 'integer';
     },
   });
   return json;

@@ -70,6 +70,19 @@ describe('asyncapi.yaml', () => {
 describe('the published JSON Schemas', () => {
   const validators = publishedValidators();
 
+  it('accept every example of the document (headers and body)', () => {
+    const { document } = committedAsyncApi();
+    for (const type of EVENT_TYPES) {
+      const examples = document.components.messages[type].examples as { headers: unknown; payload: unknown }[];
+      expect(examples.length, type).toBeGreaterThan(0);
+      for (const { headers, payload } of examples) {
+        expect(validators.body[type](payload), JSON.stringify(validators.body[type].errors)).toBe(true);
+        expect(validators.headers(headers)).toBe(true);
+        expect(MESSAGE_SCHEMAS[type].safeParse(payload).error).toBeUndefined();
+      }
+    }
+  });
+
   it('accept a well-formed message and its headers', () => {
     expect(validators.body['user.created'](sample), JSON.stringify(validators.body['user.created'].errors)).toBe(true);
     expect(validators.headers({ aggregateId: ID2, seq: '42', schemaVersion: 1 })).toBe(true);

@@ -1,4 +1,12 @@
-import { EVENT_TYPES, EVENTS, type EventType, MESSAGE_SCHEMAS, messageHeadersSchema, toPublishedJsonSchema } from './contract.js';
+import {
+  EVENT_TYPES,
+  EVENTS,
+  type EventPayload,
+  type EventType,
+  MESSAGE_SCHEMAS,
+  messageHeadersSchema,
+  toPublishedJsonSchema,
+} from './contract.js';
 
 /*
  * The AsyncAPI 3 document of what the relay publishes, built from the contract. `npm run events:print`
@@ -18,12 +26,46 @@ export interface AsyncApiOptions {
 
 const ref = ($ref: string) => ({ $ref });
 
+// One example per type, for the document's readers; typed by the contract, and the tests check every
+// example against the document's own schemas.
+const USER = '0b9f4c1e-2d3a-4e5f-8a6b-7c8d9e0f1a2b';
+const TEAM = '5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9';
+const OTHER_TEAM = '8c9d0e1f-2a3b-4c5d-9e6f-7a8b9c0d1e2f';
+const AT = '2026-11-29T09:30:00.000Z';
+const EXAMPLES: { [T in EventType]: EventPayload<T> } = {
+  'user.created': { id: USER, email: 'ada@example.com', name: 'Ada', role: 'USER', version: 1, createdAt: AT, updatedAt: AT },
+  'user.updated': { id: USER, changes: { name: 'Ada Lovelace' }, version: 2, updatedAt: AT },
+  'user.deleted': { id: USER, teamIds: [TEAM] },
+  'user.transferred': { userId: USER, fromTeamId: TEAM, toTeamId: OTHER_TEAM, role: 'MEMBER', joinedAt: AT },
+  'team.created': { id: TEAM, slug: 'platform', name: 'Platform', createdAt: AT },
+  'team.member_added': { userId: USER, teamId: TEAM, role: 'MEMBER', joinedAt: AT },
+  'team.member_removed': { teamId: TEAM, userId: USER, role: 'MEMBER' },
+};
+
+function example(type: EventType, seq: number) {
+  const { aggregate, schemaVersion } = EVENTS[type];
+  const aggregateId = aggregate === 'User' ? USER : TEAM;
+  return {
+    name: `${type}.v${schemaVersion}`,
+    headers: { aggregateId, seq: String(seq), schemaVersion },
+    payload: {
+      id: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
+      type,
+      schemaVersion,
+      aggregateId,
+      seq: String(seq),
+      occurredAt: AT,
+      payload: EXAMPLES[type],
+    },
+  };
+}
+
 export function asyncApiDocument({ exchange, version }: AsyncApiOptions) {
   const channels: Record<string, unknown> = {};
   const operations: Record<string, unknown> = {};
   const messages: Record<string, unknown> = {};
   const schemas: Record<string, unknown> = { headers: toPublishedJsonSchema(messageHeadersSchema) };
-  for (const type of EVENT_TYPES) {
+  for (const [index, type] of EVENT_TYPES.entries()) {
     const { aggregate, schemaVersion, summary } = EVENTS[type];
     channels[type] = {
       address: type,
@@ -50,6 +92,7 @@ export function asyncApiDocument({ exchange, version }: AsyncApiOptions) {
       headers: ref('#/components/schemas/headers'),
       payload: ref(`#/components/schemas/${type}`),
       bindings: { amqp: { messageType: type, bindingVersion: AMQP_BINDING_VERSION } },
+      examples: [example(type, 101 + index)],
     };
     schemas[type] = toPublishedJsonSchema(MESSAGE_SCHEMAS[type]);
   }

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { Parser } from '@asyncapi/parser';
 import { describe, expect, it } from 'vitest';
 import { renderAsyncApi } from '../scripts/asyncapi.js';
@@ -114,6 +115,13 @@ describe('the published JSON Schemas', () => {
 });
 
 describe('recordEvent', () => {
+  it('is the only writer of events in src/ (no other INSERT INTO "OutboxEvent", no outboxEvent.create)', () => {
+    const src = new URL('../src/', import.meta.url);
+    const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.startsWith('generated'));
+    const writers = files.filter((f) => /INSERT INTO "OutboxEvent"|outboxEvent\.(create|upsert)/.test(readFileSync(new URL(f, src), 'utf8')));
+    expect(writers).toEqual(['events/record.ts']);
+  });
+
   it('builds the payload from exactly the contract’s fields, in its order, and writes the schemaVersion', () => {
     const sql = recordEvent('team.member_removed', {
       from: 'removed',

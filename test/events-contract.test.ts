@@ -115,11 +115,14 @@ describe('the published JSON Schemas', () => {
 });
 
 describe('recordEvent', () => {
-  it('is the only writer of events in src/ (no other INSERT INTO "OutboxEvent", no outboxEvent.create)', () => {
+  it('is the only writer of events in src/ (no other INSERT INTO "OutboxEvent"), and src/ uses src/events/ through its facade only', () => {
     const src = new URL('../src/', import.meta.url);
     const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.startsWith('generated'));
     const writers = files.filter((f) => /INSERT INTO "OutboxEvent"|outboxEvent\.(create|upsert)/.test(readFileSync(new URL(f, src), 'utf8')));
     expect(writers).toEqual(['events/record.ts']);
+    // And the rest of src/ reaches src/events/ only through its facade, index.ts.
+    const inside = files.filter((f) => !f.startsWith('events/') && /from '\.{1,2}\/(\.\.\/)*events\/(?!index\.js')/.test(readFileSync(new URL(f, src), 'utf8')));
+    expect(inside).toEqual([]);
   });
 
   it('builds the payload from exactly the contract’s fields, in its order, and writes the schemaVersion', () => {

@@ -17,14 +17,14 @@ import { type FeedSource, feedFromBroker, feedFromOutboxTail } from './subscribe
 //   its `aggregate` (which entity `aggregateId` names: a user for user.*, a team for team.*), its
 //   `schemaVersion` and its payload schema. What a mutation touched: its event's aggregate and the ids
 //   in the payload (a membership event changes the user's teamCount and the team's memberCount too;
-//   user.deleted lists the teams whose memberCount it changed).
+//   user.deleted lists the teams whose memberCount it changed). isEventType narrows a LiveEvent's type.
 // - The write side (record.ts): recordEvent, the outbox CTE of a mutation's statement, and the column
 //   helpers its payload is built from.
 // - createEvents: relay, live feed (`feed`, every event as published) and pruner; main.ts starts them.
 export { EVENT_TYPES, EVENTS, type EventMessage, type EventPayload, type EventType, isEventType } from './contract.js';
 export type { EventFeed } from './feed.js';
 export type { LiveEvent } from './message.js';
-export { column, isoTimestamp, type PayloadColumns, recordEvent } from './record.js';
+export { column, isoTimestamp, recordEvent } from './record.js';
 
 export interface EventsOptions {
   config: EventsConfig;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Role, TeamRole } from '../generated/prisma/enums.js';
 
 /*
  * The event contract: what RabbitMQ consumers (and the `events` subscription) receive. Every payload is
@@ -16,6 +17,12 @@ const uuid = z.uuid().describe('Database UUID.');
 const timestamp = z.iso.datetime().describe('ISO 8601, UTC, milliseconds.');
 const role = z.enum(['USER', 'ADMIN']).describe('The user’s global role.');
 const teamRole = z.enum(['MEMBER', 'OWNER']).describe('The role in the team.');
+
+// A migration that adds or renames an enum value fails the typecheck here, until the contract decides
+// what consumers see (a new value can break a consumer's exhaustive switch: a schemaVersion question).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sameRoles: Same<z.output<typeof role>, Role> & Same<z.output<typeof teamRole>, TeamRole> = true;
+void sameRoles;
 
 /** What one event type is: its aggregate, the version of its payload and the payload's fields. */
 interface EventDefinition {

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { Parser } from '@asyncapi/parser';
 import { describe, expect, it } from 'vitest';
 import { renderAsyncApi } from '../scripts/asyncapi.js';
-import { MESSAGE_SCHEMAS } from '../src/events/contract.js';
+import { eventMessageSchema, MESSAGE_SCHEMAS } from '../src/events/contract.js';
 import { column, EVENT_TYPES, EVENTS, type EventMessage, recordEvent } from '../src/events/index.js';
 import { committedAsyncApi, publishedValidators } from './helpers/event-contract.js';
 
@@ -111,6 +111,16 @@ describe('the published JSON Schemas', () => {
     // What would leak if a whole row were passed through: the strict schema the tests parse with refuses it.
     expect(MESSAGE_SCHEMAS['user.created'].safeParse(withExtra).success).toBe(false);
     expect(MESSAGE_SCHEMAS['user.created'].safeParse(sample).success).toBe(true);
+  });
+});
+
+describe('the contract in TypeScript', () => {
+  it('is a union discriminated by type: a body is checked against the payload of its own type', () => {
+    expect(eventMessageSchema.parse(sample)).toEqual(sample);
+    // user.created's payload under another type's name is refused.
+    expect(eventMessageSchema.safeParse({ ...sample, type: 'user.updated' }).success).toBe(false);
+    expect(eventMessageSchema.safeParse({ ...sample, type: 'user.exploded' }).success).toBe(false);
+    expect(Object.keys(EVENTS)).toEqual(EVENT_TYPES);
   });
 });
 

@@ -5,7 +5,8 @@ import type { Role, TeamRole } from '../generated/prisma/enums.js';
  * The event contract: what RabbitMQ consumers (and the `events` subscription) receive. Every payload is
  * declared here field by field; the SQL that writes an event names exactly these fields (record.ts
  * makes that a type error otherwise), so a migration of the User, Team or Membership tables cannot
- * change a payload by itself. asyncapi.yaml is printed from these schemas (`npm run events:print`).
+ * add a field to a payload by itself (what it does to a named column's values the relay test catches:
+ * it validates what is really published). asyncapi.yaml is printed from these schemas (`npm run events:print`).
  *
  * Versioning: each event type has its own `schemaVersion`, written into the outbox row with the event
  * (an event keeps the version it was written with, even if it is relayed after a deploy). A change a

@@ -1,11 +1,10 @@
-import type { Plugin } from 'graphql-yoga';
 import type { EventsConfig } from '../config.js';
 import type { Database } from '../db.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import type { ReadinessCheck } from '../plugins/use-readiness.js';
+import type { ReadinessCheck } from '../readiness.js';
 import { type Broker, connectBroker } from './broker.js';
-import { type EventFeed, EventHub } from './feed.js';
+import { EventHub } from './feed.js';
 import { createPruner } from './pruner.js';
 import { createRelay, type Relay } from './relay.js';
 import { countBacklog } from './outbox.js';
@@ -20,9 +19,9 @@ import { type FeedSource, feedFromBroker, feedFromOutboxTail } from './subscribe
 //   user.deleted lists the teams whose memberCount it changed). isEventType narrows a LiveEvent's type.
 // - The write side (record.ts): recordEvent, the outbox CTE of a mutation's statement, and the column
 //   helpers its payload is built from.
-// - createEvents: relay, live feed (`feed`, every event as published) and pruner; main.ts starts them.
+// - createEvents: relay, live feed (`feed`, every event as published) and pruner; the app's lifecycle
+//   (lifecycle.ts) starts and stops them.
 export { EVENT_TYPES, EVENTS, type EventMessage, type EventPayload, type EventType, isEventType } from './contract.js';
-export type { EventFeed } from './feed.js';
 export type { LiveEvent } from './message.js';
 export { column, isoTimestamp, recordEvent } from './record.js';
 
@@ -35,10 +34,8 @@ export interface EventsOptions {
 
 /** Everything that moves events out of the outbox: relay, live feed, pruner. */
 export interface Events {
-  /** `broker` with AMQP_URL (relay + live feed from the exchange), else `outbox` (tail only). */
-  readonly mode: 'broker' | 'outbox';
-  /** What the GraphQL subscription reads. */
-  readonly feed: EventFeed;
+  /** What the GraphQL subscription reads (the context's EventFeed). */
+  readonly feed: Pick<EventHub, 'subscribe'>;
   /** The broker as a non-critical check: writes go on (into the outbox) while it is away. */
   readonly readinessChecks: ReadinessCheck[];
   /** Open live subscriptions. */
@@ -55,8 +52,6 @@ export interface Events {
   prune(): Promise<number>;
   /** Unpublished events, counted up to 100 000 (the outbox_backlog metric). */
   backlog(): Promise<number>;
-  /** Calls `stop` when Yoga is disposed. */
-  readonly plugin: Plugin;
 }
 
 export function createEvents({ config, db, logger, metrics }: EventsOptions): Events {
@@ -106,7 +101,6 @@ export function createEvents({ config, db, logger, metrics }: EventsOptions): Ev
   const stopOnce = () => (stopping ??= stop());
 
   return {
-    mode: config.amqpUrl ? 'broker' : 'outbox',
     feed: hub,
     readinessChecks: config.amqpUrl
       ? [
@@ -132,6 +126,5 @@ export function createEvents({ config, db, logger, metrics }: EventsOptions): Ev
     stop: stopOnce,
     prune: () => pruner.runOnce(),
     backlog: () => countBacklog(db.prisma),
-    plugin: { onDispose: stopOnce },
   };
 }

@@ -6,7 +6,6 @@ import { type Context, createContext } from './context.js';
 import { corsOption } from './cors.js';
 import type { Database } from './db.js';
 import { createEvents, type Events } from './events/index.js';
-import { countBacklog } from './events/outbox.js';
 import { graphiqlOptions, renderGraphiQL } from './graphiql.js';
 import { createLifecycle, type Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
@@ -54,8 +53,9 @@ export interface App extends Lifecycle, AsyncDisposable {
 /** Builds the Yoga app over an open database, without listening (tests call `yoga.fetch`). */
 export function createApp(config: Config, db: Database, logger: Logger): App {
   let shuttingDown = false;
-  const metrics = createMetrics({ poolStats: () => db.poolStats(), outboxBacklog: () => countBacklog(db.prisma) });
-  const events = createEvents({ config: config.events, db, logger, metrics });
+  // The backlog is read at scrape time, when `events` exists.
+  const metrics = createMetrics({ poolStats: () => db.poolStats(), outboxBacklog: () => events.backlog() });
+  const events: Events = createEvents({ config: config.events, db, logger, metrics });
   db.onQuery((e) => metrics.dbQueryDuration.observe(e.durationMs / 1000));
   const onBatch = (loader: string, size: number) => metrics.loaderBatchSize.observe({ loader }, size);
   const cors = corsOption(config.http.corsOrigins);

@@ -1,13 +1,13 @@
 // The compiled server started the way the image starts it: its CMD, ENV and runtime files, assembled from
 // the Dockerfile (helpers/dockerfile.ts), with the ConfigMap and the pod env of the manifests in k8s/.
-import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { assembleRuntime, execForm, instruction, readDockerfile, splitFlags, stageEnv } from './helpers/dockerfile.js';
 import { type Obj, only, podEnv, readManifests, root } from './helpers/k8s.js';
+import { spawnProcess } from './helpers/process.js';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -20,17 +20,15 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Runs an argv whose first word is `node` with this Node (the image's node), collecting output. */
+/**
+ * Runs an argv whose first word is `node` with this Node (the image's node), collecting output; the
+ * process is reaped when its test ends (helpers/process.ts).
+ */
 function run(argv: string[], options: { cwd: string; env: Record<string, string> }) {
   const [command, ...args] = argv;
   expect(command).toBe('node');
-  const child = spawn(process.execPath, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as string | null }));
-  return { child, exited, output: () => ({ stdout, stderr }) };
+  const server = spawnProcess(process.execPath, args, options);
+  return { child: server.child, exited: server.ended, output: () => ({ stdout: server.stdout(), stderr: server.stderr() }) };
 }
 
 describe('the image CMD on the compiled server', () => {
@@ -89,19 +87,24 @@ describe('the image CMD on the compiled server', () => {
     expect(env.NODE_ENV).toBe('production');
     const cmd = execForm(instruction(runtime, 'CMD')!.args)!;
     server = run(cmd, { cwd: dir, env });
-    const started = Date.now();
-    let listening: Obj | undefined;
-    while (!listening) {
-      const { stdout, stderr } = server.output();
-      if (server.child.exitCode !== null) throw new Error(`server exited ${server.child.exitCode}:\n${stdout}\n${stderr}`);
-      // Waits for the line, however long a loaded machine takes to start it; the bound only ends a hang.
-      if (Date.now() - started > 240_000) throw new Error(`no "listening" log line in 240 s:\n${stdout}\n${stderr}`);
-      listening = stdout
-        .split('\n')
+    const listening = () =>
+      server!
+        .output()
+        .stdout.split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l) as Obj)
         .find((l) => l.port === port);
-      if (!listening) await new Promise((r) => setTimeout(r, 100));
+    // Waits for the line, however long a loaded machine takes to start it; the bound only ends a hang.
+    await vi.waitFor(
+      () => {
+        const { stdout, stderr } = server!.output();
+        if (!listening() && server!.child.exitCode === null) throw new Error(`no "listening" log line in 240 s:\n${stdout}\n${stderr}`);
+      },
+      { timeout: 240_000, interval: 100 },
+    );
+    if (!listening()) {
+      const { stdout, stderr } = server.output();
+      throw new Error(`server exited ${server.child.exitCode}:\n${stdout}\n${stderr}`);
     }
     expect(server.output().stdout).toContain(`"port":${port}`);
 

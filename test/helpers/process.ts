@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { afterAll, afterEach, onTestFinished } from 'vitest';
+import { afterAll, afterEach, onTestFinished, vi } from 'vitest';
 
 export interface ServerProcess {
   readonly child: ChildProcess;
@@ -110,26 +110,20 @@ export function spawnServer(env: Record<string, string>, args = ['--import', 'ts
 }
 
 /** Waits for the "listening" log line of the GraphQL server and returns its port. */
-export function waitForPort(server: ServerProcess, timeoutMs = 120_000): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const timer = setInterval(() => {
+export async function waitForPort(server: ServerProcess, timeoutMs = 120_000): Promise<number> {
+  let exited = false;
+  void server.exited.then(() => (exited = true));
+  const port = await vi.waitFor(
+    () => {
       const match = /"server":"graphql","port":(\d+)/.exec(server.output());
-      if (match) {
-        clearInterval(timer);
-        clearTimeout(deadline);
-        resolve(Number(match[1]));
-      }
-    }, 50);
-    const deadline = setTimeout(() => {
-      clearInterval(timer);
-      reject(new Error(`server did not start:\n${server.output()}`));
-    }, timeoutMs);
-    void server.exited.then(() => {
-      clearInterval(timer);
-      clearTimeout(deadline);
-      reject(new Error(`server exited early:\n${server.output()}`));
-    });
-  });
+      if (match) return Number(match[1]);
+      if (exited) return undefined; // no use waiting longer
+      throw new Error(`server did not start:\n${server.output()}`);
+    },
+    { timeout: timeoutMs, interval: 50 },
+  );
+  if (port === undefined) throw new Error(`server exited early:\n${server.output()}`);
+  return port;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type AsyncMessage, Connection } from 'rabbitmq-client';
-import { afterEach } from 'vitest';
+import { afterEach, vi } from 'vitest';
 import type { App } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import { buildTestApp, type GraphQLResponse } from './app.js';
@@ -9,13 +9,14 @@ import { usePostgresDatabase } from './database.js';
 /** RabbitMQ for the broker tests; CI sets it, without it those tests are skipped. */
 export const amqpUrl = process.env.TEST_AMQP_URL || undefined;
 
-/** Polls `condition` every `intervalMs` until it holds; fails after `timeoutMs` with `what`. */
+/** Polls `condition` every `intervalMs` until it holds (vi.waitFor); fails after `timeoutMs` with `what`. */
 export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000, intervalMs = 25) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
+  await vi.waitFor(
+    async () => {
+      if (!(await condition())) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    },
+    { timeout: timeoutMs, interval: intervalMs },
+  );
 }
 
 export interface EventsTestApp {

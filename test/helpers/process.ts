@@ -38,7 +38,8 @@ afterAll(async () => {
   await Promise.all([...live].map((server) => reap(server)));
 });
 
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+/** Sends `signal` to the process group `child` leads (spawnProcess starts one per process). */
+export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   try {
     process.kill(-child.pid!, signal);
   } catch {

@@ -65,8 +65,6 @@ const acceptable = createAcceptCheck([
 
 const mediaType = (contentType: string | null) => mediaTypeOf(contentType).type;
 
-type HttpExtension = { spec?: boolean; status?: number } | undefined;
-
 /**
  * Two fixes to request errors before the status is chosen:
  * - Yoga marks them (invalid JSON, missing query, parse and validation failures) with
@@ -77,7 +75,7 @@ type HttpExtension = { spec?: boolean; status?: number } | undefined;
  *   BAD_USER_INPUT); they get BAD_USER_INPUT here too, so every refusal carries a code.
  */
 function asRequestErrors(result: ExecutionResult): ExecutionResult {
-  const http = (e: GraphQLError) => e.extensions?.http as HttpExtension;
+  const http = (e: GraphQLError) => e.extensions?.http;
   const legacy = (e: GraphQLError) => http(e)?.spec === true;
   const uncoded = (e: GraphQLError) => http(e)?.status === 400 && e.extensions?.code === undefined;
   if (!result.errors?.some((e) => legacy(e) || uncoded(e))) return result;

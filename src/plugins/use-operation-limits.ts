@@ -205,7 +205,7 @@ export function useOperationLimits(options: OperationLimitsOptions): Plugin {
       if (!introspection) addValidationRule(NoSchemaIntrospectionCustomRule);
       return ({ valid }) => {
         if (!valid) return;
-        const cost = costOf(schema, documentAST, (context as { params?: { variables?: unknown; operationName?: unknown } }).params);
+        const cost = costOf(schema as GraphQLSchema, documentAST as DocumentNode, (context as { params?: { variables?: unknown; operationName?: unknown } }).params);
         if (cost !== undefined && cost > maxCost) {
           throw limitError(
             Number.isFinite(cost)

@@ -30,6 +30,29 @@ export default tseslint.config(
     rules: { '@typescript-eslint/unbound-method': 'off' },
   },
   {
+    // Configuration is read in one place, validated together (src/config.ts). Tests, the benchmark and
+    // the .mjs wrappers that run before TypeScript (scripts/generate.mjs, start.mjs) set or pass on
+    // the environment of the processes they start, which is not reading configuration.
+    files: ['src/**/*.ts', 'scripts/**/*.ts', 'prisma/**/*.ts'],
+    ignores: ['src/config.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read configuration through src/config.ts (loadConfig, loadDatabaseConfig).' },
+      ],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['process', 'node:process'].map((name) => ({
+            name,
+            importNames: ['env'],
+            message: 'Read configuration through src/config.ts (loadConfig, loadDatabaseConfig).',
+          })),
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
   },

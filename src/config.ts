@@ -265,6 +265,14 @@ export function loadDatabaseConfig(env: Record<string, string | undefined> = pro
   return databaseConfig(parseEnv(env));
 }
 
+/**
+ * Whether this is a production process, for what is built while modules load, before `loadConfig` runs
+ * (the schema builder). NODE_ENV only, unvalidated: `loadConfig` reports a bad value.
+ */
+export function isProduction(env: Record<string, string | undefined> = process.env): boolean {
+  return env.NODE_ENV === 'production';
+}
+
 type ParsedEnv = z.output<typeof envSchema>;
 
 function parseEnv(env: Record<string, string | undefined>): ParsedEnv {

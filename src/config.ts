@@ -183,7 +183,7 @@ export interface LimitsConfig {
  * The secret a development or test server uses when no JWT configuration is given, so a newcomer can
  * sign tokens with `npm run token`. Production refuses to start without real configuration.
  */
-export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-do-not-use-in-production!';
+const DEVELOPMENT_JWT_SECRET = 'development-only-secret-do-not-use-in-production!';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

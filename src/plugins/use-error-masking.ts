@@ -10,7 +10,7 @@ import { requestTimeoutError } from './use-request-deadline.js';
 const originals = new WeakMap<Error, unknown>();
 
 /** No database connection came in time: safe to show, and to retry (nothing was written). */
-export function serviceUnavailableError(): GraphQLError {
+function serviceUnavailableError(): GraphQLError {
   return new GraphQLError('The service is temporarily unavailable; please retry.', {
     extensions: { code: 'SERVICE_UNAVAILABLE' },
   });

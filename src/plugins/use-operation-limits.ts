@@ -46,7 +46,7 @@ export interface OperationLimitsOptions {
 }
 
 /** The error every limit answers with: a validation failure, 400 whatever the Accept header. */
-export function limitError(message: string): GraphQLError {
+function limitError(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
 }
 
@@ -69,7 +69,7 @@ const reportLimit = (context: { reportError(error: GraphQLError): void } | null,
  * So `users(first: 100) { edges { node { teams(first: 100) { … } } } }` costs 100 × 100 × …, which
  * is how many rows it can really fetch, while a wide but flat query stays cheap.
  */
-export function connectionCostEstimator({ defaultPageSize = 20, maxPageSize = 100 } = {}): ComplexityEstimator {
+function connectionCostEstimator({ defaultPageSize = 20, maxPageSize = 100 } = {}): ComplexityEstimator {
   return ({ field, args, childComplexity }) => {
     let size = 1;
     if (field.args.some((a) => a.name === 'first' || a.name === 'last')) {

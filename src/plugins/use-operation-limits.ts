@@ -33,10 +33,6 @@ export interface OperationLimitsOptions {
   maxSelections: number;
   /** Highest estimated cost: see `connectionCostEstimator`. */
   maxCost: number;
-  /** Page size a connection field without `first`/`last` returns. Default 20. */
-  defaultPageSize?: number;
-  /** The resolvers' cap on `first`/`last`. Default 100. */
-  maxPageSize?: number;
   /** Most items in any list argument (`nodes(ids:)`, `events(types:)`), literal, default or variable. Default 100. */
   maxListItems?: number;
   /** False refuses `__schema` and `__type` (`__typename` stays allowed). */
@@ -147,7 +143,7 @@ export function useOperationLimits(options: OperationLimitsOptions): Plugin {
   const aliasesRule = maxAliasesRule({ n: maxAliases, allowList: [], ...rejection });
   const directivesRule = maxDirectivesRule(maxDirectives, reportLimit);
   const maxListItems = options.maxListItems ?? 100;
-  const estimators = [argumentBoundsEstimator({ maxListItems }), connectionCostEstimator(options)];
+  const estimators = [argumentBoundsEstimator({ maxListItems }), connectionCostEstimator()];
 
   const costOf = (schema: GraphQLSchema, query: DocumentNode, params: { variables?: unknown; operationName?: unknown } | undefined) => {
     const variables = params?.variables && typeof params.variables === 'object' ? (params.variables as Record<string, unknown>) : {};

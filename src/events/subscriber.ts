@@ -1,6 +1,7 @@
 import type { Database } from '../db.js';
 import type { Logger } from '../logger.js';
-import { type Broker, withTimeout } from './broker.js';
+import { withTimeout } from '../lib/timeout.js';
+import type { Broker } from './broker.js';
 import type { EventHub } from './feed.js';
 import { parseMessage, toLiveEvent } from './message.js';
 import { eventsAfter, latestSeq } from './outbox.js';

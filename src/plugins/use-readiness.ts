@@ -1,4 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
+import { withTimeout } from '../lib/timeout.js';
 import { methodNotAllowed } from '../refusal.js';
 import { requestRouteOf } from '../request-info.js';
 
@@ -18,14 +19,6 @@ export interface ReadinessOptions {
   timeoutMs?: number;
   /** True once shutdown has begun: readiness then fails at once, so traffic drains away. */
   isShuttingDown: () => boolean;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('timed out')), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**

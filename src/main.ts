@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './db.js';
+import { waitAtMost } from './lib/timeout.js';
 import { createLogger, type Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { refusalBody } from './refusal.js';
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
     await app.yoga.dispose();
     logger.info('shutdown: yoga disposed');
     // When the drain was cut, statements may still hold pool clients; don't wait for them.
-    await (clean ? db.close() : Promise.race([db.close(), new Promise((r) => setTimeout(r, 1_000))]));
+    await (clean ? db.close() : waitAtMost(db.close(), 1_000));
     logger.info({ durationMs: Date.now() - started, clean }, 'shutdown: database closed, exiting');
     logger.flush();
     process.exit(clean ? 0 : 1);

@@ -77,8 +77,6 @@ const envSchema = z.object({
   OUTBOX_RETENTION_HOURS: int(1, 87_600).default(168),
 });
 
-export type Env = z.input<typeof envSchema>;
-
 export interface DatabaseConfig {
   /** PostgreSQL connection string; absent means the embedded PGlite database. */
   readonly url: string | undefined;

@@ -12,6 +12,22 @@ export interface Loaders {
   readonly teamBySlug: DataLoader<string, Team | null>;
   /** Whether the request's caller is an OWNER of each team (authorization). */
   readonly viewerOwnsTeam: DataLoader<string, boolean>;
+  /**
+   * Users by id with the relations plugin-prisma planned for the field (`query`): every lookup of one
+   * shape in a tick is one statement with its nested pages (`relationLoadStrategy: 'join'`). A shape
+   * without relations is userById, so it batches with node(id) and the other plain lookups.
+   */
+  userWith(query: PlannedQuery): DataLoader<string, User | null>;
+  /** Teams by id with planned relations, as `userWith`. */
+  teamWith(query: PlannedQuery): DataLoader<string, Team | null>;
+}
+
+/** What plugin-prisma plans for a field returning a model: `{}`, `{ include }` or `{ select }`. */
+export type PlannedQuery = { include?: object; select?: object };
+
+/** Whether a planned query loads anything but the row's own columns. */
+function plansRelations(query: PlannedQuery): boolean {
+  return Object.keys(query.select ?? query.include ?? {}).length > 0 || query.select !== undefined;
 }
 
 /** Orders `rows` like `keys`, with `missing` where no row has that key (DataLoader's contract). */
@@ -50,6 +66,16 @@ async function teamsOwnedBy(prisma: PrismaClient, userId: string | undefined, te
   return teamIds.map((id) => owned.has(id));
 }
 
+async function usersWith(prisma: PrismaClient, query: PlannedQuery, ids: readonly string[]) {
+  const rows = await prisma.user.findMany({ ...query, where: { id: { in: [...ids] } }, relationLoadStrategy: 'join' });
+  return byKeys(ids, rows, (u) => u.id, null);
+}
+
+async function teamsWith(prisma: PrismaClient, query: PlannedQuery, ids: readonly string[]) {
+  const rows = await prisma.team.findMany({ ...query, where: { id: { in: [...ids] } }, relationLoadStrategy: 'join' });
+  return byKeys(ids, rows, (t) => t.id, null);
+}
+
 /** Observes each batch (the dataloader_batch_size histogram). */
 export type OnBatch = (loader: string, size: number) => void;
 
@@ -59,11 +85,29 @@ export function createLoaders(prisma: PrismaClient, viewerId?: string, onBatch: 
       onBatch(name, keys.length);
       return batch(prisma, keys);
     });
+  const userById = loader('userById', usersById);
+  const teamById = loader('teamById', teamsById);
+  /** One loader per planned shape (its JSON), made on first use in the request. */
+  const byShape = <V>(name: string, plain: DataLoader<string, V>, batch: (p: PrismaClient, q: PlannedQuery, ids: readonly string[]) => Promise<V[]>) => {
+    const loaders = new Map<string, DataLoader<string, V>>();
+    return (query: PlannedQuery) => {
+      if (!plansRelations(query)) return plain;
+      const key = JSON.stringify(query);
+      let shaped = loaders.get(key);
+      if (!shaped) {
+        shaped = loader(name, (p, ids: readonly string[]) => batch(p, query, ids));
+        loaders.set(key, shaped);
+      }
+      return shaped;
+    };
+  };
   return {
-    userById: loader('userById', usersById),
+    userById,
     userByEmail: loader('userByEmail', usersByEmail),
-    teamById: loader('teamById', teamsById),
+    teamById,
     teamBySlug: loader('teamBySlug', teamsBySlug),
     viewerOwnsTeam: loader('viewerOwnsTeam', (p, ids: readonly string[]) => teamsOwnedBy(p, viewerId, ids)),
+    userWith: byShape('userWith', userById, usersWith),
+    teamWith: byShape('teamWith', teamById, teamsWith),
   };
 }

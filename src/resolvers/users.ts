@@ -197,3 +197,22 @@ export function userOrderBy(order: { field: UserOrderField; direction: 'ASC' | '
   const column = ORDER_COLUMN[order?.field ?? 'CREATED_AT'];
   return [{ [column]: direction }, { id: direction }] as Prisma.UserOrderByWithRelationInput[];
 }
+
+/** userFilterWhere as a SQL condition on the User row aliased `alias`, for the one-statement page. */
+export function userFilterSql(filter: UserFilterInput | null | undefined): (alias: string) => Prisma.Sql {
+  const search = filter?.search?.trim().replace(/[\\%_]/g, (c) => `\\${c}`);
+  const role = filter?.role ?? null;
+  const teamId = filter?.teamId == null ? undefined : parseGlobalIdOf('Team', filter.teamId);
+  return (alias) => {
+    const u = (column: string) => Prisma.raw(`"${alias}"."${column}"`);
+    const conditions: Prisma.Sql[] = [Prisma.sql`true`];
+    // ILIKE with the wildcards escaped, as Prisma's `contains` + `mode: 'insensitive'`.
+    if (search) conditions.push(Prisma.sql`(${u('name')} ILIKE ${`%${search}%`} OR ${u('email')} ILIKE ${`%${search}%`})`);
+    if (role) conditions.push(Prisma.sql`${u('role')} = ${role}::"Role"`);
+    if (teamId === null) conditions.push(Prisma.sql`false`);
+    else if (teamId) {
+      conditions.push(Prisma.sql`EXISTS (SELECT FROM "Membership" m WHERE m."userId" = ${u('id')} AND m."teamId" = ${teamId}::uuid)`);
+    }
+    return Prisma.join(conditions, ' AND ');
+  };
+}

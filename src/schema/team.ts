@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { Prisma, type Team } from '../generated/prisma/client.js';
 import { isUuid, parseGlobalIdOf } from '../ids.js';
 import type { Context } from '../context.js';
 import { ForbiddenError } from '../resolvers/errors.js';
@@ -11,9 +12,11 @@ import {
   transferUser,
   TransferUserSuccess,
 } from '../resolvers/memberships.js';
+import { findPage } from '../resolvers/page-sql.js';
 import { createTeam, CreateTeamSuccess } from '../resolvers/teams.js';
 import { MAX_LENGTH, slug as slugSchema } from '../resolvers/validation.js';
 import { builder } from './builder.js';
+import { onePage, pageTotalCount } from './pages.js';
 import { MembershipErrorRef, NotFoundErrorRef, SlugTakenErrorRef, ValidationErrorRef } from './errors.js';
 import { globalIdOf, UserRef } from './user.js';
 
@@ -36,14 +39,15 @@ export const TeamRef = builder.prismaNode('Team', {
 });
 
 builder.queryFields((t) => ({
-  team: t.field({
+  // A prisma field: plugin-prisma plans the nested connections into the lookup, one statement in all.
+  team: t.prismaField({
     type: TeamRef,
     nullable: true,
     description: 'A team by global ID; null when there is none (or the ID is not a team ID).',
     args: { id: t.arg.id({ required: true, ...globalIdOf('the team') }) },
-    resolve: (_root, args, ctx) => {
+    resolve: (query, _root, args, ctx) => {
       const id = parseGlobalIdOf('Team', args.id);
-      return id ? ctx.loaders.teamById.load(id) : null;
+      return id ? ctx.loaders.teamWith(query).load(id) : null;
     },
   }),
   teamBySlug: t.field({
@@ -66,12 +70,18 @@ builder.queryFields((t) => ({
       defaultSize: 20,
       maxSize: 100,
       description: 'Default order: slug ASC.',
-      totalCount: (_root, _args, ctx) => ctx.prisma.team.count(),
-      resolve: (query, _root, _args, ctx) => {
+      totalCount: (_root, _args, ctx, info) => pageTotalCount(info) ?? ctx.prisma.team.count(),
+      resolve: (query, _root, _args, ctx, info) => {
         if (query.cursor && !isUuid(String(query.cursor.id))) {
           throw new GraphQLError('Invalid cursor', { extensions: { code: 'BAD_USER_INPUT' } });
         }
-        return ctx.prisma.team.findMany({ ...query, orderBy: [{ slug: 'asc' }], relationLoadStrategy: 'join' });
+        // One statement: the page, its nested connections and the totalCount (see resolvers/page-sql.ts).
+        return onePage(
+          info,
+          ctx,
+          (withCount) => findPage<Team>(ctx.prisma, 'Team', { ...query, orderBy: [{ slug: 'asc' }] }, () => Prisma.sql`true`, withCount),
+          () => ctx.prisma.team.findMany({ ...query, orderBy: [{ slug: 'asc' }], relationLoadStrategy: 'join' }),
+        );
       },
     },
     {

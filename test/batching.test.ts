@@ -145,6 +145,20 @@ describe('nested reads cost a fixed number of SQL statements', () => {
     expect(page).not.toMatch(/count\([^)]*\)[^()]*FROM ("public"\.)?"Membership"/i);
   });
 
+  it('a page builds only the columns its operation reads, and whole rows for fields it does not know', async () => {
+    const narrow = await statementsFor(`{ teams(first: 2) { edges { node { members(first: 2) { edges { node { email } } } } } } }`);
+    expect(narrow.statements[0]).toMatch(/'email', "\w+"\."email"/);
+    expect(narrow.statements[0]).not.toMatch(/'updatedAt'/);
+    const wide = await statementsFor(
+      `{ teams(first: 2) { edges { node { members(first: 2) { edges { node { email role version createdAt updatedAt } } } } } } }`,
+    );
+    expect(wide.statements[0]).toMatch(/'updatedAt'/);
+    const member = wide.data.teams.edges[0].node.members.edges[0].node;
+    expect(member).toMatchObject({ role: 'USER', version: 1 });
+    expect(new Date(member.updatedAt).toISOString()).toBe(member.updatedAt);
+    expect(new Date(member.createdAt).toISOString()).toBe(member.createdAt);
+  });
+
   it('answers connections asked only for their totalCount', async () => {
     const { data } = await statementsFor(
       `{ users(first: 2) { totalCount edges { node { teams(first: 1) { totalCount edges { node { members { totalCount } } } } } } } }`,

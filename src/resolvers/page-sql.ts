@@ -25,6 +25,12 @@ import { getDatamodel } from '../generated/pothos-types.js';
 
 export class UnsupportedQuery extends Error {}
 
+/**
+ * Which columns of a model's rows the caller will read, by model; a model not named gets whole rows.
+ * Only narrows rows Prisma's query would load whole (`include`, or a relation given as `true`).
+ */
+export type ColumnChoice = Partial<Record<string, ReadonlySet<string>>>;
+
 type Direction = 'asc' | 'desc';
 
 /** The part of a Prisma findMany argument plugin-prisma plans: what this module compiles. */
@@ -115,6 +121,8 @@ interface Shape {
 class Compiler {
   private aliases = 0;
 
+  constructor(private readonly columns: ColumnChoice = {}) {}
+
   alias(): string {
     this.aliases += 1;
     return `p${this.aliases}`;
@@ -125,7 +133,8 @@ class Compiler {
     const model = modelInfo(modelName);
     const chosen = selection === true ? undefined : (selection.select ?? selection.include);
     const onlySelected = selection !== true && selection.select !== undefined;
-    const scalars = onlySelected ? [] : [...model.scalars];
+    const wanted = this.columns[modelName];
+    const scalars = onlySelected ? [] : [...model.scalars].filter((s) => !wanted || wanted.has(s));
     const relations: [string, Prisma.Sql, Shape, boolean][] = [];
     for (const [key, value] of Object.entries(chosen ?? {})) {
       if (value === false || value === undefined) continue;
@@ -275,8 +284,12 @@ export async function findPage<T>(
   query: PlannedQuery,
   where: (alias: string) => Prisma.Sql,
   withCount: boolean,
+  columnChoice?: ColumnChoice,
 ): Promise<Page<T>> {
-  const compiler = new Compiler();
+  // The root rows are ordered again outside the count's join: their order columns must come out.
+  const wanted = columnChoice?.[modelName];
+  const orderColumns = orderTerms(query.orderBy).map(([column]) => column);
+  const compiler = new Compiler(wanted ? { ...columnChoice, [modelName]: new Set([...wanted, ...orderColumns]) } : columnChoice);
   const scan = compiler.alias();
   const { rows, order } = compiler.page(modelName, scan, query, where(scan));
   const row = compiler.alias();

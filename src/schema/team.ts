@@ -16,7 +16,7 @@ import { findPage } from '../resolvers/page-sql.js';
 import { createTeam, CreateTeamSuccess } from '../resolvers/teams.js';
 import { MAX_LENGTH, slug as slugSchema } from '../resolvers/validation.js';
 import { builder } from './builder.js';
-import { onePage, pageTotalCount } from './pages.js';
+import { columnsFor, onePage, pageTotalCount } from './pages.js';
 import { MembershipErrorRef, NotFoundErrorRef, SlugTakenErrorRef, ValidationErrorRef } from './errors.js';
 import { globalIdOf, UserRef } from './user.js';
 
@@ -79,7 +79,7 @@ builder.queryFields((t) => ({
         return onePage(
           info,
           ctx,
-          (withCount) => findPage<Team>(ctx.prisma, 'Team', { ...query, orderBy: [{ slug: 'asc' }] }, () => Prisma.sql`true`, withCount),
+          (withCount) => findPage<Team>(ctx.prisma, 'Team', { ...query, orderBy: [{ slug: 'asc' }] }, () => Prisma.sql`true`, withCount, columnsFor(info)),
           () => ctx.prisma.team.findMany({ ...query, orderBy: [{ slug: 'asc' }], relationLoadStrategy: 'join' }),
         );
       },

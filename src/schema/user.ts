@@ -15,7 +15,7 @@ import {
 import { findPage } from '../resolvers/page-sql.js';
 import { email as emailSchema, MAX_LENGTH } from '../resolvers/validation.js';
 import { builder } from './builder.js';
-import { onePage, pageTotalCount } from './pages.js';
+import { columnsFor, onePage, pageTotalCount } from './pages.js';
 import {
   EmailTakenErrorRef,
   NotFoundErrorRef,
@@ -149,7 +149,7 @@ builder.queryFields((t) => ({
         return onePage(
           info,
           ctx,
-          (withCount) => findPage<User>(ctx.prisma, 'User', { ...query, orderBy }, userFilterSql(args.filter), withCount),
+          (withCount) => findPage<User>(ctx.prisma, 'User', { ...query, orderBy }, userFilterSql(args.filter), withCount, columnsFor(info)),
           () =>
             ctx.prisma.user.findMany({
               ...query,

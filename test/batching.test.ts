@@ -131,6 +131,22 @@ describe('nested reads cost a fixed number of SQL statements', () => {
     expect(small.statements).toHaveLength(1);
   });
 
+  it('me, userByEmail and teamBySlug with nested connections: 1 statement each', async () => {
+    const me = await t.token({ sub: benchUserId(2) });
+    t.resetStatements();
+    const mine = await t.gql(`{ me { email teams(first: 3) { totalCount edges { node { slug } } } } }`, {}, { token: me });
+    expect(mine.errors).toBeUndefined();
+    expect(mine.data!.me.teams.totalCount).toBe(5);
+    expect(t.statements).toHaveLength(1);
+    const byEmail = await statementsFor(`{ userByEmail(email: "User3@Bench.example") { teams(first: 2) { totalCount edges { node { slug } } } } }`);
+    expect(byEmail.data.userByEmail.teams.edges).toHaveLength(2);
+    expect(byEmail.statements).toHaveLength(1);
+    const bySlug = await statementsFor(`{ teamBySlug(slug: "team-2") { members(first: 4) { totalCount edges { node { email } } } } }`);
+    expect(bySlug.data.teamBySlug.members).toMatchObject({ totalCount: 20 });
+    expect(bySlug.data.teamBySlug.members.edges).toHaveLength(4);
+    expect(bySlug.statements).toHaveLength(1);
+  });
+
   it('nested connections fetch only the page: LIMIT inside the statement, counts from the parents\' columns', async () => {
     const { statements } = await statementsFor(NESTED_USERS_PAGE, { n: 5 });
     expect(statements).toHaveLength(1);

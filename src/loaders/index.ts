@@ -18,8 +18,12 @@ export interface Loaders {
    * without relations is userById, so it batches with node(id) and the other plain lookups.
    */
   userWith(query: PlannedQuery): DataLoader<string, User | null>;
+  /** Users by email with planned relations, as `userWith`. */
+  userByEmailWith(query: PlannedQuery): DataLoader<string, User | null>;
   /** Teams by id with planned relations, as `userWith`. */
   teamWith(query: PlannedQuery): DataLoader<string, Team | null>;
+  /** Teams by slug with planned relations, as `userWith`. */
+  teamBySlugWith(query: PlannedQuery): DataLoader<string, Team | null>;
 }
 
 /** What plugin-prisma plans for a field returning a model: `{}`, `{ include }` or `{ select }`. */
@@ -66,15 +70,15 @@ async function teamsOwnedBy(prisma: PrismaClient, userId: string | undefined, te
   return teamIds.map((id) => owned.has(id));
 }
 
-async function usersWith(prisma: PrismaClient, query: PlannedQuery, ids: readonly string[]) {
-  const rows = await prisma.user.findMany({ ...query, where: { id: { in: [...ids] } }, relationLoadStrategy: 'join' });
-  return byKeys(ids, rows, (u) => u.id, null);
-}
+const usersWith = (key: 'id' | 'email') => async (prisma: PrismaClient, query: PlannedQuery, keys: readonly string[]) => {
+  const rows = await prisma.user.findMany({ ...query, where: { [key]: { in: [...keys] } }, relationLoadStrategy: 'join' });
+  return byKeys(keys, rows, (u) => u[key], null);
+};
 
-async function teamsWith(prisma: PrismaClient, query: PlannedQuery, ids: readonly string[]) {
-  const rows = await prisma.team.findMany({ ...query, where: { id: { in: [...ids] } }, relationLoadStrategy: 'join' });
-  return byKeys(ids, rows, (t) => t.id, null);
-}
+const teamsWith = (key: 'id' | 'slug') => async (prisma: PrismaClient, query: PlannedQuery, keys: readonly string[]) => {
+  const rows = await prisma.team.findMany({ ...query, where: { [key]: { in: [...keys] } }, relationLoadStrategy: 'join' });
+  return byKeys(keys, rows, (t) => t[key], null);
+};
 
 /** Observes each batch (the dataloader_batch_size histogram). */
 export type OnBatch = (loader: string, size: number) => void;
@@ -86,7 +90,9 @@ export function createLoaders(prisma: PrismaClient, viewerId?: string, onBatch: 
       return batch(prisma, keys);
     });
   const userById = loader('userById', usersById);
+  const userByEmail = loader('userByEmail', usersByEmail);
   const teamById = loader('teamById', teamsById);
+  const teamBySlug = loader('teamBySlug', teamsBySlug);
   /** One loader per planned shape (its JSON), made on first use in the request. */
   const byShape = <V>(name: string, plain: DataLoader<string, V>, batch: (p: PrismaClient, q: PlannedQuery, ids: readonly string[]) => Promise<V[]>) => {
     const loaders = new Map<string, DataLoader<string, V>>();
@@ -103,11 +109,13 @@ export function createLoaders(prisma: PrismaClient, viewerId?: string, onBatch: 
   };
   return {
     userById,
-    userByEmail: loader('userByEmail', usersByEmail),
+    userByEmail,
     teamById,
-    teamBySlug: loader('teamBySlug', teamsBySlug),
+    teamBySlug,
     viewerOwnsTeam: loader('viewerOwnsTeam', (p, ids: readonly string[]) => teamsOwnedBy(p, viewerId, ids)),
-    userWith: byShape('userWith', userById, usersWith),
-    teamWith: byShape('teamWith', teamById, teamsWith),
+    userWith: byShape('userWith', userById, usersWith('id')),
+    userByEmailWith: byShape('userByEmailWith', userByEmail, usersWith('email')),
+    teamWith: byShape('teamWith', teamById, teamsWith('id')),
+    teamBySlugWith: byShape('teamBySlugWith', teamBySlug, teamsWith('slug')),
   };
 }

@@ -50,7 +50,7 @@ builder.queryFields((t) => ({
       return id ? ctx.loaders.teamWith(query).load(id) : null;
     },
   }),
-  teamBySlug: t.field({
+  teamBySlug: t.prismaField({
     type: TeamRef,
     nullable: true,
     description: 'A team by slug.',
@@ -58,9 +58,9 @@ builder.queryFields((t) => ({
       slug: t.arg.string({ required: true, description: `The slug, at most ${MAX_LENGTH.slug} characters.`, extensions: { maxLength: MAX_LENGTH.slug } }),
     },
     // Only a well-formed slug can name a team; anything else (a NUL byte would be a database error) is null.
-    resolve: (_root, args, ctx) => {
+    resolve: (query, _root, args, ctx) => {
       const slug = slugSchema.safeParse(args.slug);
-      return slug.success ? ctx.loaders.teamBySlug.load(slug.data) : null;
+      return slug.success ? ctx.loaders.teamBySlugWith(query).load(slug.data) : null;
     },
   }),
   teams: t.prismaConnection(

@@ -95,11 +95,12 @@ const UserOrder = builder.inputType('UserOrder', {
 });
 
 builder.queryFields((t) => ({
-  me: t.field({
+  me: t.prismaField({
     type: UserRef,
     nullable: true,
     description: "The authenticated caller; null when the token's subject has no user row.",
-    resolve: (_root, _args, ctx) => (ctx.viewer && isUuid(ctx.viewer.userId) ? ctx.loaders.userById.load(ctx.viewer.userId) : null),
+    resolve: (query, _root, _args, ctx) =>
+      ctx.viewer && isUuid(ctx.viewer.userId) ? ctx.loaders.userWith(query).load(ctx.viewer.userId) : null,
   }),
   // A prisma field: plugin-prisma plans the nested connections into the lookup, one statement in all.
   user: t.prismaField({
@@ -112,7 +113,7 @@ builder.queryFields((t) => ({
       return id ? ctx.loaders.userWith(query).load(id) : null;
     },
   }),
-  userByEmail: t.field({
+  userByEmail: t.prismaField({
     type: UserRef,
     nullable: true,
     description: 'A user by email, compared case-insensitively.',
@@ -123,9 +124,9 @@ builder.queryFields((t) => ({
         extensions: { maxLength: MAX_LENGTH.email },
       }),
     },
-    resolve: (_root, args, ctx) => {
+    resolve: (query, _root, args, ctx) => {
       const email = emailSchema.safeParse(args.email);
-      return email.success ? ctx.loaders.userByEmail.load(email.data) : null;
+      return email.success ? ctx.loaders.userByEmailWith(query).load(email.data) : null;
     },
   }),
   users: t.prismaConnection(

@@ -101,6 +101,17 @@ describe('nested reads cost a fixed number of SQL statements', () => {
     expect(data.users.edges[0].node.teams.edges).toHaveLength(2);
   });
 
+  it('aliased pages each carry their own totalCount; a totalCount alone is one COUNT', async () => {
+    const { data, statements } = await statementsFor(
+      `query ($team: ID!) { all: users(first: 1) { totalCount edges { node { id } } } some: users(first: 1, filter: { teamId: $team }) { totalCount edges { node { id } } } teams { totalCount } }`,
+      { team: toGlobalId('Team', benchTeamId(4)) },
+    );
+    expect(data.all.totalCount).toBe(120);
+    expect(data.some.totalCount).toBe(20);
+    expect(data.teams.totalCount).toBe(30);
+    expect(statements).toHaveLength(3);
+  });
+
   it('an empty page still carries its totalCount, in the one statement', async () => {
     const { data, statements } = await statementsFor(`{ users(first: 3, filter: { search: "nobody-has-this" }) { totalCount edges { node { id } } } }`);
     expect(data.users).toEqual({ totalCount: 0, edges: [] });

@@ -131,6 +131,7 @@ class Compiler {
   /** The scalars and relations one row carries: Prisma's `select` (only those) or `include` (all scalars and those). */
   fields(modelName: string, alias: string, selection: PlannedQuery | true) {
     const model = modelInfo(modelName);
+    if (selection !== true) checkKeys(selection);
     const chosen = selection === true ? undefined : (selection.select ?? selection.include);
     const onlySelected = selection !== true && selection.select !== undefined;
     const wanted = this.columns[modelName];
@@ -140,7 +141,8 @@ class Compiler {
       if (value === false || value === undefined) continue;
       if (model.scalars.has(key)) {
         if (value !== true) throw new UnsupportedQuery(`${modelName}.${key}`);
-        if (onlySelected) scalars.push(key);
+        // Named in an include too when a field's `select` asks for it: it must come even if narrowed out.
+        if (!scalars.includes(key)) scalars.push(key);
         continue;
       }
       const relation = model.relations.get(key);
@@ -228,6 +230,16 @@ class Compiler {
     const theirs = Prisma.join(terms.map(([column]) => col(at, column)));
     return Prisma.sql`(${mine}) ${Prisma.raw(ascending ? '>=' : '<=')} (SELECT ${theirs} FROM ${model.table} AS ${ident(at)} WHERE ${match})`;
   }
+}
+
+/** What this module compiles; anything else (a nested `where`, `distinct`, `omit`, ...) is Prisma's. */
+const KNOWN_KEYS: ReadonlySet<string> = new Set(['take', 'skip', 'cursor', 'orderBy', 'select', 'include']);
+
+function checkKeys(query: PlannedQuery): void {
+  for (const key of Object.keys(query)) {
+    if (!KNOWN_KEYS.has(key)) throw new UnsupportedQuery(`${key} in a planned query`);
+  }
+  if (query.select && query.include) throw new UnsupportedQuery('select and include together');
 }
 
 function orderTerms(orderBy: unknown): [string, Direction][] {

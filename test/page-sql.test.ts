@@ -77,7 +77,7 @@ describe('page-sql answers what Prisma answers', () => {
     it(name, async () => {
       const delegate = model === 'User' ? t.db.prisma.user : t.db.prisma.team;
       const expected = await (delegate.findMany as (q: unknown) => Promise<unknown[]>)(query);
-      const page = await findPage(t.db.prisma, model, query, all, true);
+      const page = await findPage(t.db.prisma, model, query, { where: all, withCount: true });
       expect(page.rows).toEqual(expected);
       expect(page.totalCount).toBe(model === 'User' ? 60 : 12);
     });
@@ -88,8 +88,7 @@ describe('page-sql answers what Prisma answers', () => {
       t.db.prisma,
       'User',
       { take: 100, orderBy: ORDER },
-      (u) => Prisma.sql`${Prisma.raw(`"${u}"."email"`)} LIKE 'user1%'`,
-      true,
+      { where: (u) => Prisma.sql`${Prisma.raw(`"${u}"."email"`)} LIKE 'user1%'`, withCount: true },
     );
     expect(page.totalCount).toBe(11);
     expect(page.rows).toHaveLength(11);
@@ -104,7 +103,7 @@ describe('page-sql answers what Prisma answers', () => {
       { take: 2, orderBy: ORDER, cursor: { email: 'user1@bench.example' } },
     ];
     for (const query of refused) {
-      await expect(findPage(t.db.prisma, 'User', query, all, false)).rejects.toBeInstanceOf(UnsupportedQuery);
+      await expect(findPage(t.db.prisma, 'User', query, { where: all, withCount: false })).rejects.toBeInstanceOf(UnsupportedQuery);
     }
   });
 });

@@ -85,8 +85,17 @@ describe('first pages of a team with thousands of members and of a user in every
       `query ($team: ID!) { users(first: 10, filter: { teamId: $team }) { totalCount edges { node { teams(first: 2) { totalCount } } } } }`,
       { team: toGlobalId('Team', bigTeam) },
     );
+    // The team's member counter, not a COUNT over its thousands of memberships.
+    expect(t.statements[0]).toMatch(/"memberCount"/);
+    expect(t.statements[0]).not.toMatch(/count\(/i);
     expect(data.users.totalCount).toBe(await count(`SELECT count(*) AS n FROM "Membership" WHERE "teamId" = $1::uuid`, bigTeam));
     expect(data.users.edges).toHaveLength(10);
+    // With a search as well, the count is a COUNT of the matching users, still exact.
+    const filtered = await t.gql(
+      `query ($team: ID!) { users(first: 1, filter: { teamId: $team, search: "skew1" }) { totalCount edges { node { id } } } }`,
+      { team: toGlobalId('Team', bigTeam) },
+    );
+    expect(filtered.data!.users.totalCount).toBe(await count(`SELECT count(*) AS n FROM "User" WHERE "email" LIKE 'skew1%'`));
   });
 
   it('user(id) in every team: teams(first: 5) is one statement with the exact count', async () => {

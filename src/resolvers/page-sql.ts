@@ -286,17 +286,26 @@ export interface Page<T> {
   readonly totalCount?: number;
 }
 
-/**
- * The page of `modelName` that `query` plans, filtered by `where` (a condition on the alias it is
- * given), with its totalCount when `withCount`: one statement.
- */
+export interface PageOptions {
+  /** The page's condition on the row aliased `alias` (the same for the page and its count). */
+  readonly where: (alias: string) => Prisma.Sql;
+  /** Compute the totalCount in the statement. */
+  readonly withCount: boolean;
+  /** Narrow whole rows to these columns (see ColumnChoice). */
+  readonly columns?: ColumnChoice;
+  /**
+   * A scalar subquery giving the same number as counting `where`, cheaper (a counter column kept
+   * exact by triggers); default: COUNT(*) over the rows matching `where`.
+   */
+  readonly count?: Prisma.Sql;
+}
+
+/** The page of `modelName` that `query` plans, with its totalCount when asked: one statement. */
 export async function findPage<T>(
   prisma: PrismaClient,
   modelName: 'User' | 'Team',
   query: PlannedQuery,
-  where: (alias: string) => Prisma.Sql,
-  withCount: boolean,
-  columnChoice?: ColumnChoice,
+  { where, withCount, columns: columnChoice, count }: PageOptions,
 ): Promise<Page<T>> {
   // The root rows are ordered again outside the count's join: their order columns must come out.
   const wanted = columnChoice?.[modelName];
@@ -314,8 +323,9 @@ export async function findPage<T>(
     const counted = compiler.alias();
     const model = modelInfo(modelName);
     const pageAlias = compiler.alias();
+    const total = count ?? Prisma.sql`(SELECT count(*) FROM ${model.table} AS ${ident(counted)} WHERE ${where(counted)})`;
     sql = Prisma.sql`SELECT ${ident(pageAlias)}.*, c."__totalCount"
-      FROM (SELECT count(*)::int AS "__totalCount" FROM ${model.table} AS ${ident(counted)} WHERE ${where(counted)}) AS c
+      FROM (SELECT coalesce(${total}, 0)::int AS "__totalCount") AS c
       LEFT JOIN LATERAL (${pageSql}) AS ${ident(pageAlias)} ON true
       ORDER BY ${order(pageAlias, false)}`;
   }

@@ -216,3 +216,14 @@ export function userFilterSql(filter: UserFilterInput | null | undefined): (alia
     return Prisma.join(conditions, ' AND ');
   };
 }
+
+/**
+ * The totalCount of the users connection when the filter is only a team: that team's memberCount
+ * (exact, kept by the membership triggers, read in the same statement), so counting the members of
+ * a team of 100,000 costs one row, not 100,000. Undefined when another condition is set.
+ */
+export function userFilterCountSql(filter: UserFilterInput | null | undefined): Prisma.Sql | undefined {
+  if (filter?.teamId == null || filter.search?.trim() || filter.role) return undefined;
+  const teamId = parseGlobalIdOf('Team', filter.teamId);
+  return teamId ? Prisma.sql`(SELECT "memberCount" FROM "Team" WHERE "id" = ${teamId}::uuid)` : Prisma.sql`0`;
+}

@@ -79,7 +79,12 @@ builder.queryFields((t) => ({
         return onePage(
           info,
           ctx,
-          (withCount) => findPage<Team>(ctx.prisma, 'Team', { ...query, orderBy: [{ slug: 'asc' }] }, () => Prisma.sql`true`, withCount, columnsFor(info)),
+          (withCount) =>
+            findPage<Team>(ctx.prisma, 'Team', { ...query, orderBy: [{ slug: 'asc' }] }, {
+              where: () => Prisma.sql`true`,
+              withCount,
+              columns: columnsFor(info),
+            }),
           () => ctx.prisma.team.findMany({ ...query, orderBy: [{ slug: 'asc' }], relationLoadStrategy: 'join' }),
         );
       },

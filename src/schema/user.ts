@@ -8,6 +8,7 @@ import {
   DeleteUserSuccess,
   updateUser,
   UpdateUserSuccess,
+  userFilterCountSql,
   userFilterSql,
   userFilterWhere,
   userOrderBy,
@@ -150,7 +151,13 @@ builder.queryFields((t) => ({
         return onePage(
           info,
           ctx,
-          (withCount) => findPage<User>(ctx.prisma, 'User', { ...query, orderBy }, userFilterSql(args.filter), withCount, columnsFor(info)),
+          (withCount) =>
+            findPage<User>(ctx.prisma, 'User', { ...query, orderBy }, {
+              where: userFilterSql(args.filter),
+              count: userFilterCountSql(args.filter),
+              withCount,
+              columns: columnsFor(info),
+            }),
           () =>
             ctx.prisma.user.findMany({
               ...query,

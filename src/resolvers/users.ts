@@ -227,3 +227,11 @@ export function userFilterCountSql(filter: UserFilterInput | null | undefined): 
   const teamId = parseGlobalIdOf('Team', filter.teamId);
   return teamId ? Prisma.sql`(SELECT "memberCount" FROM "Team" WHERE "id" = ${teamId}::uuid)` : Prisma.sql`0`;
 }
+
+/** The users connection's totalCount alone (no page asked): the counter when it answers, else a COUNT. */
+export async function countUsers(prisma: PrismaClient, filter: UserFilterInput | null | undefined): Promise<number> {
+  const counter = userFilterCountSql(filter);
+  if (!counter) return prisma.user.count({ where: userFilterWhere(filter) });
+  const [row] = await prisma.$queryRaw<{ n: number }[]>`SELECT coalesce(${counter}, 0)::int AS "n"`;
+  return row?.n ?? 0;
+}

@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import type { User } from '../generated/prisma/client.js';
 import { isUuid, parseGlobalIdOf } from '../ids.js';
 import {
+  countUsers,
   createUser,
   CreateUserSuccess,
   deleteUser,
@@ -141,7 +142,7 @@ builder.queryFields((t) => ({
         filter: t.arg({ type: UserFilter, description: 'Conditions every returned user meets.' }),
         orderBy: t.arg({ type: UserOrder, description: 'Sort order; default createdAt ascending.' }),
       },
-      totalCount: (_root, args, ctx, info) => pageTotalCount(info) ?? ctx.prisma.user.count({ where: userFilterWhere(args.filter) }),
+      totalCount: (_root, args, ctx, info) => pageTotalCount(info) ?? countUsers(ctx.prisma, args.filter),
       resolve: (query, _root, args, ctx, info) => {
         if (query.cursor && !isUuid(String(query.cursor.id))) {
           throw new GraphQLError('Invalid cursor', { extensions: { code: 'BAD_USER_INPUT' } });

@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { badUserInputError, forbiddenError } from '../errors/index.js';
 import { Prisma, type Team } from '../generated/prisma/client.js';
 import { isUuid, parseGlobalIdOf } from '../ids.js';
 import type { Context } from '../context.js';
@@ -73,7 +73,7 @@ builder.queryFields((t) => ({
       totalCount: (_root, _args, ctx, info) => pageTotalCount(info) ?? ctx.prisma.team.count(),
       resolve: (query, _root, _args, ctx, info) => {
         if (query.cursor && !isUuid(String(query.cursor.id))) {
-          throw new GraphQLError('Invalid cursor', { extensions: { code: 'BAD_USER_INPUT' } });
+          throw badUserInputError('Invalid cursor');
         }
         // One statement: the page, its nested connections and the totalCount (see resolvers/page-sql.ts).
         return onePage(
@@ -206,7 +206,7 @@ function actorOf(ctx: Context): Actor {
  * non-OWNER gets from the authScopes check: a top-level FORBIDDEN, and nothing written.
  */
 function refusedIfForbidden<T>(result: T | ForbiddenError): T {
-  if (result instanceof ForbiddenError) throw new GraphQLError(result.message, { extensions: { code: 'FORBIDDEN' } });
+  if (result instanceof ForbiddenError) throw forbiddenError(result.message);
   return result;
 }
 

@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { badUserInputError } from '../errors/index.js';
 import type { User } from '../generated/prisma/client.js';
 import { isUuid, parseGlobalIdOf } from '../ids.js';
 import {
@@ -145,7 +145,7 @@ builder.queryFields((t) => ({
       totalCount: (_root, args, ctx, info) => pageTotalCount(info) ?? countUsers(ctx.prisma, args.filter),
       resolve: (query, _root, args, ctx, info) => {
         if (query.cursor && !isUuid(String(query.cursor.id))) {
-          throw new GraphQLError('Invalid cursor', { extensions: { code: 'BAD_USER_INPUT' } });
+          throw badUserInputError('Invalid cursor');
         }
         const orderBy = userOrderBy(args.orderBy);
         // One statement: the page, its nested connections and the totalCount (see resolvers/page-sql.ts).

@@ -12,6 +12,26 @@ export interface Loaders {
   readonly teamBySlug: DataLoader<string, Team | null>;
   /** Whether the request's caller is an OWNER of each team (authorization). */
   readonly viewerOwnsTeam: DataLoader<string, boolean>;
+  /**
+   * Users by id with the relations plugin-prisma planned for the field (`query`): every lookup of one
+   * shape in a tick is one statement with its nested pages (`relationLoadStrategy: 'join'`). A shape
+   * without relations is userById, so it batches with node(id) and the other plain lookups.
+   */
+  userWith(query: PlannedQuery): DataLoader<string, User | null>;
+  /** Users by email with planned relations, as `userWith`. */
+  userByEmailWith(query: PlannedQuery): DataLoader<string, User | null>;
+  /** Teams by id with planned relations, as `userWith`. */
+  teamWith(query: PlannedQuery): DataLoader<string, Team | null>;
+  /** Teams by slug with planned relations, as `userWith`. */
+  teamBySlugWith(query: PlannedQuery): DataLoader<string, Team | null>;
+}
+
+/** What plugin-prisma plans for a field returning a model: `{}`, `{ include }` or `{ select }`. */
+export type PlannedQuery = { include?: object; select?: object };
+
+/** Whether a planned query loads anything but the row's own columns. */
+function plansRelations(query: PlannedQuery): boolean {
+  return Object.keys(query.select ?? query.include ?? {}).length > 0 || query.select !== undefined;
 }
 
 /** Orders `rows` like `keys`, with `missing` where no row has that key (DataLoader's contract). */
@@ -50,6 +70,16 @@ async function teamsOwnedBy(prisma: PrismaClient, userId: string | undefined, te
   return teamIds.map((id) => owned.has(id));
 }
 
+const usersWith = (key: 'id' | 'email') => async (prisma: PrismaClient, query: PlannedQuery, keys: readonly string[]) => {
+  const rows = await prisma.user.findMany({ ...query, where: { [key]: { in: [...keys] } }, relationLoadStrategy: 'join' });
+  return byKeys(keys, rows, (u) => u[key], null);
+};
+
+const teamsWith = (key: 'id' | 'slug') => async (prisma: PrismaClient, query: PlannedQuery, keys: readonly string[]) => {
+  const rows = await prisma.team.findMany({ ...query, where: { [key]: { in: [...keys] } }, relationLoadStrategy: 'join' });
+  return byKeys(keys, rows, (t) => t[key], null);
+};
+
 /** Observes each batch (the dataloader_batch_size histogram). */
 export type OnBatch = (loader: string, size: number) => void;
 
@@ -59,11 +89,33 @@ export function createLoaders(prisma: PrismaClient, viewerId?: string, onBatch: 
       onBatch(name, keys.length);
       return batch(prisma, keys);
     });
+  const userById = loader('userById', usersById);
+  const userByEmail = loader('userByEmail', usersByEmail);
+  const teamById = loader('teamById', teamsById);
+  const teamBySlug = loader('teamBySlug', teamsBySlug);
+  /** One loader per planned shape (its JSON), made on first use in the request. */
+  const byShape = <V>(name: string, plain: DataLoader<string, V>, batch: (p: PrismaClient, q: PlannedQuery, ids: readonly string[]) => Promise<V[]>) => {
+    const loaders = new Map<string, DataLoader<string, V>>();
+    return (query: PlannedQuery) => {
+      if (!plansRelations(query)) return plain;
+      const key = JSON.stringify(query);
+      let shaped = loaders.get(key);
+      if (!shaped) {
+        shaped = loader(name, (p, ids: readonly string[]) => batch(p, query, ids));
+        loaders.set(key, shaped);
+      }
+      return shaped;
+    };
+  };
   return {
-    userById: loader('userById', usersById),
-    userByEmail: loader('userByEmail', usersByEmail),
-    teamById: loader('teamById', teamsById),
-    teamBySlug: loader('teamBySlug', teamsBySlug),
+    userById,
+    userByEmail,
+    teamById,
+    teamBySlug,
     viewerOwnsTeam: loader('viewerOwnsTeam', (p, ids: readonly string[]) => teamsOwnedBy(p, viewerId, ids)),
+    userWith: byShape('userWith', userById, usersWith('id')),
+    userByEmailWith: byShape('userByEmailWith', userByEmail, usersWith('email')),
+    teamWith: byShape('teamWith', teamById, teamsWith('id')),
+    teamBySlugWith: byShape('teamBySlugWith', teamBySlug, teamsWith('slug')),
   };
 }

@@ -221,3 +221,41 @@ export function userOrderBy(order: { field: UserOrderField; direction: 'ASC' | '
   const column = ORDER_COLUMN[order?.field ?? 'CREATED_AT'];
   return [{ [column]: direction }, { id: direction }] as Prisma.UserOrderByWithRelationInput[];
 }
+
+/** userFilterWhere as a SQL condition on the User row aliased `alias`, for the one-statement page. */
+export function userFilterSql(filter: UserFilterInput | null | undefined): (alias: string) => Prisma.Sql {
+  const search = filter?.search?.trim().replace(/[\\%_]/g, (c) => `\\${c}`);
+  const role = filter?.role ?? null;
+  const teamId = filter?.teamId == null ? undefined : parseGlobalIdOf('Team', filter.teamId);
+  return (alias) => {
+    const u = (column: string) => Prisma.raw(`"${alias}"."${column}"`);
+    const conditions: Prisma.Sql[] = [Prisma.sql`true`];
+    // ILIKE with the wildcards escaped, as Prisma's `contains` + `mode: 'insensitive'`.
+    if (search) conditions.push(Prisma.sql`(${u('name')} ILIKE ${`%${search}%`} OR ${u('email')} ILIKE ${`%${search}%`})`);
+    if (role) conditions.push(Prisma.sql`${u('role')} = ${role}::"Role"`);
+    if (teamId === null) conditions.push(Prisma.sql`false`);
+    else if (teamId) {
+      conditions.push(Prisma.sql`EXISTS (SELECT FROM "Membership" m WHERE m."userId" = ${u('id')} AND m."teamId" = ${teamId}::uuid)`);
+    }
+    return Prisma.join(conditions, ' AND ');
+  };
+}
+
+/**
+ * The totalCount of the users connection when the filter is only a team: that team's memberCount
+ * (exact, kept by the membership triggers, read in the same statement), so counting the members of
+ * a team of 100,000 costs one row, not 100,000. Undefined when another condition is set.
+ */
+export function userFilterCountSql(filter: UserFilterInput | null | undefined): Prisma.Sql | undefined {
+  if (filter?.teamId == null || filter.search?.trim() || filter.role) return undefined;
+  const teamId = parseGlobalIdOf('Team', filter.teamId);
+  return teamId ? Prisma.sql`(SELECT "memberCount" FROM "Team" WHERE "id" = ${teamId}::uuid)` : Prisma.sql`0`;
+}
+
+/** The users connection's totalCount alone (no page asked): the counter when it answers, else a COUNT. */
+export async function countUsers(prisma: PrismaClient, filter: UserFilterInput | null | undefined): Promise<number> {
+  const counter = userFilterCountSql(filter);
+  if (!counter) return prisma.user.count({ where: userFilterWhere(filter) });
+  const [row] = await prisma.$queryRaw<{ n: number }[]>`SELECT coalesce(${counter}, 0)::int AS "n"`;
+  return row?.n ?? 0;
+}

@@ -1,4 +1,5 @@
 import { badUserInputError, forbiddenError } from '../errors/index.js';
+import { Prisma, type Team } from '../generated/prisma/client.js';
 import { isUuid, parseGlobalIdOf } from '../ids.js';
 import type { Context } from '../context.js';
 import { ForbiddenError } from '../resolvers/errors.js';
@@ -11,10 +12,12 @@ import {
   transferUser,
   TransferUserSuccess,
 } from '../resolvers/memberships.js';
+import { findPage } from '../resolvers/page-sql.js';
 import { createTeam, CreateTeamSuccess } from '../resolvers/teams.js';
 import { MAX_LENGTH, slug as slugSchema } from '../resolvers/validation.js';
 import { noteWrite } from '../response-cache/invalidation.js';
 import { builder } from './builder.js';
+import { columnsFor, onePage, pageTotalCount } from './pages.js';
 import { MembershipErrorRef, NotFoundErrorRef, SlugTakenErrorRef, ValidationErrorRef } from './errors.js';
 import { globalIdOf, UserRef } from './user.js';
 
@@ -37,17 +40,18 @@ export const TeamRef = builder.prismaNode('Team', {
 });
 
 builder.queryFields((t) => ({
-  team: t.field({
+  // A prisma field: plugin-prisma plans the nested connections into the lookup, one statement in all.
+  team: t.prismaField({
     type: TeamRef,
     nullable: true,
     description: 'A team by global ID; null when there is none (or the ID is not a team ID).',
     args: { id: t.arg.id({ required: true, ...globalIdOf('the team') }) },
-    resolve: (_root, args, ctx) => {
+    resolve: (query, _root, args, ctx) => {
       const id = parseGlobalIdOf('Team', args.id);
-      return id ? ctx.loaders.teamById.load(id) : null;
+      return id ? ctx.loaders.teamWith(query).load(id) : null;
     },
   }),
-  teamBySlug: t.field({
+  teamBySlug: t.prismaField({
     type: TeamRef,
     nullable: true,
     description: 'A team by slug.',
@@ -55,9 +59,9 @@ builder.queryFields((t) => ({
       slug: t.arg.string({ required: true, description: `The slug, at most ${MAX_LENGTH.slug} characters.`, extensions: { maxLength: MAX_LENGTH.slug } }),
     },
     // Only a well-formed slug can name a team; anything else (a NUL byte would be a database error) is null.
-    resolve: (_root, args, ctx) => {
+    resolve: (query, _root, args, ctx) => {
       const slug = slugSchema.safeParse(args.slug);
-      return slug.success ? ctx.loaders.teamBySlug.load(slug.data) : null;
+      return slug.success ? ctx.loaders.teamBySlugWith(query).load(slug.data) : null;
     },
   }),
   teams: t.prismaConnection(
@@ -67,12 +71,23 @@ builder.queryFields((t) => ({
       defaultSize: 20,
       maxSize: 100,
       description: 'Default order: slug ASC.',
-      totalCount: (_root, _args, ctx) => ctx.prisma.team.count(),
-      resolve: (query, _root, _args, ctx) => {
+      totalCount: (_root, _args, ctx, info) => pageTotalCount(info) ?? ctx.prisma.team.count(),
+      resolve: (query, _root, _args, ctx, info) => {
         if (query.cursor && !isUuid(String(query.cursor.id))) {
           throw badUserInputError('Invalid cursor');
         }
-        return ctx.prisma.team.findMany({ ...query, orderBy: [{ slug: 'asc' }], relationLoadStrategy: 'join' });
+        // One statement: the page, its nested connections and the totalCount (see resolvers/page-sql.ts).
+        return onePage(
+          info,
+          ctx,
+          (withCount) =>
+            findPage<Team>(ctx.prisma, 'Team', { ...query, orderBy: [{ slug: 'asc' }] }, {
+              where: () => Prisma.sql`true`,
+              withCount,
+              columns: columnsFor(info),
+            }),
+          () => ctx.prisma.team.findMany({ ...query, orderBy: [{ slug: 'asc' }], relationLoadStrategy: 'join' }),
+        );
       },
     },
     {

@@ -1,18 +1,24 @@
 import { badUserInputError } from '../errors/index.js';
+import type { User } from '../generated/prisma/client.js';
 import { isUuid, parseGlobalIdOf } from '../ids.js';
 import {
+  countUsers,
   createUser,
   CreateUserSuccess,
   deleteUser,
   DeleteUserSuccess,
   updateUser,
   UpdateUserSuccess,
+  userFilterCountSql,
+  userFilterSql,
   userFilterWhere,
   userOrderBy,
 } from '../resolvers/users.js';
+import { findPage } from '../resolvers/page-sql.js';
 import { email as emailSchema, MAX_LENGTH } from '../resolvers/validation.js';
 import { noteWrite } from '../response-cache/invalidation.js';
 import { builder } from './builder.js';
+import { columnsFor, onePage, pageTotalCount } from './pages.js';
 import {
   EmailTakenErrorRef,
   NotFoundErrorRef,
@@ -92,23 +98,25 @@ const UserOrder = builder.inputType('UserOrder', {
 });
 
 builder.queryFields((t) => ({
-  me: t.field({
+  me: t.prismaField({
     type: UserRef,
     nullable: true,
     description: "The authenticated caller; null when the token's subject has no user row.",
-    resolve: (_root, _args, ctx) => (ctx.viewer && isUuid(ctx.viewer.userId) ? ctx.loaders.userById.load(ctx.viewer.userId) : null),
+    resolve: (query, _root, _args, ctx) =>
+      ctx.viewer && isUuid(ctx.viewer.userId) ? ctx.loaders.userWith(query).load(ctx.viewer.userId) : null,
   }),
-  user: t.field({
+  // A prisma field: plugin-prisma plans the nested connections into the lookup, one statement in all.
+  user: t.prismaField({
     type: UserRef,
     nullable: true,
     description: 'A user by global ID; null when there is none (or the ID is not a user ID).',
     args: { id: t.arg.id({ required: true, ...globalIdOf('the user') }) },
-    resolve: (_root, args, ctx) => {
+    resolve: (query, _root, args, ctx) => {
       const id = parseGlobalIdOf('User', args.id);
-      return id ? ctx.loaders.userById.load(id) : null;
+      return id ? ctx.loaders.userWith(query).load(id) : null;
     },
   }),
-  userByEmail: t.field({
+  userByEmail: t.prismaField({
     type: UserRef,
     nullable: true,
     description: 'A user by email, compared case-insensitively.',
@@ -119,9 +127,9 @@ builder.queryFields((t) => ({
         extensions: { maxLength: MAX_LENGTH.email },
       }),
     },
-    resolve: (_root, args, ctx) => {
+    resolve: (query, _root, args, ctx) => {
       const email = emailSchema.safeParse(args.email);
-      return email.success ? ctx.loaders.userByEmail.load(email.data) : null;
+      return email.success ? ctx.loaders.userByEmailWith(query).load(email.data) : null;
     },
   }),
   users: t.prismaConnection(
@@ -135,18 +143,32 @@ builder.queryFields((t) => ({
         filter: t.arg({ type: UserFilter, description: 'Conditions every returned user meets.' }),
         orderBy: t.arg({ type: UserOrder, description: 'Sort order; default createdAt ascending.' }),
       },
-      totalCount: (_root, args, ctx) => ctx.prisma.user.count({ where: userFilterWhere(args.filter) }),
-      resolve: (query, _root, args, ctx) => {
+      totalCount: (_root, args, ctx, info) => pageTotalCount(info) ?? countUsers(ctx.prisma, args.filter),
+      resolve: (query, _root, args, ctx, info) => {
         if (query.cursor && !isUuid(String(query.cursor.id))) {
           throw badUserInputError('Invalid cursor');
         }
-        return ctx.prisma.user.findMany({
-          ...query,
-          where: userFilterWhere(args.filter),
-          orderBy: userOrderBy(args.orderBy),
-          // One statement with a per-parent LIMIT for nested connections, instead of every child row.
-          relationLoadStrategy: 'join',
-        });
+        const orderBy = userOrderBy(args.orderBy);
+        // One statement: the page, its nested connections and the totalCount (see resolvers/page-sql.ts).
+        return onePage(
+          info,
+          ctx,
+          (withCount) =>
+            findPage<User>(ctx.prisma, 'User', { ...query, orderBy }, {
+              where: userFilterSql(args.filter),
+              count: userFilterCountSql(args.filter),
+              withCount,
+              columns: columnsFor(info),
+            }),
+          () =>
+            ctx.prisma.user.findMany({
+              ...query,
+              where: userFilterWhere(args.filter),
+              orderBy,
+              // One statement with a per-parent LIMIT for nested connections, instead of every child row.
+              relationLoadStrategy: 'join',
+            }),
+        );
       },
     },
     {

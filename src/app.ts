@@ -5,6 +5,8 @@ import type { Config } from './config.js';
 import { type Context, createContext } from './context.js';
 import { corsOption } from './cors.js';
 import type { Database } from './db.js';
+import { CIRCUIT_GAUGE } from './downstream/policy.js';
+import { createProfileClient, PROFILE_DEPENDENCY, type ProfileClient } from './downstream/profile-client.js';
 import { createEvents, type Events } from './events/index.js';
 import { countBacklog } from './events/outbox.js';
 import { graphiqlOptions, renderGraphiQL } from './graphiql.js';
@@ -21,7 +23,7 @@ import { useHttpMetrics } from './plugins/use-http-metrics.js';
 import { useMetricsEndpoint } from './plugins/use-metrics-endpoint.js';
 import { useOperationLimits } from './plugins/use-operation-limits.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
-import { useReadiness } from './plugins/use-readiness.js';
+import { type ReadinessCheck, useReadiness } from './plugins/use-readiness.js';
 import { requestSignal, useRequestDeadline } from './plugins/use-request-deadline.js';
 import { useRequestLogging } from './plugins/use-request-logging.js';
 import { MAX_LIST_ITEMS } from './resolvers/validation.js';
@@ -42,6 +44,8 @@ export interface App {
   readonly metrics: Metrics;
   /** Outbox relay, live event feed and pruner; `main` starts them, shutdown stops them. */
   readonly events: Events;
+  /** The profile service client; absent when PROFILE_SERVICE_URL is unset. */
+  readonly profiles: ProfileClient | undefined;
   /** Readiness turns 503 from now on; called first thing on SIGTERM. */
   beginShutdown(): void;
   readonly shuttingDown: boolean;
@@ -50,7 +54,25 @@ export interface App {
 /** Builds the Yoga app over an open database, without listening (tests call `yoga.fetch`). */
 export function createApp(config: Config, db: Database, logger: Logger): App {
   let shuttingDown = false;
-  const metrics = createMetrics({ poolStats: () => db.poolStats(), outboxBacklog: () => countBacklog(db.prisma) });
+  let profiles: ProfileClient | undefined;
+  const metrics = createMetrics({
+    poolStats: () => db.poolStats(),
+    outboxBacklog: () => countBacklog(db.prisma),
+    downstreamQueues: (): Record<string, number> => (profiles ? { [PROFILE_DEPENDENCY]: profiles.queueLength } : {}),
+  });
+  const { url: profileUrl } = config.profileService;
+  if (profileUrl) {
+    const dependency = PROFILE_DEPENDENCY;
+    profiles = createProfileClient(
+      { ...config.profileService, url: profileUrl },
+      {
+        logger,
+        onCall: (outcome, seconds) => metrics.downstreamCallDuration.observe({ dependency, outcome }, seconds),
+        onStateChange: (state) => metrics.downstreamCircuitState.set({ dependency }, CIRCUIT_GAUGE[state]),
+      },
+    );
+    metrics.downstreamCircuitState.set({ dependency }, CIRCUIT_GAUGE.closed);
+  }
   const events = createEvents({ config: config.events, db, logger, metrics });
   db.onQuery((e) => metrics.dbQueryDuration.observe(e.durationMs / 1000));
   const onBatch = (loader: string, size: number) => metrics.loaderBatchSize.observe({ loader }, size);
@@ -88,6 +110,7 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
         signal: requestSignal(request, config.http.requestTimeoutMs),
         onBatch,
         events: events.feed,
+        profiles,
       });
     },
     plugins: [
@@ -107,7 +130,7 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
       useHealth(),
       ...(config.graphiql ? [useGraphiQLAssets()] : []),
       useReadiness({
-        checks: [{ name: 'database', check: () => db.ping() }, ...events.readinessChecks],
+        checks: [{ name: 'database', check: () => db.ping() }, ...events.readinessChecks, ...profileReadiness(profiles)],
         timeoutMs: config.http.readinessTimeoutMs,
         isShuttingDown: () => shuttingDown,
       }),
@@ -126,6 +149,7 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
     db,
     metrics,
     events,
+    profiles,
     beginShutdown: () => {
       shuttingDown = true;
       // Live subscriptions (SSE) would otherwise hold the drain until its deadline.
@@ -135,4 +159,14 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
       return shuttingDown;
     },
   };
+}
+
+/**
+ * The profile service on /ready: down while its breaker is open, and never critical, because without
+ * it only `User.profile` is null. Its breaker is read, not the service pinged: probes stay the breaker's.
+ */
+function profileReadiness(profiles: ProfileClient | undefined): ReadinessCheck[] {
+  if (!profiles) return [];
+  const check = () => (profiles.state === 'open' ? Promise.reject(new Error('circuit open')) : Promise.resolve());
+  return [{ name: PROFILE_DEPENDENCY, critical: false, check }];
 }

@@ -1,5 +1,8 @@
 import DataLoader from 'dataloader';
+import type { ProfileClient, UserProfile } from '../downstream/profile-client.js';
+import { MAX_PROFILE_BATCH } from '../downstream/profile-client.js';
 import type { PrismaClient, Team, User } from '../generated/prisma/client.js';
+import type { Logger } from '../logger.js';
 
 /**
  * Request-scoped DataLoaders for lookups by key. Everything asked for in one
@@ -12,6 +15,19 @@ export interface Loaders {
   readonly teamBySlug: DataLoader<string, Team | null>;
   /** Whether the request's caller is an OWNER of each team (authorization). */
   readonly viewerOwnsTeam: DataLoader<string, boolean>;
+  /**
+   * Profiles from the profile service by user id: one call per batch in batch mode (one per id
+   * otherwise), a repeated id asked once. Null for every id when no service is configured.
+   */
+  readonly profileByUserId: DataLoader<string, UserProfile | null>;
+}
+
+/** The profile service, and what its calls need from the request. */
+export interface ProfileSource {
+  readonly client: ProfileClient | undefined;
+  /** The request's signal: its deadline and disconnect cancel the calls. */
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
 }
 
 /** Orders `rows` like `keys`, with `missing` where no row has that key (DataLoader's contract). */
@@ -53,7 +69,12 @@ async function teamsOwnedBy(prisma: PrismaClient, userId: string | undefined, te
 /** Observes each batch (the dataloader_batch_size histogram). */
 export type OnBatch = (loader: string, size: number) => void;
 
-export function createLoaders(prisma: PrismaClient, viewerId?: string, onBatch: OnBatch = () => undefined): Loaders {
+export function createLoaders(
+  prisma: PrismaClient,
+  viewerId?: string,
+  onBatch: OnBatch = () => undefined,
+  profiles?: ProfileSource,
+): Loaders {
   const loader = <K, V>(name: string, batch: (prisma: PrismaClient, keys: readonly K[]) => Promise<V[]>) =>
     new DataLoader<K, V>((keys) => {
       onBatch(name, keys.length);
@@ -65,5 +86,14 @@ export function createLoaders(prisma: PrismaClient, viewerId?: string, onBatch: 
     teamById: loader('teamById', teamsById),
     teamBySlug: loader('teamBySlug', teamsBySlug),
     viewerOwnsTeam: loader('viewerOwnsTeam', (p, ids: readonly string[]) => teamsOwnedBy(p, viewerId, ids)),
+    profileByUserId: new DataLoader<string, UserProfile | null>(
+      (ids) => {
+        const client = profiles?.client;
+        if (!client) return Promise.resolve(ids.map(() => null));
+        onBatch('profileByUserId', ids.length);
+        return client.load(ids, { signal: profiles.signal, logger: profiles.logger });
+      },
+      { maxBatchSize: MAX_PROFILE_BATCH },
+    ),
   };
 }

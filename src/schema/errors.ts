@@ -1,3 +1,4 @@
+import { GraphQLError } from 'graphql';
 import {
   EmailTakenError,
   FieldError,
@@ -81,3 +82,14 @@ export const MembershipErrorRef = builder.objectType(MembershipError, {
   isTypeOf: (v) => v instanceof MembershipError,
   fields: () => ({}),
 });
+
+/**
+ * A field whose data lives in a downstream service that failed, timed out or is shed by its open
+ * breaker: the field is null, the rest of the response is intact. Says nothing of the service (no host,
+ * URL or its error text); the server's log has the kind of failure with the request id.
+ */
+export function downstreamUnavailableError(): GraphQLError {
+  return new GraphQLError('A dependency of this field is unavailable; the field is null, the rest of the response is intact. Retry later.', {
+    extensions: { code: 'DOWNSTREAM_UNAVAILABLE' },
+  });
+}

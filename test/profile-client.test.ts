@@ -309,3 +309,24 @@ describe('what the downstream says stays out of errors and logs', () => {
     for (const secret of [DOWNSTREAM_SECRET_TEXT, service.url, `:${service.port}`]) expect(text).not.toContain(secret);
   });
 });
+
+describe('configuration', () => {
+  it("defaults to the seed's policy, keeps a call's timeout inside the request deadline, and checks the URL", () => {
+    const defaults = loadConfig({ NODE_ENV: 'test' }).profileService;
+    expect(defaults).toMatchObject({
+      url: undefined,
+      batch: false,
+      timeoutMs: 1000,
+      breakerFailures: 3,
+      breakerHalfOpenAfterMs: 30_000,
+      breakerProbes: 5,
+      maxConcurrent: 10,
+      maxQueue: 100,
+    });
+    const capped = loadConfig({ NODE_ENV: 'test', REQUEST_TIMEOUT_MS: '200', PROFILE_TIMEOUT_MS: '5000', PROFILE_SERVICE_URL: 'http://profiles.internal:8080/api/' });
+    expect(capped.profileService.timeoutMs).toBe(200);
+    expect(capped.profileService.url).toBe('http://profiles.internal:8080/api');
+    expect(() => loadConfig({ NODE_ENV: 'test', PROFILE_SERVICE_URL: 'ftp://profiles.internal' })).toThrow(/PROFILE_SERVICE_URL: must be an http\(s\) URL/);
+    expect(() => loadConfig({ NODE_ENV: 'test', PROFILE_SERVICE_BATCH: 'yes' })).toThrow(/PROFILE_SERVICE_BATCH/);
+  });
+});

@@ -249,30 +249,38 @@ describe('circuit breaker', () => {
     expect(h.states).toEqual(['open', 'halfOpen', 'open']);
   });
 
-  it('lets at most PROFILE_BREAKER_PROBES calls through while half-open; the others wait for the verdict', async () => {
+  it('lets PROFILE_BREAKER_PROBES calls through while half-open and sheds the others at once, as gobreaker does', async () => {
     const h = harness(breakerEnv);
     await trip(h);
     service.behave({ kind: 'hang' });
-    const pending: ReturnType<Harness['load']>[] = [];
-    await vi.waitFor(
-      () => {
-        pending.push(h.load(['a']));
-        expect(service.inFlight).toBe(1);
+    // Shed until the pause is over; then the first call is a probe, and hangs. A shed call settles in
+    // microtasks, before any timer can fire, so a call still pending after a timer is the probe.
+    const { call: probe } = await vi.waitFor(
+      async () => {
+        const call = h.load(['a']);
+        const settled = await Promise.race([call.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 0))]);
+        if (settled) throw new Error('still open');
+        return { call }; // not the promise itself, which waitFor would wait for
       },
       { timeout: 10_000, interval: 50 },
     );
-    const probes = [h.load(['b']), h.load(['c']), h.load(['d'])];
+    await vi.waitFor(() => expect(service.inFlight).toBe(1));
+    expect(h.client.state).toBe('halfOpen');
+    const second = h.load(['b']);
     await vi.waitFor(() => expect(service.inFlight).toBe(2));
-    // Give a third call the time to arrive, if it were (wrongly) let through.
-    await new Promise((r) => setTimeout(r, 200));
-    expect(service.inFlight).toBe(2);
+    // Past the probes: refused at once, without reaching the downstream or waiting for the verdict.
+    const shed = await Promise.all([h.load(['c']), h.load(['d'])]);
+    expect(shed.flat().every((r) => r instanceof BrokenCircuitError)).toBe(true);
     expect(service.calls).toHaveLength(4 + 2);
+    expect(h.client.state).toBe('halfOpen');
+
     service.behave({ kind: 'ok' });
     service.release();
-    const results = (await Promise.all(probes)).flat();
-    expect(results.map((r) => (r && !(r instanceof Error) ? r.bio : r))).toEqual(['bio of b', 'bio of c', 'bio of d']);
+    expect((await second).map((r) => (r && !(r instanceof Error) ? r.bio : r))).toEqual(['bio of b']);
+    expect(await probe).toEqual([expect.objectContaining({ bio: 'bio of a' })]);
     expect(h.client.state).toBe('closed');
-    await Promise.all(pending);
+    const [after] = await h.load(['c']);
+    expect(after).toEqual(expect.objectContaining({ bio: 'bio of c' }));
   });
 });
 

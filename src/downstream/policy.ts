@@ -12,7 +12,6 @@ import {
   retry,
   timeout,
   TimeoutStrategy,
-  wrap,
 } from 'cockatiel';
 
 /**
@@ -21,7 +20,8 @@ import {
  *
  *   bulkhead (max concurrent calls, bounded queue)
  *   → retry (jittered exponential backoff; idempotent calls and retryable failures only)
- *   → circuit breaker (consecutive failures; half-open after a pause, with a few probes)
+ *   → circuit breaker (consecutive failures; half-open after a pause, with a few probes; calls past
+ *     the probes are shed, as gobreaker does)
  *   → timeout (per attempt; the caller's AbortSignal cancels it too)
  *
  * The breaker sits inside the retry, so every attempt counts, as a call does in gobreaker; an open
@@ -119,7 +119,14 @@ export function createPolicy(options: PolicyOptions): DownstreamPolicy {
     // gobreaker's MaxRequests: this many probes; one failure reopens, all succeeding closes.
     halfOpenSampling: { calls: options.breakerProbes, threshold: 0 },
   });
-  breaker.onStateChange((state) => options.onStateChange?.(circuitName(state)));
+  // Probes started in the current half-open period. cockatiel lets `calls` probes through and makes
+  // later calls wait for their verdict (up to a timeout each); gobreaker, the seed's policy, refuses
+  // them at once (ErrTooManyRequests), so a half-open breaker costs no caller any waiting. So do we.
+  let probesStarted = 0;
+  breaker.onStateChange((state) => {
+    probesStarted = 0;
+    options.onStateChange?.(circuitName(state));
+  });
   const retrying = retry(handleWhen((e) => e instanceof DownstreamFailure && e.retryable), {
     maxAttempts: options.retries,
     backoff: new ExponentialBackoff({
@@ -130,13 +137,26 @@ export function createPolicy(options: PolicyOptions): DownstreamPolicy {
   });
   const perCall = timeout(options.timeoutMs, TimeoutStrategy.Cooperative);
   const slots = bulkhead(options.maxConcurrent, options.maxQueue);
-  const withRetries = wrap(slots, retrying, breaker, perCall);
-  const withoutRetries = wrap(slots, breaker, perCall);
+  /** One attempt: through the breaker (unless it is half-open with every probe out), under the timeout. */
+  const guarded = <T>(attempt: (signal: AbortSignal) => Promise<T>, signal: AbortSignal) => {
+    if (breaker.state === CircuitState.HalfOpen && probesStarted >= options.breakerProbes) {
+      return Promise.reject(new BrokenCircuitError('half-open: every probe is out'));
+    }
+    return breaker.execute(
+      ({ signal: s }) =>
+        perCall.execute(({ signal: perCallSignal }) => {
+          // Runs synchronously from breaker.execute, so the count is right before the next caller looks.
+          if (breaker.state === CircuitState.HalfOpen) probesStarted++;
+          return attempt(perCallSignal);
+        }, s),
+      signal,
+    );
+  };
 
   return {
     async execute<T>(attempt: (signal: AbortSignal) => Promise<T>, { idempotent, signal: caller }: CallOptions): Promise<T> {
       if (caller.aborted) throw new CallerAbortedError();
-      const run = (idempotent ? withRetries : withoutRetries).execute(async ({ signal }) => {
+      const once = async (signal: AbortSignal) => {
         const started = performance.now();
         try {
           const value = await attempt(signal);
@@ -152,10 +172,14 @@ export function createPolicy(options: PolicyOptions): DownstreamPolicy {
           onCall(outcomeOf(failure), (performance.now() - started) / 1000);
           throw failure;
         }
-      }, caller);
+      };
+      const run = slots.execute(
+        ({ signal }) => (idempotent ? retrying.execute(({ signal: s }) => guarded(once, s), signal) : guarded(once, signal)),
+        caller,
+      );
       try {
-        // The queue of the bulkhead, a half-open breaker's wait for its probes and the retry's backoff do
-        // not watch the caller's signal; the caller stops waiting at its deadline all the same.
+        // The bulkhead's queue and the retry's backoff do not watch the caller's signal; the caller stops
+        // waiting at its deadline all the same.
         return await raceAbort(run, caller);
       } catch (error) {
         if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError) onCall('circuit_open', 0);

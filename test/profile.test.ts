@@ -133,7 +133,7 @@ describe('with a profile service in batch mode', () => {
 });
 
 describe('one call per user without batch mode', () => {
-  const env: Record<string, string> = { PROFILE_RETRIES: '0' };
+  const env: Record<string, string> = { PROFILE_RETRIES: '0', PROFILE_TIMEOUT_MS: '10000' };
   const service = useProfileService(env);
   const t = useTestApp(env);
   beforeEach(() => service().reset());
@@ -144,6 +144,27 @@ describe('one call per user without batch mode', () => {
     expect(res.errors).toBeUndefined();
     expect(service().calls.map((c) => c.url).sort()).toEqual(users.map((u) => `/users/${u.id}`).sort());
     expect(res.data!.users.edges.filter((e: any) => e.node.profile === null)).toHaveLength(1);
+  });
+
+  it("the request's signal (here: the client going away) cancels the calls in flight", async () => {
+    await seedUsers(t, service(), 'gone', 2);
+    service().behave({ kind: 'hang' });
+    const client = new AbortController();
+    const pending = t
+      .fetch('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: PAGE, variables: { search: 'gone' } }),
+        signal: client.signal,
+      })
+      .catch((error: unknown) => error);
+    await vi.waitFor(() => expect(service().inFlight).toBe(2));
+    client.abort();
+    await pending;
+    // Both calls were abandoned long before PROFILE_TIMEOUT_MS, and not counted against the service.
+    await vi.waitFor(() => expect(service().abandoned).toBe(2), { timeout: 5_000 });
+    expect(t.app.profiles?.state).toBe('closed');
+    service().release();
   });
 });
 

@@ -21,12 +21,12 @@ builder.prismaObjectField('User', 'profile', (t) =>
       'The profile, from the profile service; null when the user has none or no service is configured. ' +
       'When the service fails or is shed (circuit open), null with a DOWNSTREAM_UNAVAILABLE error; the rest of the response is intact.',
     // Batched per request (one call for all users of a response in batch mode).
-    resolve: async (user, _args, ctx) => {
+    resolve: async (user, _args, ctx, info) => {
       try {
         return await ctx.loaders.profileByUserId.load(user.id);
       } catch {
         // The client logged the kind of failure once per call, with the request id.
-        throw downstreamUnavailableError();
+        throw downstreamUnavailableError(info);
       }
     },
   }),

@@ -309,8 +309,9 @@ export function renderMarkdown(results) {
         '("hangs"), or nothing listens on its port ("refuses"). `PROFILE_SERVICE_BATCH=true`, every other `PROFILE_*` at its default (1 s timeout, 2 retries, breaker open after ' +
         'more than 3 consecutive failures, half-open after 30 s). Requests selecting `profile` are sent one at a time until `/metrics` shows the breaker open, then ' +
         `the page of 20 users with \`profile\` is measured (${cfg.warmup} s warm-up, ${cfg.duration} s, ${cfg.connections} connections): each answer has the page and ` +
-        'a `DOWNSTREAM_UNAVAILABLE` error per profile, which is what it should get and is not counted as an error. The same page without `profile` on the same server is the reference. ' +
-        'The measured window ends before the breaker half-opens, so no request waits for a timeout; "calls reaching it" counts the requests the hanging downstream received meanwhile.',
+        'a `DOWNSTREAM_UNAVAILABLE` error per profile, which is what it should get and is not counted as an error. The same page without `profile` on the same server is the reference; ' +
+        `the two take turns in ${cfg.rounds} round(s), the best round of each is shown, and the breaker is re-opened before each measurement if it half-opened. ` +
+        'Every 30 s the breaker half-opens: up to 5 probe requests wait for their timeout and reach the downstream ("calls reaching it", during the measured windows), the others are shed.',
     );
     L.push('');
     L.push(mdTable(DOWNSTREAM_HEAD, downstreamRows(results), ['l', 'l']));

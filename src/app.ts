@@ -10,24 +10,28 @@ import { createProfileClient, PROFILE_DEPENDENCY, type ProfileClient } from './d
 import { createEvents, type Events } from './events/index.js';
 import { countBacklog } from './events/outbox.js';
 import { graphiqlOptions, renderGraphiQL } from './graphiql.js';
+import { createLifecycle, type Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { useAuth } from './plugins/use-auth.js';
+import { useContentNegotiation } from './plugins/use-content-negotiation.js';
 import { maskError, useMaskedErrorReporting } from './plugins/use-error-masking.js';
 import { useErrorStatus } from './plugins/use-error-status.js';
 import { useGraphiQLAssets } from './plugins/use-graphiql-assets.js';
 import { useGraphQLMetrics } from './plugins/use-graphql-metrics.js';
 import { useHealth } from './plugins/use-health.js';
-import { useHttpHardening } from './plugins/use-http-hardening.js';
 import { useHttpMetrics } from './plugins/use-http-metrics.js';
 import { useMetricsEndpoint } from './plugins/use-metrics-endpoint.js';
 import { useOperationLimits } from './plugins/use-operation-limits.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
-import { type ReadinessCheck, useReadiness } from './plugins/use-readiness.js';
+import { useReadiness } from './plugins/use-readiness.js';
+import type { ReadinessCheck } from './readiness.js';
+import { useRequestErrorStatus } from './plugins/use-request-error-status.js';
 import { requestSignal, useRequestDeadline } from './plugins/use-request-deadline.js';
 import { useRequestLogging } from './plugins/use-request-logging.js';
 import { MAX_LIST_ITEMS } from './resolvers/validation.js';
 import { useRouting } from './plugins/use-routing.js';
+import { useSecurityHeaders } from './plugins/use-security-headers.js';
 import { requestIdOf, viewerOf } from './request-info.js';
 import { ALL_ROUTES, ROUTES } from './routes.js';
 import { schema } from './schema/index.js';
@@ -38,17 +42,17 @@ import { schema } from './schema/index.js';
  */
 const NO_YOGA_HEALTH_CHECK = '/ yoga health check: off';
 
-export interface App {
+/** The app and its lifecycle: `start`, `listen`, and `close` (also `await using`), which own the order. */
+export interface App extends Lifecycle, AsyncDisposable {
   readonly yoga: YogaServerInstance<Record<string, unknown>, Context>;
   readonly db: Database;
   readonly metrics: Metrics;
-  /** Outbox relay, live event feed and pruner; `main` starts them, shutdown stops them. */
+  /** Outbox relay, live event feed and pruner; `start` starts them, `close` stops them. */
   readonly events: Events;
   /** The profile service client; absent when PROFILE_SERVICE_URL is unset. */
   readonly profiles: ProfileClient | undefined;
-  /** Readiness turns 503 from now on; called first thing on SIGTERM. */
+  /** Readiness turns 503 and live subscriptions end from now on: the first step of `close`. */
   beginShutdown(): void;
-  readonly shuttingDown: boolean;
 }
 
 /** Builds the Yoga app over an open database, without listening (tests call `yoga.fetch`). */
@@ -90,7 +94,7 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
     maskedErrors: { maskError, isDev: false },
     // 413 past this many bytes, by Content-Length or while reading a chunked body.
     maxRequestBodySize: config.limits.maxBodyBytes,
-    // JSON bodies only (useHttpHardening refuses other POSTs first); one operation per request.
+    // JSON bodies only (useContentNegotiation refuses other POSTs first); one operation per request.
     multipart: false,
     batching: false,
     logging: {
@@ -123,7 +127,10 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
       }),
       useHttpMetrics({ metrics }),
       useRequestLogging({ logger }),
-      useHttpHardening(),
+      // 406/415 before authentication; request errors answer 4xx whatever the Accept header; headers on every response.
+      useContentNegotiation(),
+      useRequestErrorStatus(),
+      useSecurityHeaders(),
       useAuth({ verify: createTokenVerifier(config.auth), logger }),
       // After useAuth: a verified token draws on its subject's budget, anything else on its address's.
       useRateLimit({ ...config.limits.rateLimit, logger, clientAddress: createClientAddress(config.http.trustedProxyHops) }),
@@ -141,22 +148,24 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
       useRequestDeadline(),
       useMaskedErrorReporting({ logger }),
       useErrorStatus(),
-      events.plugin,
     ],
   });
+  const beginShutdown = () => {
+    shuttingDown = true;
+    // Live subscriptions (SSE) would otherwise hold the drain until its deadline.
+    events.endSubscriptions();
+  };
+  const lifecycle = createLifecycle({ config, logger, yoga, db, events, metrics, beginShutdown });
   return {
     yoga,
     db,
     metrics,
     events,
     profiles,
-    beginShutdown: () => {
-      shuttingDown = true;
-      // Live subscriptions (SSE) would otherwise hold the drain until its deadline.
-      events.endSubscriptions();
-    },
-    get shuttingDown() {
-      return shuttingDown;
+    beginShutdown,
+    ...lifecycle,
+    [Symbol.asyncDispose]: async () => {
+      await lifecycle.close();
     },
   };
 }

@@ -1,8 +1,16 @@
 import { LRUCache } from 'lru-cache';
 import { createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify, SignJWT } from 'jose';
 import type { AuthConfig } from './config.js';
-import type { Viewer } from './context.js';
 import { isUuid } from './ids.js';
+
+/** The caller a verified token names. */
+export interface Viewer {
+  /** The token's subject: a user's id (UUID), whether or not that user row exists. */
+  readonly userId: string;
+  readonly role: 'USER' | 'ADMIN';
+  /** When the token expires (epoch milliseconds): a live subscription ends then. */
+  readonly expiresAt: number;
+}
 
 /** Why a token was refused; never shown to clients in more detail than "invalid_token". */
 export class InvalidTokenError extends Error {

@@ -1,6 +1,7 @@
+import type { Viewer } from './auth.js';
 import type { PrismaClient } from './db.js';
 import type { ProfileClient } from './downstream/profile-client.js';
-import type { EventFeed } from './events/feed.js';
+import type { LiveEvent } from './events/message.js';
 import { createLoaders, type Loaders, type OnBatch } from './loaders/index.js';
 import type { Logger } from './logger.js';
 
@@ -21,12 +22,13 @@ export interface Context {
   readonly events: EventFeed;
 }
 
-export interface Viewer {
-  /** The token's subject: a user's id (UUID), whether or not that user row exists. */
-  readonly userId: string;
-  readonly role: 'USER' | 'ADMIN';
-  /** When the token expires (epoch milliseconds): a live subscription ends then. */
-  readonly expiresAt: number;
+/** What the GraphQL subscription reads. */
+export interface EventFeed {
+  /**
+   * Live events from now on, only of `types` when given; ends when the feed is closed, or at `endsAt`
+   * (epoch milliseconds: the subscriber's token expiry) when given.
+   */
+  subscribe(types?: readonly string[] | null, endsAt?: number): AsyncIterableIterator<LiveEvent>;
 }
 
 export interface ContextOptions {

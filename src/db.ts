@@ -4,12 +4,18 @@ import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { DatabaseConfig } from './config.js';
 import { openEmbeddedDatabase } from './embedded/index.js';
-import type { PoolStats } from './metrics.js';
 import { PrismaClient } from './generated/prisma/client.js';
 import { applyMigrations } from './migrations.js';
 import { createPool } from './pool.js';
 
 export { PrismaClient };
+
+/** What a pool can tell about itself; absent for the embedded database (one in-process connection). */
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
 
 /** A SQL statement as Prisma sent it to the database. */
 export interface QueryEvent {

@@ -1,11 +1,6 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './db.js';
 import { createLogger, type Logger } from './logger.js';
-import type { Metrics } from './metrics.js';
-import { refusalBody } from './refusal.js';
-import { ROUTES } from './routes.js';
-import { createHttpServer, drainServer } from './shutdown.js';
 import { announce } from './startup/banner.js';
 import { prepareDatabase } from './startup/database.js';
 import { listenProblem, StartupError } from './startup/errors.js';
@@ -13,7 +8,7 @@ import { listenProblem, StartupError } from './startup/errors.js';
 /** Time past SHUTDOWN_TIMEOUT_MS for disposing Yoga and closing the pool. */
 const HARD_DEADLINE_GRACE_MS = 5_000;
 
-/** Starts things: config → database → app → listen → shutdown hooks. Nothing else. */
+/** Starts things: config → database → app → listen → signal hooks. The app owns the shutdown order. */
 async function main(): Promise<void> {
   let config: Config;
   try {
@@ -43,16 +38,12 @@ async function main(): Promise<void> {
   await prepareDatabase(db, config.database, logger).catch(failWithDb);
   logger.info({ database: db.kind }, 'database ready');
   const app = createApp(config, db, logger);
-  await app.events.start();
+  await app.start();
   const { host, port, metricsPort } = config.http;
-  const httpOptions = { requestTimeoutMs: config.http.requestTimeoutMs };
-  const server = await listen(createHttpServer(app.yoga, httpOptions), port, host, logger, 'graphql').catch((e) => failWithDb(listenProblem(e, 'PORT', port, host)));
-  const metricsServer =
-    metricsPort === undefined
-      ? undefined
-      : await listen(createHttpServer(metricsHandler(app.metrics), httpOptions), metricsPort, host, logger, 'metrics').catch((e) =>
-          failWithDb(listenProblem(e, 'METRICS_PORT', metricsPort, host)),
-        );
+  const server = await app.listen('graphql', port, host).catch((e) => failWithDb(listenProblem(e, 'PORT', port, host)));
+  if (metricsPort !== undefined) {
+    await app.listen('metrics', metricsPort, host).catch((e) => failWithDb(listenProblem(e, 'METRICS_PORT', metricsPort, host)));
+  }
   announce(config, (server.address() as { port: number }).port, logger);
 
   let stopping = false;
@@ -65,50 +56,14 @@ async function main(): Promise<void> {
       logger.error('shutdown: hard deadline reached, exiting');
       process.exit(1);
     }, config.http.shutdownTimeoutMs + HARD_DEADLINE_GRACE_MS).unref();
-    logger.info({ signal }, 'shutdown: readiness now 503');
-    app.beginShutdown();
-    logger.info({ timeoutMs: config.http.shutdownTimeoutMs }, 'shutdown: draining in-flight requests');
-    const clean = await drainServer(server, config.http.shutdownTimeoutMs, logger);
-    if (metricsServer) await drainServer(metricsServer, 1_000, logger, 'metrics');
-    logger.info({ clean }, 'shutdown: listener closed');
-    // The relay finishes its batch in flight; the broker connection closes before the pool does.
-    await app.events.stop();
-    logger.info('shutdown: events relay stopped, broker closed');
-    await app.yoga.dispose();
-    logger.info('shutdown: yoga disposed');
-    // When the drain was cut, statements may still hold pool clients; don't wait for them.
-    await (clean ? db.close() : Promise.race([db.close(), new Promise((r) => setTimeout(r, 1_000))]));
+    // The app owns the order (readiness, drain, events, Yoga, pool); the process only exits after it.
+    const clean = await app.close({ signal });
     logger.info({ durationMs: Date.now() - started, clean }, 'shutdown: database closed, exiting');
     logger.flush();
     process.exit(clean ? 0 : 1);
   };
   process.on('SIGTERM', (signal) => void shutdown(signal));
   process.on('SIGINT', (signal) => void shutdown(signal));
-}
-
-function listen(server: Server, port: number, host: string, logger: Logger, name: string): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      const address = server.address();
-      const actual = typeof address === 'object' && address ? address.port : port;
-      logger.info({ server: name, port: actual, host }, `listening on http://${host}:${actual}`);
-      resolve(server);
-    });
-  });
-}
-
-/** The separate METRICS_PORT listener: `/metrics` and nothing else. */
-function metricsHandler(metrics: Metrics) {
-  return (req: IncomingMessage, res: ServerResponse) => {
-    if (req.url !== ROUTES.metrics) {
-      res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' }).end(refusalBody('NOT_FOUND', 'Not found.'));
-      return;
-    }
-    void metrics.registry.metrics().then((body) => {
-      res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body);
-    });
-  };
 }
 
 /**

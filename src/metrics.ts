@@ -1,12 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { PoolStats } from './db.js';
 import { type Route, ROUTES } from './routes.js';
-
-/** What a pool can tell about itself; absent for the embedded database (one in-process connection). */
-export interface PoolStats {
-  total: number;
-  idle: number;
-  waiting: number;
-}
 
 export interface Metrics {
   readonly registry: Registry;

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { DatabaseConfig } from './config.js';
-import { isQueryReadTimeout } from './db-errors.js';
+import { isQueryReadTimeout } from './errors/database.js';
 
 /** TCP keep-alive probes start after a connection is this long idle (keeps NAT/firewall state alive). */
 const TCP_KEEPALIVE_DELAY_MS = 10_000;

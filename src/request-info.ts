@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { Viewer } from './context.js';
+import type { Viewer } from './auth.js';
 import { type Route, routeOf } from './routes.js';
 
 /**

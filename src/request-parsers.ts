@@ -1,9 +1,8 @@
 import { GraphQLError } from 'graphql';
 import type { GraphQLParams } from 'graphql-yoga';
+import { badRequestError as badRequest } from './errors/index.js';
 
 type RequestParser = (request: Request) => GraphQLParams | GraphQLParams[] | Response | Promise<GraphQLParams | GraphQLParams[] | Response>;
-
-const badRequest = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
 
 /**
  * A JSON POST body. Yoga's own parser is not used: it compares the Content-Type header as a string

@@ -21,7 +21,8 @@ import { snapshot } from './helpers/snapshot.js';
  * and unpaired surrogates. Every refusal writes nothing.
  */
 
-const t = useTestApp();
+// The bounds hold whatever the body limit: 900 KB strings need a body limit above the 100 KB default.
+const t = useTestApp({ MAX_BODY_BYTES: '1000000' });
 
 async function post(query: string, variables?: Record<string, unknown>) {
   const res = await t.fetch('/graphql', {

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { StartupError } from '../startup/errors.js';
+import { StartupError } from '../errors/startup.js';
 import { lockDataDir } from './lock.js';
 import { createFromTemplate, templateTarball } from './template.js';
 

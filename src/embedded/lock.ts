@@ -1,6 +1,6 @@
 import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { StartupError } from '../startup/errors.js';
+import { StartupError } from '../errors/startup.js';
 
 /** Who holds an embedded data directory, as written in its lock file. */
 export interface LockOwner {

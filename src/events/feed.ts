@@ -1,15 +1,6 @@
 import { Repeater, SlidingBuffer } from 'graphql-yoga';
 import type { LiveEvent } from './message.js';
 
-/** What the GraphQL subscription reads. */
-export interface EventFeed {
-  /**
-   * Live events from now on, only of `types` when given; ends when the feed is closed, or at `endsAt`
-   * (epoch milliseconds: the subscriber's token expiry) when given.
-   */
-  subscribe(types?: readonly string[] | null, endsAt?: number): AsyncIterableIterator<LiveEvent>;
-}
-
 /** Events a subscriber may fall behind by before the oldest are dropped (a live view, not a log). */
 const SUBSCRIBER_BUFFER = 1_000;
 
@@ -18,9 +9,10 @@ const SUBSCRIBER_BUFFER = 1_000;
  * repeater has no buffer, so a client that reads slower than events arrive makes `publish` throw
  * RepeaterOverflowError inside EventTarget dispatch after 1024 events, an uncaught exception; and
  * its `repeaterBuffer` option is one buffer shared by every subscriber. Here each subscriber gets
- * its own sliding buffer: a slow one loses its oldest events, nobody else is affected.
+ * its own sliding buffer: a slow one loses its oldest events, nobody else is affected. It is the
+ * context's EventFeed (src/context.ts) by shape: events/ does not import the GraphQL side.
  */
-export class EventHub implements EventFeed {
+export class EventHub {
   readonly #listeners = new Set<(event: LiveEvent) => void>();
   readonly #stops = new Set<() => void>();
   #closed = false;

@@ -1,16 +1,14 @@
-import type { Plugin } from 'graphql-yoga';
 import type { EventsConfig } from '../config.js';
 import type { Database } from '../db.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import type { ReadinessCheck } from '../plugins/use-readiness.js';
+import type { ReadinessCheck } from '../readiness.js';
 import { type Broker, connectBroker } from './broker.js';
-import { type EventFeed, EventHub } from './feed.js';
+import { EventHub } from './feed.js';
 import { createPruner } from './pruner.js';
 import { createRelay, type Relay } from './relay.js';
 import { type FeedSource, feedFromBroker, feedFromOutboxTail } from './subscriber.js';
 
-export type { EventFeed } from './feed.js';
 export type { LiveEvent } from './message.js';
 
 export interface EventsOptions {
@@ -22,10 +20,8 @@ export interface EventsOptions {
 
 /** Everything that moves events out of the outbox: relay, live feed, pruner. */
 export interface Events {
-  /** `broker` with AMQP_URL (relay + live feed from the exchange), else `outbox` (tail only). */
-  readonly mode: 'broker' | 'outbox';
-  /** What the GraphQL subscription reads. */
-  readonly feed: EventFeed;
+  /** What the GraphQL subscription reads (the context's EventFeed). */
+  readonly feed: Pick<EventHub, 'subscribe'>;
   /** The broker as a non-critical check: writes go on (into the outbox) while it is away. */
   readonly readinessChecks: ReadinessCheck[];
   /** Open live subscriptions. */
@@ -40,8 +36,6 @@ export interface Events {
   stop(): Promise<void>;
   /** Deletes published events past the retention now. */
   prune(): Promise<number>;
-  /** Calls `stop` when Yoga is disposed. */
-  readonly plugin: Plugin;
 }
 
 export function createEvents({ config, db, logger, metrics }: EventsOptions): Events {
@@ -91,7 +85,6 @@ export function createEvents({ config, db, logger, metrics }: EventsOptions): Ev
   const stopOnce = () => (stopping ??= stop());
 
   return {
-    mode: config.amqpUrl ? 'broker' : 'outbox',
     feed: hub,
     readinessChecks: config.amqpUrl
       ? [
@@ -116,6 +109,5 @@ export function createEvents({ config, db, logger, metrics }: EventsOptions): Ev
     endSubscriptions: () => hub.close(),
     stop: stopOnce,
     prune: () => pruner.runOnce(),
-    plugin: { onDispose: stopOnce },
   };
 }

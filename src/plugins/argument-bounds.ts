@@ -3,7 +3,6 @@ import {
   getNamedType,
   getNullableType,
   type GraphQLArgument,
-  GraphQLError,
   type GraphQLField,
   type GraphQLInputType,
   type GraphQLSchema,
@@ -15,6 +14,7 @@ import {
   typeFromAST,
 } from 'graphql';
 import type { ComplexityEstimator } from 'graphql-query-complexity';
+import { invalidArgumentError } from '../errors/index.js';
 import { NOT_PLAIN_TEXT } from '../text.js';
 
 /** What a string argument or input field declares in its `extensions`; checked before execution. */
@@ -26,9 +26,7 @@ export interface InputBounds {
 }
 
 /** An argument value out of its documented bounds: 400, like a variable that does not coerce. */
-export function badUserInput(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
-}
+export const badUserInput = invalidArgumentError;
 
 /**
  * A field whose result can be a ValidationError checks its own input and reports a bad value as

@@ -1,7 +1,7 @@
 import type { Plugin } from 'graphql-yoga';
 import { InvalidTokenError, type TokenVerifier } from '../auth.js';
 import type { Logger } from '../logger.js';
-import { refusal } from '../refusal.js';
+import { ErrorCode, refusal } from '../errors/index.js';
 import { requestInfoOf } from '../request-info.js';
 
 export interface AuthOptions {
@@ -45,10 +45,10 @@ export function useAuth({ verify, logger }: AuthOptions): Plugin {
       if (info.viewer) return;
       endResponse(
         info.tokenRefused
-          ? refusal(fetchAPI, 401, 'UNAUTHENTICATED', 'The access token is invalid or expired.', {
+          ? refusal(fetchAPI, ErrorCode.UNAUTHENTICATED, 'The access token is invalid or expired.', {
               headers: { 'www-authenticate': `${REALM}, error="invalid_token"` },
             })
-          : refusal(fetchAPI, 401, 'UNAUTHENTICATED', 'Authentication required.', { headers: { 'www-authenticate': REALM } }),
+          : refusal(fetchAPI, ErrorCode.UNAUTHENTICATED, 'Authentication required.', { headers: { 'www-authenticate': REALM } }),
       );
     },
   };

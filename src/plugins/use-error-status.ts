@@ -1,31 +1,8 @@
-import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { ERROR_CODES, isErrorCode, rewriteResultErrors, withExtensions } from '../errors/index.js';
 
-/** The HTTP status a response without data gets when one of its errors has this code. */
-const STATUS_BY_CODE: Readonly<Record<string, number>> = { SERVICE_UNAVAILABLE: 503, REQUEST_TIMEOUT: 504 };
-
-function withStatus(error: GraphQLError, status: number): GraphQLError {
-  return new GraphQLError(error.message, {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    path: error.path,
-    originalError: error.originalError,
-    // Yoga takes the status from `extensions.http` and strips it from the body; `spec` keeps 200 for
-    // application/json, where a GraphQL error is never an HTTP error.
-    extensions: { ...error.extensions, http: { status, spec: true } },
-  });
-}
-
-function withStatuses(result: ExecutionResult): ExecutionResult {
-  // With data, even partial, the GraphQL-over-HTTP spec requires a 2xx.
-  if (result.data != null || !result.errors?.some((e) => STATUS_BY_CODE[String(e.extensions?.code)])) return result;
-  const errors = result.errors.map((error) => {
-    const status = STATUS_BY_CODE[String(error.extensions?.code)];
-    return status ? withStatus(error, status) : error;
-  });
-  return { ...result, errors };
-}
+/** The HTTP status a response without data gets when one of its errors has this code (ERROR_CODES' statusWithoutData). */
+const statusOf = (code: unknown): number | undefined => (isErrorCode(code) ? ERROR_CODES[code].statusWithoutData : undefined);
 
 /**
  * A request that failed as a whole because the database had no connection for it (SERVICE_UNAVAILABLE)
@@ -35,10 +12,14 @@ function withStatuses(result: ExecutionResult): ExecutionResult {
 export function useErrorStatus(): Plugin {
   return {
     onResultProcess({ result, setResult }) {
-      if (!Array.isArray(result) && result && typeof result === 'object' && 'errors' in result) {
-        const processed = withStatuses(result as ExecutionResult);
-        if (processed !== result) setResult(processed);
-      }
+      const rewritten = rewriteResultErrors(result, (error, { data }) => {
+        // With data, even partial, the GraphQL-over-HTTP spec requires a 2xx.
+        const status = data == null ? statusOf(error.extensions?.code) : undefined;
+        // Yoga takes the status from `extensions.http` and strips it from the body; `spec` keeps 200 for
+        // application/json, where a GraphQL error is never an HTTP error.
+        return status ? withExtensions(error, { ...error.extensions, http: { status, spec: true } }) : error;
+      });
+      if (rewritten) setResult(rewritten);
     },
   };
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
-import { methodNotAllowed, notFound } from '../refusal.js';
+import { methodNotAllowed, notFound } from '../errors/index.js';
 import { requestRouteOf } from '../request-info.js';
 import { ROUTES } from '../routes.js';
 

@@ -2,7 +2,7 @@ import { createCounter, createHistogram, type FillLabelsFnParams, usePrometheus 
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Metrics } from '../metrics.js';
-import { errorCode } from './use-error-masking.js';
+import { ErrorCode, errorCode } from '../errors/index.js';
 
 export interface GraphQLMetricsOptions {
   /** Registry and the operation-name folding come from the app's metrics. */
@@ -12,7 +12,7 @@ export interface GraphQLMetricsOptions {
 type Labels = 'operationName' | 'operationType';
 
 /** Yoga adds these codes after the plugin sees the error. */
-const PHASE_CODES: Record<string, string> = { parse: 'GRAPHQL_PARSE_FAILED', validate: 'GRAPHQL_VALIDATION_FAILED' };
+const PHASE_CODES: Record<string, ErrorCode> = { parse: ErrorCode.GRAPHQL_PARSE_FAILED, validate: ErrorCode.GRAPHQL_VALIDATION_FAILED };
 
 interface Operation {
   /** The selected operation's name ('' when anonymous), or null when no operation is selected. */

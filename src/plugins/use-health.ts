@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import { methodNotAllowed } from '../refusal.js';
+import { methodNotAllowed } from '../errors/index.js';
 import { requestRouteOf } from '../request-info.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Plugin } from 'graphql-yoga';
 import type { Metrics } from '../metrics.js';
-import { methodNotAllowed } from '../refusal.js';
+import { methodNotAllowed } from '../errors/index.js';
 import { requestRouteOf } from '../request-info.js';
 
 /** Serves the registry in Prometheus text format at `/metrics` (when no separate METRICS_PORT is set). */

@@ -11,6 +11,7 @@ import {
 } from 'graphql';
 import { type ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
 import type { Plugin } from 'graphql-yoga';
+import { ErrorCode, validationFailedError } from '../errors/index.js';
 import { argumentBoundsEstimator, badUserInput, checkVariableShapes } from './argument-bounds.js';
 import { measureDocument } from './document-size.js';
 import { maxDirectivesRule } from './max-directives.js';
@@ -47,7 +48,7 @@ export interface OperationLimitsOptions {
 
 /** The error every limit answers with: a validation failure, 400 whatever the Accept header. */
 export function limitError(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
+  return validationFailedError(message);
 }
 
 /** Armor prefixes its messages with "Syntax Error: " even for validation limits; ours are not syntax errors. */
@@ -163,7 +164,7 @@ export function useOperationLimits(options: OperationLimitsOptions): Plugin {
       // any resolver runs, so there is nothing to price.
       if (/^Variable "\$/.test(message)) return undefined;
       // An argument out of its bounds (argumentBoundsEstimator): that refusal is the answer.
-      if (error instanceof GraphQLError && error.extensions.code === 'BAD_USER_INPUT') throw error;
+      if (error instanceof GraphQLError && error.extensions.code === ErrorCode.BAD_USER_INPUT) throw error;
       // Anything else is a bug; fail closed (a masked, logged error) rather than skip the limit.
       throw error;
     }

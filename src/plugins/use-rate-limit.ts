@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { ClientAddress } from '../client-address.js';
 import type { Logger } from '../logger.js';
-import { refusal } from '../refusal.js';
+import { ErrorCode, refusal } from '../errors/index.js';
 import { requestInfoOf } from '../request-info.js';
 
 export interface RateLimitOptions {
@@ -26,7 +26,7 @@ export interface RateLimitOptions {
 type Limiter = RateLimiterMemory | RateLimiterRedis;
 
 function tooManyRequests(fetchAPI: { Response: typeof Response }, retryAfterS: number) {
-  return refusal(fetchAPI, 429, 'RATE_LIMITED', `Too many requests; retry in ${retryAfterS} s.`, {
+  return refusal(fetchAPI, ErrorCode.RATE_LIMITED, `Too many requests; retry in ${retryAfterS} s.`, {
     headers: { 'retry-after': String(retryAfterS) },
     extensions: { retryAfterS },
   });

@@ -1,16 +1,9 @@
 import type { Plugin } from 'graphql-yoga';
-import { methodNotAllowed } from '../refusal.js';
+import { methodNotAllowed } from '../errors/index.js';
+import type { ReadinessCheck } from '../readiness.js';
 import { requestRouteOf } from '../request-info.js';
 
-/** One dependency readiness depends on. */
-export interface ReadinessCheck {
-  /** Shown in the JSON body. */
-  name: string;
-  /** Resolves when healthy; rejects (or exceeds `timeoutMs`) when not. */
-  check: () => Promise<unknown>;
-  /** A failing non-critical check is reported but keeps the service ready. Default true. */
-  critical?: boolean;
-}
+export type { ReadinessCheck };
 
 export interface ReadinessOptions {
   checks: ReadinessCheck[];

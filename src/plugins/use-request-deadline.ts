@@ -1,6 +1,8 @@
-import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
+import { requestTimeoutError } from '../errors/index.js';
+
+export { requestTimeoutError };
 
 interface Deadline {
   controller: AbortController;
@@ -8,11 +10,6 @@ interface Deadline {
 }
 
 const deadlines = new WeakMap<Request, Deadline>();
-
-/** The error a request gets when its deadline passes (a GraphQLError, so it is safe to show). */
-export function requestTimeoutError(): GraphQLError {
-  return new GraphQLError('The request took too long and was cancelled.', { extensions: { code: 'REQUEST_TIMEOUT' } });
-}
 
 /**
  * The request's signal: aborts when the client goes away or REQUEST_TIMEOUT_MS passes. Not

@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import { refusal, notFound } from '../refusal.js';
+import { ErrorCode, refusal, notFound } from '../errors/index.js';
 import { noteRequest, requestInfoOf, requestRouteOf } from '../request-info.js';
 import { ALL_ROUTES, type Route } from '../routes.js';
 
@@ -11,7 +11,7 @@ export interface RoutingOptions {
 }
 
 const preflightRefused = (fetchAPI: { Response: typeof Response }) =>
-  refusal(fetchAPI, 403, 'CORS_ORIGIN_NOT_ALLOWED', 'Cross-origin requests are not allowed from this origin.');
+  refusal(fetchAPI, ErrorCode.CORS_ORIGIN_NOT_ALLOWED, 'Cross-origin requests are not allowed from this origin.');
 
 /**
  * The first plugin: classifies the request once (`request-info`: id, route, start) and decides which

@@ -2,8 +2,8 @@ import SchemaBuilder from '@pothos/core';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import { GraphQLError } from 'graphql';
 import type { Context } from '../context.js';
+import { forbiddenError, unauthenticatedError } from '../errors/index.js';
 import type PrismaTypes from '../generated/pothos-types.js';
 import { MAX_LENGTH } from '../resolvers/validation.js';
 import { getDatamodel } from '../generated/pothos-types.js';
@@ -40,8 +40,8 @@ export const builder = new SchemaBuilder<{
     // Refusals are top-level errors with a stable code; the resolver (and so any write) never runs.
     unauthorizedError: (_parent, ctx) =>
       ctx.viewer
-        ? new GraphQLError('Not allowed.', { extensions: { code: 'FORBIDDEN' } })
-        : new GraphQLError('Authentication required.', { extensions: { code: 'UNAUTHENTICATED' } }),
+        ? forbiddenError('Not allowed.')
+        : unauthenticatedError('Authentication required.'),
   },
   prisma: {
     client: (ctx) => ctx.prisma,

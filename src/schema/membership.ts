@@ -1,5 +1,5 @@
 import { prismaConnectionHelpers } from '@pothos/plugin-prisma';
-import { GraphQLError } from 'graphql';
+import { badUserInputError } from '../errors/index.js';
 import { isUuid } from '../ids.js';
 import { builder } from './builder.js';
 import { TeamRef, TeamRoleEnum } from './team.js';
@@ -39,7 +39,7 @@ const membersOfTeam = prismaConnectionHelpers(builder, 'Membership', {
 function checkedCursor<Q extends { cursor?: { userId_teamId?: { userId: unknown; teamId: unknown } } }>(query: Q): Q {
   const key = query.cursor?.userId_teamId;
   if (key && !(isUuid(String(key.userId)) && isUuid(String(key.teamId)))) {
-    throw new GraphQLError('Invalid cursor', { extensions: { code: 'BAD_USER_INPUT' } });
+    throw badUserInputError('Invalid cursor');
   }
   return query;
 }

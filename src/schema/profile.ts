@@ -1,6 +1,6 @@
 import type { UserProfile } from '../downstream/profile-client.js';
 import { builder } from './builder.js';
-import { downstreamUnavailableError } from './errors.js';
+import { downstreamUnavailableError } from '../errors/index.js';
 
 /** A user's profile, owned by the profile service (PROFILE_SERVICE_URL), not by this database. */
 const UserProfileRef = builder.objectRef<UserProfile>('UserProfile').implement({

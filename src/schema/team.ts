@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { badUserInputError, forbiddenError } from '../errors/index.js';
 import { isUuid, parseGlobalIdOf } from '../ids.js';
 import type { Context } from '../context.js';
 import { ForbiddenError } from '../resolvers/errors.js';
@@ -69,7 +69,7 @@ builder.queryFields((t) => ({
       totalCount: (_root, _args, ctx) => ctx.prisma.team.count(),
       resolve: (query, _root, _args, ctx) => {
         if (query.cursor && !isUuid(String(query.cursor.id))) {
-          throw new GraphQLError('Invalid cursor', { extensions: { code: 'BAD_USER_INPUT' } });
+          throw badUserInputError('Invalid cursor');
         }
         return ctx.prisma.team.findMany({ ...query, orderBy: [{ slug: 'asc' }], relationLoadStrategy: 'join' });
       },
@@ -191,7 +191,7 @@ function actorOf(ctx: Context): Actor {
  * non-OWNER gets from the authScopes check: a top-level FORBIDDEN, and nothing written.
  */
 function refusedIfForbidden<T>(result: T | ForbiddenError): T {
-  if (result instanceof ForbiddenError) throw new GraphQLError(result.message, { extensions: { code: 'FORBIDDEN' } });
+  if (result instanceof ForbiddenError) throw forbiddenError(result.message);
   return result;
 }
 

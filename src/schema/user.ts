@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { badUserInputError } from '../errors/index.js';
 import { isUuid, parseGlobalIdOf } from '../ids.js';
 import {
   createUser,
@@ -137,7 +137,7 @@ builder.queryFields((t) => ({
       totalCount: (_root, args, ctx) => ctx.prisma.user.count({ where: userFilterWhere(args.filter) }),
       resolve: (query, _root, args, ctx) => {
         if (query.cursor && !isUuid(String(query.cursor.id))) {
-          throw new GraphQLError('Invalid cursor', { extensions: { code: 'BAD_USER_INPUT' } });
+          throw badUserInputError('Invalid cursor');
         }
         return ctx.prisma.user.findMany({
           ...query,

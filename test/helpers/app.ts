@@ -107,8 +107,8 @@ export function useTestApp(env: Record<string, string> = {}, options: TestAppOpt
   });
 
   afterAll(async () => {
-    await app?.yoga.dispose();
-    await app?.db.close();
+    // The app's own shutdown order (events, Yoga, pool); idempotent, so a test may have closed it already.
+    await app?.close();
     await proxy?.close();
     if (template && dbName) await dropDatabase(template.serverUrl, dbName);
   });

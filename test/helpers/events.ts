@@ -29,7 +29,7 @@ export interface EventsTestApp {
   gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, as?: { token: string | null }): Promise<GraphQLResponse<T>>;
   fetch(path: string, init?: RequestInit): Promise<Response>;
   token(role?: 'USER' | 'ADMIN'): Promise<string>;
-  /** Stops the events (relay, feed, broker) and closes the database. Idempotent. */
+  /** Closes the app (events: relay, feed, broker; Yoga; the database) in its own order. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -63,11 +63,11 @@ export function useEventsTestBed() {
       exchanges.push(name);
       return name;
     },
-    /** Builds an app; `start: false` leaves the relay and feed stopped (start them with `app.events.start()`). */
+    /** Builds an app; `start: false` leaves the relay and feed stopped (start them with `app.start()`). */
     async app(env: Record<string, string> = {}, { start = true } = {}): Promise<EventsTestApp> {
       const test = await buildApp({ DATABASE_URL: database.available ? database.url() : '', ...env });
       apps.push(test);
-      if (start) await test.app.events.start();
+      if (start) await test.app.start();
       return test;
     },
   };
@@ -88,7 +88,6 @@ async function buildApp(env: Record<string, string>): Promise<EventsTestApp> {
   const app = createApp(config, db, logger);
   const token = (role: 'USER' | 'ADMIN' = 'USER') => signToken(config.auth, { sub: randomUUID(), role });
   const adminToken = await token('ADMIN');
-  let closing: Promise<void> | undefined;
   const fetch = (path: string, init?: RequestInit) => {
     const headers = new Headers(init?.headers);
     if (!headers.has('authorization')) headers.set('authorization', `Bearer ${adminToken}`);
@@ -102,12 +101,8 @@ async function buildApp(env: Record<string, string>): Promise<EventsTestApp> {
     fetch,
     token,
     gql: (query, variables, as) => postGraphQL(fetch, adminToken, query, variables, as),
-    close() {
-      closing ??= (async () => {
-        await app.events.stop();
-        await db.close();
-      })();
-      return closing;
+    close: async () => {
+      await app.close();
     },
   };
 }

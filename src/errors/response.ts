@@ -1,11 +1,16 @@
+import { ERROR_CODES, ErrorCode } from './codes.js';
+
 /**
  * The one shape of every refusal the service answers before GraphQL runs (404, 405, 401, 403, 406,
  * 415, 429): a GraphQL-style JSON body with a stable `extensions.code`, so clients handle them as they
  * handle GraphQL errors. Messages are fixed text: nothing from the request, no host, path or stack.
  */
-export function refusalBody(code: string, message: string, extensions: Record<string, unknown> = {}): string {
+export function refusalBody(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): string {
   return JSON.stringify({ errors: [{ message, extensions: { code, ...extensions } }] });
 }
+
+/** Headers of every refusal. */
+export const REFUSAL_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' } as const;
 
 export interface RefusalOptions {
   headers?: Record<string, string>;
@@ -13,23 +18,26 @@ export interface RefusalOptions {
   extensions?: Record<string, unknown>;
 }
 
-/** A refusal response; `fetchAPI` is the one of the hook (Yoga's Response). */
+/** A refusal response with the code's status (ERROR_CODES); `fetchAPI` is the one of the hook (Yoga's Response). */
 export function refusal(
   fetchAPI: { Response: typeof Response },
-  status: number,
-  code: string,
+  code: ErrorCode,
   message: string,
   { headers, extensions }: RefusalOptions = {},
 ): Response {
   return new fetchAPI.Response(refusalBody(code, message, extensions), {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+    status: ERROR_CODES[code].status,
+    headers: { ...REFUSAL_HEADERS, ...headers },
   });
 }
 
+export const NOT_FOUND_MESSAGE = 'Not found.';
+
 /** 404 for a path that is not a route of this listener. */
-export const notFound = (fetchAPI: { Response: typeof Response }) => refusal(fetchAPI, 404, 'NOT_FOUND', 'Not found.');
+export const notFound = (fetchAPI: { Response: typeof Response }) => refusal(fetchAPI, ErrorCode.NOT_FOUND, NOT_FOUND_MESSAGE);
 
 /** 405 for a method the route does not serve, with the `Allow` header RFC 9110 asks for. */
 export const methodNotAllowed = (fetchAPI: { Response: typeof Response }, allow: readonly string[]) =>
-  refusal(fetchAPI, 405, 'METHOD_NOT_ALLOWED', `Method not allowed; use ${allow.join(' or ')}.`, { headers: { allow: allow.join(', ') } });
+  refusal(fetchAPI, ErrorCode.METHOD_NOT_ALLOWED, `Method not allowed; use ${allow.join(' or ')}.`, {
+    headers: { allow: allow.join(', ') },
+  });

@@ -8,7 +8,6 @@ import type { Database } from './db.js';
 import { CIRCUIT_GAUGE } from './downstream/policy.js';
 import { createProfileClient, PROFILE_DEPENDENCY, type ProfileClient } from './downstream/profile-client.js';
 import { createEvents, type Events } from './events/index.js';
-import { countBacklog } from './events/outbox.js';
 import { graphiqlOptions, renderGraphiQL } from './graphiql.js';
 import { createLifecycle, type Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
@@ -29,6 +28,7 @@ import type { ReadinessCheck } from './readiness.js';
 import { useRequestErrorStatus } from './plugins/use-request-error-status.js';
 import { requestSignal, useRequestDeadline } from './plugins/use-request-deadline.js';
 import { useRequestLogging } from './plugins/use-request-logging.js';
+import { createResponseCache } from './plugins/use-response-cache.js';
 import { MAX_LIST_ITEMS } from './resolvers/validation.js';
 import { useRouting } from './plugins/use-routing.js';
 import { useSecurityHeaders } from './plugins/use-security-headers.js';
@@ -59,9 +59,10 @@ export interface App extends Lifecycle, AsyncDisposable {
 export function createApp(config: Config, db: Database, logger: Logger): App {
   let shuttingDown = false;
   let profiles: ProfileClient | undefined;
+  // The backlog is read at scrape time, when `events` exists.
   const metrics = createMetrics({
     poolStats: () => db.poolStats(),
-    outboxBacklog: () => countBacklog(db.prisma),
+    outboxBacklog: () => events.backlog(),
     downstreamQueues: (): Record<string, number> => (profiles ? { [PROFILE_DEPENDENCY]: profiles.queueLength } : {}),
   });
   const { url: profileUrl } = config.profileService;
@@ -77,10 +78,12 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
     );
     metrics.downstreamCircuitState.set({ dependency }, CIRCUIT_GAUGE.closed);
   }
-  const events = createEvents({ config: config.events, db, logger, metrics });
+  const events: Events = createEvents({ config: config.events, db, logger, metrics });
   db.onQuery((e) => metrics.dbQueryDuration.observe(e.durationMs / 1000));
   const onBatch = (loader: string, size: number) => metrics.loaderBatchSize.observe({ loader }, size);
   const cors = corsOption(config.http.corsOrigins);
+  // Response cache (RESPONSE_CACHE): ETag/304 first of the response hooks, the cache after the limits.
+  const responseCache = config.responseCache.enabled ? createResponseCache({ config: config.responseCache, logger, metrics }) : undefined;
 
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
@@ -125,6 +128,8 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
         ),
         cors: cors !== false,
       }),
+      // Before the metrics and the request log, which then count and log its 304s.
+      ...(responseCache ? [responseCache.conditionalGet] : []),
       useHttpMetrics({ metrics }),
       useRequestLogging({ logger }),
       // 406/415 before authentication; request errors answer 4xx whatever the Accept header; headers on every response.
@@ -145,6 +150,9 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
       useGraphQLMetrics({ metrics }),
       // After the metrics, so the parse/validate phases of refused operations are still observed.
       useOperationLimits({ ...config.limits, maxListItems: MAX_LIST_ITEMS }),
+      // After authentication, the rate limit and the operation limits: a hit is served only to a
+      // request that would have run (see createResponseCache).
+      ...(responseCache ? [responseCache.plugin] : []),
       useRequestDeadline(),
       useMaskedErrorReporting({ logger }),
       useErrorStatus(),

@@ -79,10 +79,13 @@ describe('each mutation is one statement (as ADMIN)', () => {
 
   it('deleteUser: 1 statement, memberships and counters included', async () => {
     const u = await user();
-    await team([[u, 'MEMBER']]);
+    const [a, b] = [await team([[u, 'MEMBER']]), await team([[u, 'OWNER']])];
     const { data, statements } = await statementsOf(M.deleteUser, { i: { id: u.gid } });
     expect(data.__typename).toBe('DeleteUserSuccess');
     expectOneStatement(statements, /DELETE FROM "User"/);
+    // Its event names the teams whose memberships went with the user.
+    const event = await t.db.prisma.outboxEvent.findFirstOrThrow({ where: { aggregateId: u.id, type: 'user.deleted' } });
+    expect(event.payload).toEqual({ id: u.id, teamIds: [a.id, b.id].sort() });
   });
 
   it('createTeam: 1 statement', async () => {

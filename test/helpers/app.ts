@@ -97,6 +97,9 @@ export function useTestApp(env: Record<string, string> = {}, options: TestAppOpt
       LOG_LEVEL: 'debug',
       // Test files send hundreds of requests a minute as one ADMIN; the ones about the rate limit set it.
       RATE_LIMIT_POINTS: '1000000',
+      // Tests write through SQL and read through GraphQL; the cache's own tests turn it on. The whole
+      // suite can run with it on: TEST_RESPONSE_CACHE=true (writes through mutations must not be stale).
+      RESPONSE_CACHE: process.env.TEST_RESPONSE_CACHE ?? 'false',
       ...env,
     });
     const db = await openDatabase(config.database);

@@ -80,6 +80,7 @@ async function buildApp(env: Record<string, string>): Promise<EventsTestApp> {
     LOG_LEVEL: 'debug',
     OUTBOX_POLL_INTERVAL_MS: '50',
     RATE_LIMIT_POINTS: '100000',
+    RESPONSE_CACHE: process.env.TEST_RESPONSE_CACHE ?? 'false',
     ...env,
   });
   const db = await openDatabase(config.database);

@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toGlobalId } from '../src/ids.js';
 import { applyMigrations, findProjectRoot } from '../src/migrations.js';
 import { type GraphQLResponse, useTestApp } from './helpers/app.js';
+import { onPostgres } from './helpers/database.js';
+import { unique } from './helpers/fixtures.js';
 import { openSession, waitForLockWaiters } from './helpers/sessions.js';
 
 /**
@@ -14,11 +16,7 @@ import { openSession, waitForLockWaiters } from './helpers/sessions.js';
  * them instead of counting memberships, so they must equal COUNT(*) whatever writes the memberships:
  * the mutations, concurrently, ON DELETE CASCADE from a deleted user, or plain SQL.
  */
-const onPostgres = inject('pgTemplate') !== null;
 const t = useTestApp();
-
-let counter = 0;
-const unique = (tag: string) => `${tag}-${Date.now().toString(36)}-${++counter}`;
 
 /** Every team and user whose counter differs from the real count: [] when all are exact. */
 async function wrongCounts() {

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { toGlobalId } from '../src/ids.js';
 import { useTestApp } from './helpers/app.js';
+import { unique } from './helpers/fixtures.js';
 
 /**
  * Every mutation is one SQL statement (issue 10): the row, its outbox event and the membership
@@ -8,9 +9,6 @@ import { useTestApp } from './helpers/app.js';
  * Prisma's query events, on PostgreSQL and PGlite alike.
  */
 const t = useTestApp();
-
-let counter = 0;
-const unique = (tag: string) => `${tag}-${Date.now().toString(36)}-${++counter}`;
 
 /**
  * Runs one GraphQL operation and returns its result and the SQL statements it sent. Prisma may report

@@ -302,10 +302,7 @@ function useReplicas(envs: Record<string, string>[]): Replica[] {
     }
   });
   afterAll(async () => {
-    for (const r of replicas) {
-      await r.app?.yoga.dispose();
-      await r.app?.db.close();
-    }
+    for (const r of replicas) await r.app?.close();
   });
   return replicas;
 }

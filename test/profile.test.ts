@@ -142,7 +142,11 @@ describe('one call per user without batch mode', () => {
     const users = await seedUsers(t, service(), 'single', 4);
     const res = await t.gql(PAGE, { search: 'single' });
     expect(res.errors).toBeUndefined();
-    expect(service().calls.map((c) => c.url).sort()).toEqual(users.map((u) => `/users/${u.id}`).sort());
+    expect(
+      service()
+        .calls.map((c) => c.url)
+        .sort(),
+    ).toEqual(users.map((u) => `/users/${u.id}`).sort());
     expect(res.data!.users.edges.filter((e: any) => e.node.profile === null)).toHaveLength(1);
   });
 

@@ -98,16 +98,14 @@ export interface DownstreamPolicy {
   readonly queueLength: number;
 }
 
-const circuitName = (state: CircuitState): CircuitName =>
-  state === CircuitState.Closed ? 'closed' : state === CircuitState.HalfOpen ? 'halfOpen' : 'open';
+const circuitName = (state: CircuitState): CircuitName => (state === CircuitState.Closed ? 'closed' : state === CircuitState.HalfOpen ? 'halfOpen' : 'open');
 
 /** True for the ways a call fails without reaching the downstream: the breaker or the bulkhead said no. */
 export function isShed(error: unknown): boolean {
   return error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError || error instanceof BulkheadRejectedError;
 }
 
-const outcomeOf = (error: unknown): CallOutcome =>
-  error instanceof DownstreamFailure ? error.kind : error instanceof CallerAbortedError ? 'cancelled' : 'error';
+const outcomeOf = (error: unknown): CallOutcome => (error instanceof DownstreamFailure ? error.kind : error instanceof CallerAbortedError ? 'cancelled' : 'error');
 
 export function createPolicy(options: PolicyOptions): DownstreamPolicy {
   const onCall = options.onCall ?? (() => undefined);
@@ -127,14 +125,17 @@ export function createPolicy(options: PolicyOptions): DownstreamPolicy {
     probesStarted = 0;
     options.onStateChange?.(circuitName(state));
   });
-  const retrying = retry(handleWhen((e) => e instanceof DownstreamFailure && e.retryable), {
-    maxAttempts: options.retries,
-    backoff: new ExponentialBackoff({
-      initialDelay: options.retryInitialDelayMs,
-      maxDelay: options.retryMaxDelayMs,
-      generator: decorrelatedJitterGenerator,
-    }),
-  });
+  const retrying = retry(
+    handleWhen((e) => e instanceof DownstreamFailure && e.retryable),
+    {
+      maxAttempts: options.retries,
+      backoff: new ExponentialBackoff({
+        initialDelay: options.retryInitialDelayMs,
+        maxDelay: options.retryMaxDelayMs,
+        generator: decorrelatedJitterGenerator,
+      }),
+    },
+  );
   const perCall = timeout(options.timeoutMs, TimeoutStrategy.Cooperative);
   const slots = bulkhead(options.maxConcurrent, options.maxQueue);
   /** One attempt: through the breaker (unless it is half-open with every probe out), under the timeout. */
@@ -173,10 +174,7 @@ export function createPolicy(options: PolicyOptions): DownstreamPolicy {
           throw failure;
         }
       };
-      const run = slots.execute(
-        ({ signal }) => (idempotent ? retrying.execute(({ signal: s }) => guarded(once, s), signal) : guarded(once, signal)),
-        caller,
-      );
+      const run = slots.execute(({ signal }) => (idempotent ? retrying.execute(({ signal: s }) => guarded(once, s), signal) : guarded(once, signal)), caller);
       try {
         // The bulkhead's queue and the retry's backoff do not watch the caller's signal; the caller stops
         // waiting at its deadline all the same.

@@ -22,9 +22,18 @@ const MAX_RESPONSE_BYTES = 1_000_000;
 
 // The downstream's JSON is checked, not trusted: a bad shape is a failed call, never a crash or a
 // malformed GraphQL response. Unknown fields are ignored, so the service can grow.
-const nullableText = (max: number) => z.string().max(max).nullish().transform((v) => v ?? null);
+const nullableText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .nullish()
+    .transform((v) => v ?? null);
 const profileSchema = z.object({
-  avatarUrl: z.url({ protocol: /^https?$/ }).max(2048).nullish().transform((v) => v ?? null),
+  avatarUrl: z
+    .url({ protocol: /^https?$/ })
+    .max(2048)
+    .nullish()
+    .transform((v) => v ?? null),
   bio: nullableText(10_000),
   locale: nullableText(35),
   updatedAt: z.iso.datetime({ offset: true }).transform((v) => new Date(v)),
@@ -92,22 +101,28 @@ export function createProfileClient(config: ProfileServiceConfig & { url: string
   };
 
   const one = (id: string, signal: AbortSignal) =>
-    policy.execute(async (attemptSignal) => {
-      const json = await getJson(`${config.url}/users/${encodeURIComponent(id)}`, attemptSignal, true);
-      if (json === null) return null;
-      const parsed = profileSchema.safeParse(json);
-      if (!parsed.success) throw new DownstreamFailure('invalid_response', false);
-      return parsed.data satisfies UserProfile;
-    }, { idempotent: true, signal });
+    policy.execute(
+      async (attemptSignal) => {
+        const json = await getJson(`${config.url}/users/${encodeURIComponent(id)}`, attemptSignal, true);
+        if (json === null) return null;
+        const parsed = profileSchema.safeParse(json);
+        if (!parsed.success) throw new DownstreamFailure('invalid_response', false);
+        return parsed.data satisfies UserProfile;
+      },
+      { idempotent: true, signal },
+    );
 
   const many = (ids: readonly string[], signal: AbortSignal) =>
-    policy.execute(async (attemptSignal) => {
-      const json = await getJson(`${config.url}/users?ids=${ids.map(encodeURIComponent).join(',')}`, attemptSignal, false);
-      const parsed = batchSchema.safeParse(json);
-      if (!parsed.success) throw new DownstreamFailure('invalid_response', false);
-      const byId = new Map(parsed.data.map(({ id, ...profile }) => [id, profile satisfies UserProfile]));
-      return ids.map((id) => byId.get(id) ?? null);
-    }, { idempotent: true, signal });
+    policy.execute(
+      async (attemptSignal) => {
+        const json = await getJson(`${config.url}/users?ids=${ids.map(encodeURIComponent).join(',')}`, attemptSignal, false);
+        const parsed = batchSchema.safeParse(json);
+        if (!parsed.success) throw new DownstreamFailure('invalid_response', false);
+        const byId = new Map(parsed.data.map(({ id, ...profile }) => [id, profile satisfies UserProfile]));
+        return ids.map((id) => byId.get(id) ?? null);
+      },
+      { idempotent: true, signal },
+    );
 
   /** Logged with the request's id; shed calls at debug (while the breaker is open that is every call). */
   const report = (logger: Logger, error: unknown, ids: number) => {

@@ -5,12 +5,7 @@ import type { AddressInfo } from 'node:net';
  * A real profile service for tests: node:http on 127.0.0.1, port 0. It answers from `profiles`, and on
  * command slows down, fails with a status, answers a bad shape, or hangs until released.
  */
-export type Behaviour =
-  | { kind: 'ok' }
-  | { kind: 'slow'; ms: number }
-  | { kind: 'fail'; status: number }
-  | { kind: 'bad' }
-  | { kind: 'hang' };
+export type Behaviour = { kind: 'ok' } | { kind: 'slow'; ms: number } | { kind: 'fail'; status: number } | { kind: 'bad' } | { kind: 'hang' };
 
 export interface ProfileServiceCall {
   /** The path and query as received. */
@@ -116,36 +111,39 @@ export async function startProfileService(): Promise<FakeProfileService> {
   const port = (server.address() as AddressInfo).port;
 
   // defineProperties, not Object.assign: that would copy the getters' values once.
-  return Object.defineProperties(service, Object.getOwnPropertyDescriptors({
-    url: `http://127.0.0.1:${port}`,
-    port,
-    calls,
-    get inFlight() {
-      return inFlight;
-    },
-    get maxInFlight() {
-      return maxInFlight;
-    },
-    get abandoned() {
-      return abandoned;
-    },
-    behave(next: Behaviour, times = Infinity) {
-      behaviour = next;
-      remaining = times;
-    },
-    release() {
-      for (const release of [...hanging]) release();
-    },
-    reset() {
-      behaviour = { kind: 'ok' };
-      remaining = Infinity;
-      calls.splice(0);
-      maxInFlight = inFlight;
-      abandoned = 0;
-    },
-    close() {
-      server.closeAllConnections();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  }));
+  return Object.defineProperties(
+    service,
+    Object.getOwnPropertyDescriptors({
+      url: `http://127.0.0.1:${port}`,
+      port,
+      calls,
+      get inFlight() {
+        return inFlight;
+      },
+      get maxInFlight() {
+        return maxInFlight;
+      },
+      get abandoned() {
+        return abandoned;
+      },
+      behave(next: Behaviour, times = Infinity) {
+        behaviour = next;
+        remaining = times;
+      },
+      release() {
+        for (const release of [...hanging]) release();
+      },
+      reset() {
+        behaviour = { kind: 'ok' };
+        remaining = Infinity;
+        calls.splice(0);
+        maxInFlight = inFlight;
+        abandoned = 0;
+      },
+      close() {
+        server.closeAllConnections();
+        return new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    }),
+  );
 }

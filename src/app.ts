@@ -5,6 +5,8 @@ import type { Config } from './config.js';
 import { type Context, createContext } from './context.js';
 import { corsOption } from './cors.js';
 import type { Database } from './db.js';
+import { CIRCUIT_GAUGE } from './downstream/policy.js';
+import { createProfileClient, PROFILE_DEPENDENCY, type ProfileClient } from './downstream/profile-client.js';
 import { createEvents, type Events } from './events/index.js';
 import { graphiqlOptions, renderGraphiQL } from './graphiql.js';
 import { createLifecycle, type Lifecycle } from './lifecycle.js';
@@ -22,6 +24,7 @@ import { useMetricsEndpoint } from './plugins/use-metrics-endpoint.js';
 import { useOperationLimits } from './plugins/use-operation-limits.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
 import { useReadiness } from './plugins/use-readiness.js';
+import type { ReadinessCheck } from './readiness.js';
 import { useRequestErrorStatus } from './plugins/use-request-error-status.js';
 import { requestSignal, useRequestDeadline } from './plugins/use-request-deadline.js';
 import { useRequestLogging } from './plugins/use-request-logging.js';
@@ -46,6 +49,8 @@ export interface App extends Lifecycle, AsyncDisposable {
   readonly metrics: Metrics;
   /** Outbox relay, live event feed and pruner; `start` starts them, `close` stops them. */
   readonly events: Events;
+  /** The profile service client; absent when PROFILE_SERVICE_URL is unset. */
+  readonly profiles: ProfileClient | undefined;
   /** Readiness turns 503 and live subscriptions end from now on: the first step of `close`. */
   beginShutdown(): void;
 }
@@ -53,8 +58,26 @@ export interface App extends Lifecycle, AsyncDisposable {
 /** Builds the Yoga app over an open database, without listening (tests call `yoga.fetch`). */
 export function createApp(config: Config, db: Database, logger: Logger): App {
   let shuttingDown = false;
+  let profiles: ProfileClient | undefined;
   // The backlog is read at scrape time, when `events` exists.
-  const metrics = createMetrics({ poolStats: () => db.poolStats(), outboxBacklog: () => events.backlog() });
+  const metrics = createMetrics({
+    poolStats: () => db.poolStats(),
+    outboxBacklog: () => events.backlog(),
+    downstreamQueues: (): Record<string, number> => (profiles ? { [PROFILE_DEPENDENCY]: profiles.queueLength } : {}),
+  });
+  const { url: profileUrl } = config.profileService;
+  if (profileUrl) {
+    const dependency = PROFILE_DEPENDENCY;
+    profiles = createProfileClient(
+      { ...config.profileService, url: profileUrl },
+      {
+        logger,
+        onCall: (outcome, seconds) => metrics.downstreamCallDuration.observe({ dependency, outcome }, seconds),
+        onStateChange: (state) => metrics.downstreamCircuitState.set({ dependency }, CIRCUIT_GAUGE[state]),
+      },
+    );
+    metrics.downstreamCircuitState.set({ dependency }, CIRCUIT_GAUGE.closed);
+  }
   const events: Events = createEvents({ config: config.events, db, logger, metrics });
   db.onQuery((e) => metrics.dbQueryDuration.observe(e.durationMs / 1000));
   const onBatch = (loader: string, size: number) => metrics.loaderBatchSize.observe({ loader }, size);
@@ -94,6 +117,7 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
         signal: requestSignal(request, config.http.requestTimeoutMs),
         onBatch,
         events: events.feed,
+        profiles,
       });
     },
     plugins: [
@@ -118,7 +142,7 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
       useHealth(),
       ...(config.graphiql ? [useGraphiQLAssets()] : []),
       useReadiness({
-        checks: [{ name: 'database', check: () => db.ping() }, ...events.readinessChecks],
+        checks: [{ name: 'database', check: () => db.ping() }, ...events.readinessChecks, ...profileReadiness(profiles)],
         timeoutMs: config.http.readinessTimeoutMs,
         isShuttingDown: () => shuttingDown,
       }),
@@ -145,10 +169,21 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
     db,
     metrics,
     events,
+    profiles,
     beginShutdown,
     ...lifecycle,
     [Symbol.asyncDispose]: async () => {
       await lifecycle.close();
     },
   };
+}
+
+/**
+ * The profile service on /ready: down while its breaker is open, and never critical, because without
+ * it only `User.profile` is null. Its breaker is read, not the service pinged: probes stay the breaker's.
+ */
+function profileReadiness(profiles: ProfileClient | undefined): ReadinessCheck[] {
+  if (!profiles) return [];
+  const check = () => (profiles.state === 'open' ? Promise.reject(new Error('circuit open')) : Promise.resolve());
+  return [{ name: PROFILE_DEPENDENCY, critical: false, check }];
 }

@@ -86,6 +86,19 @@ const envSchema = z.object({
   OUTBOX_POLL_INTERVAL_MS: int(10, 60_000).default(250),
   OUTBOX_BATCH_SIZE: int(1, 1000).default(100),
   OUTBOX_RETENTION_HOURS: int(1, 87_600).default(168),
+  PROFILE_SERVICE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  PROFILE_SERVICE_BATCH: boolean.default(false),
+  PROFILE_TIMEOUT_MS: int(1, 600_000).default(1_000),
+  PROFILE_RETRIES: int(0, 10).default(2),
+  PROFILE_RETRY_INITIAL_DELAY_MS: int(1, 60_000).default(50),
+  PROFILE_RETRY_MAX_DELAY_MS: int(1, 60_000).default(500),
+  // sony/gobreaker's policy as the seed had it: open after more than 3 consecutive failures, half-open
+  // after 30 s, at most 5 probe requests (all must succeed to close).
+  PROFILE_BREAKER_FAILURES: int(0, 1000).default(3),
+  PROFILE_BREAKER_HALF_OPEN_AFTER_MS: int(1, 3_600_000).default(30_000),
+  PROFILE_BREAKER_PROBES: int(1, 1000).default(5),
+  PROFILE_MAX_CONCURRENT: int(1, 10_000).default(10),
+  PROFILE_MAX_QUEUE: int(0, 100_000).default(100),
   RESPONSE_CACHE: boolean.default(true),
   RESPONSE_CACHE_TTL_MS: int(1, 86_400_000).default(60_000),
   RESPONSE_CACHE_TTL_PER_TYPE: ttlMap.optional(),
@@ -149,6 +162,31 @@ export interface Config {
   readonly database: DatabaseConfig;
   readonly events: EventsConfig;
   readonly responseCache: ResponseCacheConfig;
+  readonly profileService: ProfileServiceConfig;
+}
+
+/** The downstream profile service behind `User.profile` and the policies around its calls. */
+export interface ProfileServiceConfig {
+  /** Base URL (`GET {url}/users/{id}`); absent means `User.profile` is always null and nothing is called. */
+  readonly url: string | undefined;
+  /** Ask for a request's users in one call, `GET {url}/users?ids=a,b,c`, instead of one call per user. */
+  readonly batch: boolean;
+  /** Longest one call may take (at most the request deadline, whose abort also cancels it). */
+  readonly timeoutMs: number;
+  /** Further attempts after a retryable failure (network error, timeout, 429, 502, 503, 504). */
+  readonly retries: number;
+  readonly retryInitialDelayMs: number;
+  readonly retryMaxDelayMs: number;
+  /** The breaker opens after more than this many consecutive failed calls. */
+  readonly breakerFailures: number;
+  /** An open breaker lets probes through (half-open) after this long. */
+  readonly breakerHalfOpenAfterMs: number;
+  /** Probe calls a half-open breaker lets through; all must succeed for it to close, one failure reopens it. */
+  readonly breakerProbes: number;
+  /** Most calls in flight at once (bulkhead). */
+  readonly maxConcurrent: number;
+  /** Most calls waiting for a slot; past it a call fails at once. */
+  readonly maxQueue: number;
 }
 
 /** The response cache of query results (see src/plugins/use-response-cache.ts). */
@@ -287,6 +325,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS,
       batchSize: e.OUTBOX_BATCH_SIZE,
       retentionHours: e.OUTBOX_RETENTION_HOURS,
+    }),
+    profileService: Object.freeze({
+      url: e.PROFILE_SERVICE_URL?.replace(/\/+$/, ''),
+      batch: e.PROFILE_SERVICE_BATCH,
+      // A call never outlives the request that made it.
+      timeoutMs: Math.min(e.PROFILE_TIMEOUT_MS, e.REQUEST_TIMEOUT_MS),
+      retries: e.PROFILE_RETRIES,
+      retryInitialDelayMs: e.PROFILE_RETRY_INITIAL_DELAY_MS,
+      retryMaxDelayMs: Math.max(e.PROFILE_RETRY_MAX_DELAY_MS, e.PROFILE_RETRY_INITIAL_DELAY_MS),
+      breakerFailures: e.PROFILE_BREAKER_FAILURES,
+      breakerHalfOpenAfterMs: e.PROFILE_BREAKER_HALF_OPEN_AFTER_MS,
+      breakerProbes: e.PROFILE_BREAKER_PROBES,
+      maxConcurrent: e.PROFILE_MAX_CONCURRENT,
+      maxQueue: e.PROFILE_MAX_QUEUE,
     }),
     responseCache: Object.freeze({
       enabled: e.RESPONSE_CACHE,

@@ -1,5 +1,6 @@
 import type { Viewer } from './auth.js';
 import type { PrismaClient } from './db.js';
+import type { ProfileClient } from './downstream/profile-client.js';
 import type { LiveEvent } from './events/index.js';
 import { createLoaders, type Loaders, type OnBatch } from './loaders/index.js';
 import type { Logger } from './logger.js';
@@ -39,12 +40,15 @@ export interface ContextOptions {
   onBatch?: OnBatch;
   /** Default: a feed whose subscriptions end at once. */
   events?: EventFeed;
+  /** The profile service behind `User.profile`; absent: profiles are null. */
+  profiles?: ProfileClient;
 }
 
 const NO_EVENTS: EventFeed = {
   subscribe: () => (async function* () {})(),
 };
 
-export function createContext({ prisma, requestId, logger, signal, viewer = null, onBatch, events = NO_EVENTS }: ContextOptions): Context {
-  return { prisma, loaders: createLoaders(prisma, viewer?.userId, onBatch), viewer, requestId, logger, signal, events };
+export function createContext({ prisma, requestId, logger, signal, viewer = null, onBatch, events = NO_EVENTS, profiles }: ContextOptions): Context {
+  const loaders = createLoaders(prisma, viewer?.userId, onBatch, { client: profiles, signal, logger });
+  return { prisma, loaders, viewer, requestId, logger, signal, events };
 }

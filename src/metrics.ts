@@ -12,6 +12,10 @@ export interface Metrics {
   /** Per event, from the start of its batch's claim to the broker's confirm. */
   readonly outboxPublishDuration: Histogram;
   readonly outboxPublishFailures: Counter;
+  /** Calls to downstream services by dependency and outcome (`success`, `timeout`, `circuit_open`, …). */
+  readonly downstreamCallDuration: Histogram<'dependency' | 'outcome'>;
+  /** 0 closed, 1 half-open, 2 open. */
+  readonly downstreamCircuitState: Gauge<'dependency'>;
   /**
    * The label value of an operation name, admitting it to the set of names with a label of their own
    * while there is room: call it only for operations that passed authentication and validation.
@@ -39,6 +43,8 @@ export interface MetricsOptions {
   outboxBacklogTimeoutMs?: number;
   /** Distinct operation names kept as label values; later ones become "other". Default 100. */
   maxOperationNames?: number;
+  /** Calls waiting for a bulkhead slot, by dependency, read on every scrape. */
+  downstreamQueues?: () => Record<string, number>;
 }
 
 /**
@@ -127,8 +133,33 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
   });
 
+  const downstreamCallDuration = new Histogram({
+    name: 'downstream_call_duration_seconds',
+    help: 'Calls to downstream services by dependency and outcome; calls shed by an open breaker or a full bulkhead count with 0 s.',
+    labelNames: ['dependency', 'outcome'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const downstreamCircuitState = new Gauge({
+    name: 'downstream_circuit_state',
+    help: 'Circuit breaker state by dependency: 0 closed, 1 half-open, 2 open.',
+    labelNames: ['dependency'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'downstream_bulkhead_queue_length',
+    help: 'Calls waiting for a bulkhead slot, by dependency.',
+    labelNames: ['dependency'],
+    registers: [registry],
+    collect() {
+      for (const [dependency, length] of Object.entries(options.downstreamQueues?.() ?? {})) this.set({ dependency }, length);
+    },
+  });
+
   return {
     registry,
+    downstreamCallDuration,
+    downstreamCircuitState,
     httpRequests,
     httpDuration,
     dbQueryDuration,

@@ -9,13 +9,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { makeAuth } from './auth.mjs';
+import { circuitState, profileError, PROFILE_SCENARIOS, startDownstream, tripBreaker } from './downstream.mjs';
 import { databaseUrl, DATASET, deleteLoadUsers, BUSY_USER, HUGE_TEAM, postgresInfo, run, setupDatabases, SKEW } from './database.mjs';
 import { load, quantile } from './load.mjs';
 import { summarizeProfileFile } from './profile-summary.mjs';
 import { checkProxy } from './proxy-check.mjs';
 import { startProxyWorker } from './proxy-worker.mjs';
 import { HELLO, quickError, scenarios, skewQueries } from './queries.mjs';
-import { renderConsole, renderMarkdown } from './report.mjs';
+import { renderConsole, renderDownstream, renderMarkdown } from './report.mjs';
 import { backendCpu, cpuSecondsOf, machineBusySeconds, memoryOf, sampleMemory, startServer } from './servers.mjs';
 
 const BENCH = fileURLToPath(new URL('..', import.meta.url));
@@ -467,6 +468,59 @@ async function buildPrivate() {
   await run(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', path.join(BUILD, 'dist')], { cwd: ROOT });
 }
 
+/**
+ * The profile service down, for each of `hang` and `refuse`: our server with PROFILE_SERVICE_URL at a
+ * local downstream that is down (batch mode, every PROFILE_* at its default: 1 s timeout, 2 retries,
+ * breaker open after more than 3 consecutive failures, half-open after 30 s). The breaker is tripped
+ * first, then a page of 20 users selecting `profile` is measured (each answers with the page and
+ * DOWNSTREAM_UNAVAILABLE for the profiles, which is not counted as an error), and on the hang server the
+ * same page without `profile` as the reference. Every 30 s the breaker half-opens: up to 5 probe
+ * requests then wait for their timeout (the others are shed) and the downstream sees them.
+ */
+async function downstreamDown(cfg, dbUrl) {
+  const out = {};
+  for (const mode of ['hang', 'refuse']) {
+    phase2(`profile service down (${mode}): breaker open`);
+    const downstream = await startDownstream(mode);
+    // No response cache (as in the comparison): each request must go through the resolvers and the breaker.
+    const spec = serverSpec('ours', cfg, dbUrl, { PROFILE_SERVICE_URL: downstream.url, PROFILE_SERVICE_BATCH: 'true' });
+    let server;
+    try {
+      server = await startServer({ ...spec, name: `ours-profile-${mode}`, logFile: path.join(BENCH, 'logs', `ours-profile-${mode}.log`) });
+      const tripped = await tripBreaker(server.url, cfg.headers);
+      say(`    breaker open after ${tripped.requests} request(s), ${(tripped.ms / 1000).toFixed(1)} s`);
+      // Rounds with the order reversed each time, best round reported, as for the comparison above; the
+      // breaker is re-opened before each measurement if it half-opened meanwhile (every 30 s).
+      const runs = { withProfile: [], withoutProfile: [] };
+      let downstreamRequests = 0;
+      let stateAfter = NaN;
+      const names = mode === 'hang' ? ['withProfile', 'withoutProfile'] : ['withProfile'];
+      for (let round = 1; round <= cfg.rounds; round++) {
+        for (const name of round % 2 === 1 ? names : [...names].reverse()) {
+          if (name === 'withProfile') await tripBreaker(server.url, cfg.headers);
+          const before = downstream.requests();
+          const label = `${name === 'withProfile' ? 'profile' : 'no profile'}, ${mode}`;
+          runs[name].push(await measure(cfg, { server }, label, PROFILE_SCENARIOS[name], profileError, { next: 0 }));
+          if (name === 'withProfile') {
+            downstreamRequests += downstream.requests() - before;
+            stateAfter = await circuitState(server.url);
+          }
+        }
+      }
+      const row = { tripped, withProfile: best(runs.withProfile), downstreamRequests, stateAfter };
+      if (runs.withoutProfile.length) row.withoutProfile = best(runs.withoutProfile);
+      say(`    calls reaching the downstream while measured: ${mode === 'hang' ? downstreamRequests : 'n/a (nothing listens)'}; breaker state after: ${stateAfter}`);
+      out[mode] = row;
+    } finally {
+      await server?.stop();
+      await downstream.close();
+    }
+  }
+  return out;
+}
+
+const phase2 = (title) => say(`  ${title}`);
+
 // --- Main ------------------------------------------------------------------------------------------
 
 export async function main() {
@@ -493,6 +547,15 @@ export async function main() {
   }
   results.machine = await machineInfo(cfg, db.uniformUrl);
   say(`  ${results.machine.cpu}, ${results.machine.cores} cores, node ${results.machine.node}, commit ${results.machine.commit}`);
+
+  if (process.env.BENCH_ONLY === 'downstream') {
+    // Just the "profile service down" rows, printed; RESULTS.md is left as it is.
+    phase('profile service down: requests selecting User.profile while its breaker is open');
+    results.downstream = await downstreamDown(cfg, db.uniformUrl);
+    say('');
+    say(renderDownstream(results));
+    return;
+  }
 
   const runTag = Date.now().toString(36);
 
@@ -578,6 +641,13 @@ export async function main() {
     }
   } finally {
     await admin.end();
+  }
+
+  phase('profile service down: requests selecting User.profile while its breaker is open');
+  results.downstream = await downstreamDown(cfg, db.uniformUrl);
+  for (const [mode, row] of Object.entries(results.downstream)) {
+    if (row.stateAfter !== 2) results.problems.push(`profile service down (${mode}): the breaker was not open at the end of a measurement (state ${row.stateAfter})`);
+    if (row.withProfile.errorCount) results.problems.push(`profile service down (${mode}): ${row.withProfile.errorCount} failed responses`);
   }
 
   if (cfg.profile) {

@@ -156,7 +156,28 @@ function topPackages(summary, n = 6) {
     .join(', ');
 }
 
+const DOWNSTREAM_HEAD = ['Profile service', 'Query (20 users)', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'requests', 'calls reaching it', 'breaker opened after', 'CPU server'];
+
+/** The "profile service down" rows: breaker open, requests with and without `profile`. */
+function downstreamRows(results) {
+  const out = [];
+  for (const [mode, row] of Object.entries(results.downstream ?? {})) {
+    const label = mode === 'hang' ? 'down: hangs' : 'down: refuses';
+    const calls = mode === 'hang' ? String(row.downstreamRequests) : 'n/a';
+    const tripped = `${row.tripped.requests} req, ${fix(row.tripped.ms / 1000, 1)} s`;
+    const cellsOf = (query, r, withCalls) => [label, query, fix(r?.rps, 0), fix(r?.p50, 2), fix(r?.p99, 2), errors(r), r ? String(r.requests) : '–', withCalls ? calls : '–', withCalls ? tripped : '–', pct(r?.cpu?.server)];
+    out.push(cellsOf('with profile (breaker open)', row.withProfile, true));
+    if (row.withoutProfile) out.push(cellsOf('without profile', row.withoutProfile, false));
+  }
+  return out;
+}
+
 // --- Console ---------------------------------------------------------------------------------------
+
+/** Only the "profile service down" table (BENCH_ONLY=downstream). */
+export function renderDownstream(results) {
+  return table(DOWNSTREAM_HEAD, downstreamRows(results));
+}
 
 export function renderConsole(results) {
   const out = [];
@@ -177,6 +198,10 @@ export function renderConsole(results) {
       skewRows(results).map((s) => [s.label, s.target, fix(s.u?.median, 2), fix(s.u?.statements, 1), fix(s.k?.median, 2), fix(s.k?.statements, 1), times(s.slowdown, 1)]),
     ),
   );
+  if (results.downstream) {
+    out.push('');
+    out.push(table(DOWNSTREAM_HEAD, downstreamRows(results)));
+  }
   for (const [name, p] of Object.entries(results.profiles ?? {})) {
     if (!p?.summary) continue;
     out.push('');
@@ -291,6 +316,22 @@ export function renderMarkdown(results) {
     }
   }
   L.push('');
+  if (results.downstream) {
+    L.push('## Profile service down: the breaker sheds load');
+    L.push('');
+    L.push(
+      'Our server alone (same build and settings) with `PROFILE_SERVICE_URL` at a local downstream on 127.0.0.1 that is down: it accepts connections and never answers ' +
+        '("hangs"), or nothing listens on its port ("refuses"). `PROFILE_SERVICE_BATCH=true`, every other `PROFILE_*` at its default (1 s timeout, 2 retries, breaker open after ' +
+        'more than 3 consecutive failures, half-open after 30 s). Requests selecting `profile` are sent one at a time until `/metrics` shows the breaker open, then ' +
+        `the page of 20 users with \`profile\` is measured (${cfg.warmup} s warm-up, ${cfg.duration} s, ${cfg.connections} connections): each answer has the page and ` +
+        'a `DOWNSTREAM_UNAVAILABLE` error per profile, which is what it should get and is not counted as an error. The same page without `profile` on the same server is the reference; ' +
+        `the two take turns in ${cfg.rounds} round(s), the best round of each is shown, and the breaker is re-opened before each measurement if it half-opened. ` +
+        'Every 30 s the breaker half-opens: up to 5 probe requests wait for their timeout and reach the downstream ("calls reaching it", during the measured windows), the others are shed.',
+    );
+    L.push('');
+    L.push(mdTable(DOWNSTREAM_HEAD, downstreamRows(results), ['l', 'l']));
+    L.push('');
+  }
   L.push('## Skewed vs uniform: the cost of a page must follow the page');
   L.push('');
   L.push(

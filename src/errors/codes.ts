@@ -20,6 +20,7 @@ export const ErrorCode = {
   NOT_FOUND: 'NOT_FOUND',
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
   CORS_ORIGIN_NOT_ALLOWED: 'CORS_ORIGIN_NOT_ALLOWED',
+  DOWNSTREAM_UNAVAILABLE: 'DOWNSTREAM_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 
@@ -150,6 +151,13 @@ export const ERROR_CODES: { readonly [C in ErrorCode]: ErrorCodeSpec } = {
     http: '403',
     retryable: false,
     description: 'A CORS preflight from an origin `CORS_ORIGINS` does not list (no cross-origin access by default)',
+  },
+  DOWNSTREAM_UNAVAILABLE: {
+    status: 200,
+    http: '200',
+    retryable: true,
+    description:
+      'A field served by a downstream service (`User.profile`, from the profile service) is null because that service failed, timed out or is shed while its circuit breaker is open; the rest of the response is intact. Retry later',
   },
   INTERNAL_SERVER_ERROR: {
     status: 500,

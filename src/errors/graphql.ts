@@ -1,4 +1,4 @@
-import { type ExecutionResult, GraphQLError, type GraphQLErrorExtensions } from 'graphql';
+import { type ExecutionResult, GraphQLError, type GraphQLErrorExtensions, type GraphQLResolveInfo, responsePathAsArray } from 'graphql';
 import { ErrorCode } from './codes.js';
 
 /**
@@ -32,6 +32,29 @@ export const requestTimeoutError = () => codedError(ErrorCode.REQUEST_TIMEOUT, '
 
 /** No database connection came in time: safe to show, and to retry (nothing was written). */
 export const serviceUnavailableError = () => codedError(ErrorCode.SERVICE_UNAVAILABLE, 'The service is temporarily unavailable; please retry.');
+
+/**
+ * A field whose data lives in a downstream service that failed, timed out or is shed by its open
+ * breaker: the field is null, the rest of the response is intact. Says nothing of the service (no host,
+ * URL or its error text); the server's log has the kind of failure with the request id.
+ *
+ * Made located (the field's nodes and path), so graphql-js uses it as it is instead of wrapping it in
+ * a second error, and without a stack trace, which says nothing for an expected error: a page of users
+ * while the service is down has one per user, and capturing stacks was most of that response's cost.
+ */
+export function downstreamUnavailableError(info: GraphQLResolveInfo): GraphQLError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new GraphQLError('A dependency of this field is unavailable; the field is null, the rest of the response is intact. Retry later.', {
+      nodes: info.fieldNodes,
+      path: responsePathAsArray(info.path),
+      extensions: { code: ErrorCode.DOWNSTREAM_UNAVAILABLE },
+    });
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
 
 /**
  * A copy of `error` with other `extensions`. Everything else is kept: the message, the nodes, source

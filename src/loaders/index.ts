@@ -1,5 +1,8 @@
 import DataLoader from 'dataloader';
+import type { ProfileClient, UserProfile } from '../downstream/profile-client.js';
+import { MAX_PROFILE_BATCH } from '../downstream/profile-client.js';
 import type { PrismaClient, Team, User } from '../generated/prisma/client.js';
+import type { Logger } from '../logger.js';
 
 /**
  * Request-scoped DataLoaders for lookups by key. Everything asked for in one
@@ -24,6 +27,19 @@ export interface Loaders {
   teamWith(query: PlannedQuery): DataLoader<string, Team | null>;
   /** Teams by slug with planned relations, as `userWith`. */
   teamBySlugWith(query: PlannedQuery): DataLoader<string, Team | null>;
+  /**
+   * Profiles from the profile service by user id: one call per batch in batch mode (one per id
+   * otherwise), a repeated id asked once. Null for every id when no service is configured.
+   */
+  readonly profileByUserId: DataLoader<string, UserProfile | null>;
+}
+
+/** The profile service, and what its calls need from the request. */
+export interface ProfileSource {
+  readonly client: ProfileClient | undefined;
+  /** The request's signal: its deadline and disconnect cancel the calls. */
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
 }
 
 /** What plugin-prisma plans for a field returning a model: `{}`, `{ include }` or `{ select }`. */
@@ -83,7 +99,12 @@ const teamsWith = (key: 'id' | 'slug') => async (prisma: PrismaClient, query: Pl
 /** Observes each batch (the dataloader_batch_size histogram). */
 export type OnBatch = (loader: string, size: number) => void;
 
-export function createLoaders(prisma: PrismaClient, viewerId?: string, onBatch: OnBatch = () => undefined): Loaders {
+export function createLoaders(
+  prisma: PrismaClient,
+  viewerId?: string,
+  onBatch: OnBatch = () => undefined,
+  profiles?: ProfileSource,
+): Loaders {
   const loader = <K, V>(name: string, batch: (prisma: PrismaClient, keys: readonly K[]) => Promise<V[]>) =>
     new DataLoader<K, V>((keys) => {
       onBatch(name, keys.length);
@@ -117,5 +138,14 @@ export function createLoaders(prisma: PrismaClient, viewerId?: string, onBatch: 
     userByEmailWith: byShape('userByEmailWith', userByEmail, usersWith('email')),
     teamWith: byShape('teamWith', teamById, teamsWith('id')),
     teamBySlugWith: byShape('teamBySlugWith', teamBySlug, teamsWith('slug')),
+    profileByUserId: new DataLoader<string, UserProfile | null>(
+      (ids) => {
+        const client = profiles?.client;
+        if (!client) return Promise.resolve(ids.map(() => null));
+        onBatch('profileByUserId', ids.length);
+        return client.load(ids, { signal: profiles.signal, logger: profiles.logger });
+      },
+      { maxBatchSize: MAX_PROFILE_BATCH },
+    ),
   };
 }

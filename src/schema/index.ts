@@ -2,6 +2,7 @@ import { lexicographicSortSchema, type GraphQLSchema } from 'graphql';
 import { builder } from './builder.js';
 import './errors.js';
 import './user.js';
+import './profile.js';
 import './team.js';
 import './membership.js';
 import './node.js';

@@ -10,6 +10,7 @@ import pg from 'pg';
 import { makeAuth } from './auth.mjs';
 import { databaseUrl, DATASET, deleteLoadUsers, BUSY_USER, HUGE_TEAM, postgresInfo, run, setupDatabases, SKEW } from './database.mjs';
 import { load, quantile } from './load.mjs';
+import { idleMemory } from './memory.mjs';
 import { summarizeProfileFile } from './profile-summary.mjs';
 import { checkProxy } from './proxy-check.mjs';
 import { startProxyWorker } from './proxy-worker.mjs';
@@ -122,6 +123,19 @@ async function machineInfo(cfg, uniformUrl) {
 
 // --- Servers -----------------------------------------------------------------------------------------
 
+/**
+ * The production image's NODE_OPTIONS (the Dockerfile's runtime ENV; k8s/deployment.yaml repeats it):
+ * our server runs with the heap flags it runs with in production, or its memory would not be the one
+ * that ships.
+ */
+export function imageNodeOptions() {
+  const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const m = /NODE_OPTIONS=("(?:[^"\\]|\\.)*"|\S*)/.exec(runtime);
+  if (!m) throw new Error('the Dockerfile runtime stage sets no NODE_OPTIONS');
+  return m[1].startsWith('"') ? JSON.parse(m[1]) : m[1];
+}
+
 function serverSpec(target, cfg, dbUrl) {
   const logDir = path.join(BENCH, 'logs');
   if (target === 'ours') {
@@ -131,6 +145,7 @@ function serverSpec(target, cfg, dbUrl) {
       cwd: ROOT,
       env: {
         NODE_ENV: 'production',
+        NODE_OPTIONS: imageNodeOptions(),
         LOG_LEVEL: 'warn',
         DATABASE_URL: dbUrl,
         DB_POOL_MAX: String(cfg.poolMax),
@@ -442,6 +457,23 @@ export async function main() {
   say(`  ${results.machine.cpu}, ${results.machine.cores} cores, node ${results.machine.node}, commit ${results.machine.commit}`);
 
   const runTag = Date.now().toString(36);
+
+  phase('memory of our idle server (heap snapshot on SIGUSR2)');
+  {
+    const dir = path.join(BENCH, 'profiles', `heap-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const server = await startServer({ ...serverSpec('ours', cfg, db.uniformUrl), nodeArgs: ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`] });
+    try {
+      const m = await idleMemory(server, { dir, headers: cfg.headers, idleMs: Math.max(cfg.idle, 1) * 1000 });
+      results.memory = { ...m, file: path.relative(ROOT, m.file), nodeOptions: imageNodeOptions() };
+      const f = (b) => (b / 2 ** 20).toFixed(1);
+      say(`  RSS ${f(m.before.rss)} MiB idle (${f(m.before.rss - m.before.anonymous)} file-backed), V8 heap ${f(m.before.heapUsed)} used of ${f(m.before.heapTotal)} MiB; after a full GC: RSS ${f(m.after.rss)}, heap ${f(m.after.heapUsed)} used of ${f(m.after.heapTotal)}`);
+      for (const e of m.heap.entries.slice(0, 5)) say(`    ${f(e.bytes).padStart(6)} MiB  ${e.name}`);
+    } finally {
+      await server.stop();
+    }
+  }
 
   const skewQ = (target) => skewQueries(target, HUGE_TEAM.id, BUSY_USER.id);
   const admin = new pg.Client({ connectionString: databaseUrl(cfg.serverUrl, 'postgres'), application_name: 'bench-admin' });

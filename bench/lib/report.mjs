@@ -351,6 +351,7 @@ export function renderMarkdown(results) {
     for (const p of results.problems) L.push(`- ${p}`);
     L.push('');
   }
+  if (results.memory) L.push(...memorySection(results.memory), '');
   L.push('## Reproduce');
   L.push('');
   L.push(
@@ -373,4 +374,48 @@ function page(r) {
   if (!r) return '–';
   if (r.problem) return `error: ${r.problem.slice(0, 80)}`;
   return `${r.edges ?? '?'} / ${r.totalCount ?? '?'}`;
+}
+
+// --- Memory --------------------------------------------------------------------------------------
+
+/** Markdown lines: what the idle server's RSS is made of (bench/lib/memory.mjs). */
+export function memorySection(m) {
+  const b = m.before;
+  const a = m.after;
+  const fileBacked = b.rss - b.anonymous;
+  const rest = b.anonymous - b.heapTotal - b.external;
+  const L = ['## Memory of the idle server', ''];
+  L.push(
+    `Our server started as in production (\`NODE_OPTIONS=${m.nodeOptions}\`, from the Dockerfile), a few requests, then idle; ` +
+      `the heap snapshot (\`${m.file}\`, not committed) runs a full GC first. Summarize one with \`node bench/lib/heap-summary.mjs <file>\`.`,
+  );
+  L.push('');
+  L.push(
+    mdTable(
+      ['part', 'idle', 'after the full GC'],
+      [
+        // After the snapshot RSS is inflated by the snapshot writer's own buffers: not shown.
+        ['RSS', mib(b.rss), '–'],
+        ['file-backed (node binary, libraries)', mib(fileBacked), '–'],
+        ['V8 heap committed', mib(b.heapTotal), mib(a.heapTotal)],
+        ['V8 heap used', mib(b.heapUsed), mib(a.heapUsed)],
+        ['external (Buffers, ArrayBuffers)', mib(b.external), mib(a.external)],
+        ['other anonymous (WASM memory and code, malloc, stacks)', mib(rest), '–'],
+      ],
+      ['l', 'r', 'r'],
+    ),
+  );
+  L.push('');
+  L.push(`V8 heap spaces used (idle): ${Object.entries(b.spaces).filter(([, v]) => v >= 2 ** 19).map(([k, v]) => `${k} ${mib(v)}`).join(', ')}.`);
+  L.push('');
+  L.push(`Reachable heap after GC by constructor (self size; ${fix(m.heap.totalBytes / 2 ** 20, 1)} MiB in ${m.heap.nodes} objects):`);
+  L.push('');
+  L.push(mdTable(['self size', 'objects', 'constructor / kind'], m.heap.entries.map((e) => [`${fix(e.bytes / 2 ** 20, 2)} MiB`, String(e.count), `\`${e.name}\``]), ['r', 'r', 'l']));
+  if (m.heap.largest?.length) {
+    L.push('');
+    L.push('Largest single objects (module sources and data strings):');
+    L.push('');
+    L.push(mdTable(['self size', 'kind', 'starts with'], m.heap.largest.map((e) => [`${fix(e.bytes / 2 ** 20, 2)} MiB`, e.type, `\`${e.name.replace(/`/g, "'")}\``]), ['r', 'l', 'l']));
+  }
+  return L;
 }

@@ -10,6 +10,7 @@ import { countBacklog } from './events/outbox.js';
 import { graphiqlOptions, renderGraphiQL } from './graphiql.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { pluginSwitch } from './plugins/diagnostic-switch.js';
 import { useAuth } from './plugins/use-auth.js';
 import { maskError, useMaskedErrorReporting } from './plugins/use-error-masking.js';
 import { useErrorStatus } from './plugins/use-error-status.js';
@@ -55,6 +56,8 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
   db.onQuery((e) => metrics.dbQueryDuration.observe(e.durationMs / 1000));
   const onBatch = (loader: string, size: number) => metrics.loaderBatchSize.observe({ loader }, size);
   const cors = corsOption(config.http.corsOrigins);
+  // --- diagnostic ablation (DIAGNOSTIC_DISABLE_PLUGINS; empty unless deliberately set) ---
+  const { on, off } = pluginSwitch(config.disabledPlugins, logger);
 
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
@@ -79,46 +82,52 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
       error: (...args) => logger.debug({ args }, 'yoga error'),
     },
     context: ({ request }) => {
-      const requestId = requestIdOf(request);
+      const requestId = off('requestInfo') ? 'diagnostic' : requestIdOf(request);
       return createContext({
         prisma: db.prisma,
         requestId,
-        logger: logger.child({ requestId }),
+        logger: off('requestInfo') ? logger : logger.child({ requestId }),
         viewer: viewerOf(request),
-        signal: requestSignal(request, config.http.requestTimeoutMs),
+        signal: off('deadline') ? request.signal : requestSignal(request, config.http.requestTimeoutMs),
         onBatch,
         events: events.feed,
       });
     },
     plugins: [
       // First: classifies the request once; other paths are 404 before anything else runs.
-      useRouting({
-        routes: ALL_ROUTES.filter(
-          (r) => !(r === 'metrics' && config.http.metricsPort !== undefined) && !(r === 'graphiqlAssets' && !config.graphiql),
-        ),
-        cors: cors !== false,
-      }),
-      useHttpMetrics({ metrics }),
-      useRequestLogging({ logger }),
-      useHttpHardening(),
-      useAuth({ verify: createTokenVerifier(config.auth), logger }),
+      ...on('routing', () =>
+        useRouting({
+          routes: ALL_ROUTES.filter(
+            (r) => !(r === 'metrics' && config.http.metricsPort !== undefined) && !(r === 'graphiqlAssets' && !config.graphiql),
+          ),
+          cors: cors !== false,
+        }),
+      ),
+      ...on('httpMetrics', () => useHttpMetrics({ metrics })),
+      ...on('requestLogging', () => useRequestLogging({ logger })),
+      ...on('httpHardening', () => useHttpHardening()),
+      ...on('auth', () => useAuth({ verify: createTokenVerifier(config.auth), logger })),
       // After useAuth: a verified token draws on its subject's budget, anything else on its address's.
-      useRateLimit({ ...config.limits.rateLimit, logger, clientAddress: createClientAddress(config.http.trustedProxyHops) }),
-      useHealth(),
+      ...on('rateLimit', () =>
+        useRateLimit({ ...config.limits.rateLimit, logger, clientAddress: createClientAddress(config.http.trustedProxyHops) }),
+      ),
+      ...on('probes', () => useHealth()),
       ...(config.graphiql ? [useGraphiQLAssets()] : []),
-      useReadiness({
-        checks: [{ name: 'database', check: () => db.ping() }, ...events.readinessChecks],
-        timeoutMs: config.http.readinessTimeoutMs,
-        isShuttingDown: () => shuttingDown,
-      }),
-      ...(config.http.metricsPort === undefined ? [useMetricsEndpoint({ metrics })] : []),
-      useGraphQLMetrics({ metrics }),
+      ...on('probes', () =>
+        useReadiness({
+          checks: [{ name: 'database', check: () => db.ping() }, ...events.readinessChecks],
+          timeoutMs: config.http.readinessTimeoutMs,
+          isShuttingDown: () => shuttingDown,
+        }),
+      ),
+      ...(config.http.metricsPort === undefined ? on('probes', () => useMetricsEndpoint({ metrics })) : []),
+      ...on('graphqlMetrics', () => useGraphQLMetrics({ metrics })),
       // After the metrics, so the parse/validate phases of refused operations are still observed.
-      useOperationLimits({ ...config.limits, maxListItems: MAX_LIST_ITEMS }),
-      useRequestDeadline(),
-      useMaskedErrorReporting({ logger }),
-      useErrorStatus(),
-      events.plugin,
+      ...on('operationLimits', () => useOperationLimits({ ...config.limits, maxListItems: MAX_LIST_ITEMS })),
+      ...on('deadline', () => useRequestDeadline()),
+      ...on('masking', () => useMaskedErrorReporting({ logger })),
+      ...on('errorStatus', () => useErrorStatus()),
+      ...on('events', () => events.plugin),
     ],
   });
   return {

@@ -22,6 +22,30 @@ const origins = z
   .refine((list) => list.every((o) => o === '*' || isOrigin(o)), 'each entry must be an origin (https://host[:port], no path or trailing slash) or *')
   .refine((list) => !list.includes('*') || list.length === 1, '* allows every origin and stands alone');
 
+/**
+ * Plugins (and per-request context work) that DIAGNOSTIC_DISABLE_PLUGINS can switch off, to measure what
+ * each costs (the benchmark's ablation). Never for serving: each one removes a protection or a signal.
+ */
+export const DIAGNOSTIC_PLUGINS = [
+  'routing',
+  'httpMetrics',
+  'requestLogging',
+  'httpHardening',
+  'auth',
+  'rateLimit',
+  'probes',
+  'graphqlMetrics',
+  'operationLimits',
+  'deadline',
+  'masking',
+  'errorStatus',
+  'events',
+  'requestInfo',
+] as const;
+export type DiagnosticPlugin = (typeof DIAGNOSTIC_PLUGINS)[number];
+/** DIAGNOSTIC_DISABLE_PLUGINS is refused unless DIAGNOSTIC_DISABLE_PLUGINS_ACK is exactly this. */
+export const DIAGNOSTIC_ACK = 'i-am-benchmarking-and-this-server-is-unprotected';
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -73,6 +97,12 @@ const envSchema = z.object({
   OUTBOX_POLL_INTERVAL_MS: int(10, 60_000).default(250),
   OUTBOX_BATCH_SIZE: int(1, 1000).default(100),
   OUTBOX_RETENTION_HOURS: int(1, 87_600).default(168),
+  DIAGNOSTIC_DISABLE_PLUGINS: z
+    .string()
+    .transform((v) => v.split(',').map((p) => p.trim()).filter(Boolean))
+    .refine((list) => list.every((p) => (DIAGNOSTIC_PLUGINS as readonly string[]).includes(p)), `each entry must be one of ${DIAGNOSTIC_PLUGINS.join(', ')}`)
+    .optional(),
+  DIAGNOSTIC_DISABLE_PLUGINS_ACK: z.string().optional(),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -132,6 +162,8 @@ export interface Config {
   readonly limits: LimitsConfig;
   readonly database: DatabaseConfig;
   readonly events: EventsConfig;
+  /** Benchmarking aid only (DIAGNOSTIC_DISABLE_PLUGINS): what is switched off; empty when serving. */
+  readonly disabledPlugins: ReadonlySet<DiagnosticPlugin>;
 }
 
 /** The outbox relay, the pruner and the live event feed. */
@@ -206,6 +238,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.NODE_ENV === 'production' && e.JWT_JWKS_URL && (!e.JWT_ISSUER || !e.JWT_AUDIENCE)) {
     problems.push('JWT_ISSUER, JWT_AUDIENCE: required in production with JWT_JWKS_URL (tokens of other apps of the same provider must not pass)');
   }
+  if (e.DIAGNOSTIC_DISABLE_PLUGINS?.length && e.DIAGNOSTIC_DISABLE_PLUGINS_ACK !== DIAGNOSTIC_ACK) {
+    problems.push(
+      `DIAGNOSTIC_DISABLE_PLUGINS: switches protections off, for benchmarking only; refused unless DIAGNOSTIC_DISABLE_PLUGINS_ACK=${DIAGNOSTIC_ACK}`,
+    );
+  }
   if (problems.length) throw new ConfigError(problems);
   const production = e.NODE_ENV === 'production';
   return Object.freeze({
@@ -252,6 +289,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       batchSize: e.OUTBOX_BATCH_SIZE,
       retentionHours: e.OUTBOX_RETENTION_HOURS,
     }),
+    disabledPlugins: new Set(e.DIAGNOSTIC_DISABLE_PLUGINS ?? []) as ReadonlySet<DiagnosticPlugin>,
   });
 }
 

@@ -11,11 +11,12 @@ import { makeAuth } from './auth.mjs';
 import { databaseUrl, DATASET, deleteLoadUsers, BUSY_USER, HUGE_TEAM, postgresInfo, run, setupDatabases, SKEW } from './database.mjs';
 import { load, quantile } from './load.mjs';
 import { idleMemory } from './memory.mjs';
+import { runAblation } from './ablation.mjs';
 import { summarizeProfileFile } from './profile-summary.mjs';
 import { checkProxy } from './proxy-check.mjs';
 import { startProxyWorker } from './proxy-worker.mjs';
 import { HELLO, quickError, scenarios, skewQueries } from './queries.mjs';
-import { renderConsole, renderMarkdown } from './report.mjs';
+import { renderAblationConsole, renderConsole, renderMarkdown } from './report.mjs';
 import { backendCpu, cpuSecondsOf, machineBusySeconds, memoryOf, sampleMemory, startServer } from './servers.mjs';
 
 const BENCH = fileURLToPath(new URL('..', import.meta.url));
@@ -62,6 +63,9 @@ function readConfig() {
     skewRequests: number('BENCH_SKEW_REQUESTS', 20, { min: 1 }),
     profileDuration: number('BENCH_PROFILE_DURATION', 8, { min: 1 }),
     rounds: number('BENCH_ROUNDS', 2, { min: 1 }),
+    ablation: process.env.BENCH_ABLATION === '1',
+    ablationOnly: process.env.BENCH_ABLATION === 'only',
+    ablationDuration: number('BENCH_ABLATION_DURATION', 8, { min: 1 }),
     profile: process.env.BENCH_PROFILE !== '0',
     build: process.env.BENCH_SKIP_BUILD !== '1',
   };
@@ -472,6 +476,25 @@ export async function main() {
       for (const e of m.heap.entries.slice(0, 5)) say(`    ${f(e.bytes).padStart(6)} MiB  ${e.name}`);
     } finally {
       await server.stop();
+    }
+  }
+
+  if (cfg.ablation || cfg.ablationOnly) {
+    phase(`ablation: node by id with one part switched off at a time (${cfg.ablationDuration} s each after ${cfg.warmup} s warm-up)`);
+    results.ablation = await runAblation({
+      cfg,
+      spec: serverSpec('ours', cfg, db.uniformUrl),
+      scenario: scenarios('ours', `${runTag}a`).node,
+      say,
+      seconds: cfg.ablationDuration,
+      warmup: cfg.warmup,
+    });
+    if (cfg.ablationOnly) {
+      say('');
+      say(renderAblationConsole(results.ablation));
+      writeFileSync(path.join(BENCH, 'logs', 'ablation.json'), JSON.stringify(results.ablation, null, 2));
+      say(`\nBENCH_ABLATION=only: wrote bench/logs/ablation.json; RESULTS.md untouched`);
+      return;
     }
   }
 

@@ -352,6 +352,7 @@ export function renderMarkdown(results) {
     L.push('');
   }
   if (results.memory) L.push(...memorySection(results.memory), '');
+  if (results.ablation) L.push(...ablationSection(results.ablation), '');
   L.push('## Reproduce');
   L.push('');
   L.push(
@@ -418,4 +419,42 @@ export function memorySection(m) {
     L.push(mdTable(['self size', 'kind', 'starts with'], m.heap.largest.map((e) => [`${fix(e.bytes / 2 ** 20, 2)} MiB`, e.type, `\`${e.name.replace(/`/g, "'")}\``]), ['r', 'l', 'l']));
   }
   return L;
+}
+
+// --- Ablation ------------------------------------------------------------------------------------
+
+function ablationRows(a) {
+  return [
+    [
+      'nothing (all on: first / last run)',
+      '',
+      `${fix(a.baseline[0].rps, 0)} / ${fix(a.baseline[1].rps, 0)}`,
+      '–',
+      `${fix(a.baseline[0].cpuMs, 3)} / ${fix(a.baseline[1].cpuMs, 3)}`,
+      '–',
+      String(a.baseline[0].errors + a.baseline[1].errors),
+    ],
+    ...a.variants.map((v) => [v.name, v.off.join(', '), fix(v.rps, 0), `${fix(v.cost * 100, 1)}%`, fix(v.cpuMs, 3), `${fix(v.cpuCost * 100, 1)}%`, String(v.errors)]),
+  ];
+}
+
+const ABLATION_HEAD = ['switched off', 'DIAGNOSTIC_DISABLE_PLUGINS', 'node by id req/s', 'cost by req/s', 'server CPU ms/req', 'cost by CPU', 'errors'];
+
+export function renderAblationConsole(a) {
+  return table(ABLATION_HEAD, ablationRows(a));
+}
+
+/** Markdown lines: the ablation table (bench/lib/ablation.mjs). */
+function ablationSection(a) {
+  return [
+    '## Ablation: what each part of our chain costs on node by id',
+    '',
+    `Our server started once per row (not behind the counting proxy), ${a.warmup} s warm-up then ${a.seconds} s; ` +
+      '`DIAGNOSTIC_DISABLE_PLUGINS` switches the parts off (a benchmarking aid, see README). Cost by req/s = 1 − rps(all on) / rps(switched off); ' +
+      'cost by CPU = 1 − CPU ms per request (switched off) / CPU ms per request (all on), the server process only, less disturbed by other load on the machine. ' +
+      `References: the mean of the first and last all-on runs (${fix(a.base, 0)} req/s, ${fix(a.baseCpuMs, 3)} CPU ms/req); a cost within the two baselines' spread is noise. ` +
+      'Without auth, node(id) answers UNAUTHENTICATED (another, shorter path): that row is not a cost.',
+    '',
+    mdTable(ABLATION_HEAD, ablationRows(a), ['l', 'l', 'r', 'r', 'r', 'r', 'r']),
+  ];
 }

@@ -31,7 +31,8 @@ export interface Viewer {
 export interface ContextOptions {
   prisma: PrismaClient;
   requestId: string;
-  logger: Logger;
+  /** The logger, or how to make it: made on first use (most requests never log). */
+  logger: Logger | (() => Logger);
   signal: AbortSignal;
   viewer?: Viewer | null;
   onBatch?: OnBatch;
@@ -44,5 +45,16 @@ const NO_EVENTS: EventFeed = {
 };
 
 export function createContext({ prisma, requestId, logger, signal, viewer = null, onBatch, events = NO_EVENTS }: ContextOptions): Context {
-  return { prisma, loaders: createLoaders(prisma, viewer?.userId, onBatch), viewer, requestId, logger, signal, events };
+  let made = typeof logger === 'function' ? undefined : logger;
+  return {
+    prisma,
+    loaders: createLoaders(prisma, viewer?.userId, onBatch),
+    viewer,
+    requestId,
+    get logger() {
+      return (made ??= (logger as () => Logger)());
+    },
+    signal,
+    events,
+  };
 }

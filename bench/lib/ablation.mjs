@@ -2,8 +2,7 @@
 // off at a time (DIAGNOSTIC_DISABLE_PLUGINS, accepted only with its acknowledgement; see README), then
 // groups. The cost of a part is the share of a request's time it takes: 1 - rps(all on) / rps(it off),
 // and, less disturbed by other processes on a shared machine, the share of the server's CPU time per
-// request: 1 - cpu/req(it off) / cpu/req(all on). The all-on baseline runs first and last, and their mean
-// is the reference, so a drift of the machine over the phase shows as the difference between the two.
+// request: 1 - cpu/req(it off) / cpu/req(all on), each against all-on turns taken in between its own.
 import { load } from './load.mjs';
 import { quickError } from './queries.mjs';
 import { cpuSecondsOf, startServer } from './servers.mjs';
@@ -37,38 +36,72 @@ export const VARIANTS = [
   },
 ];
 
+/** One load slice on `server`: requests, seconds, server CPU seconds, errors. */
+async function slice(server, common, seconds, startIndex) {
+  const cpu0 = cpuSecondsOf(server.pid);
+  const r = await load({ ...common, url: server.url, seconds, startIndex });
+  return { requests: r.requests, seconds: r.seconds, cpu: cpuSecondsOf(server.pid) - cpu0, errors: r.errorCount, sample: r.errorSamples[0], p50: r.p50 };
+}
+
+function sum(slices) {
+  const t = slices.reduce((a, b) => ({ requests: a.requests + b.requests, seconds: a.seconds + b.seconds, cpu: a.cpu + b.cpu, errors: a.errors + b.errors }), {
+    requests: 0,
+    seconds: 0,
+    cpu: 0,
+    errors: 0,
+  });
+  return { rps: t.requests / t.seconds, cpuMs: t.requests ? (t.cpu * 1000) / t.requests : NaN, errors: t.errors, sample: slices.find((x) => x.sample)?.sample };
+}
+
 /**
- * Runs the ablation: `spec` is our server's start spec, `scenario` node by id. `say` prints a line.
- * Resolves to { baseline: [run, run], variants: [{ name, off, rps, errors, cost }] }.
+ * Runs the ablation: `spec` is our server's start spec, `scenario` node by id. An all-on server runs
+ * throughout; each variant is started next to it and the two take turns in `slices` short loads
+ * (alternating which goes first), so a change in the machine's other load hits both alike: each cost
+ * is measured against its own all-on turns. `say` prints a line. Resolves to
+ * { baseline: { rps, cpuMs } (all turns), variants: [{ name, off, rps, cpuMs, baseRps, baseCpuMs, cost, cpuCost, errors }] }.
  */
-export async function runAblation({ cfg, spec, scenario, say, seconds, warmup }) {
-  const counter = { next: 2_000_000 };
-  const once = async (label, off) => {
-    const env = off.length ? { ...spec.env, DIAGNOSTIC_DISABLE_PLUGINS: off.join(','), DIAGNOSTIC_DISABLE_PLUGINS_ACK: ACK } : spec.env;
-    const server = await startServer({ ...spec, env });
-    try {
-      const isError = (text) => quickError(true, 'node', text);
-      const common = { url: server.url, body: scenario.body, isError, headers: cfg.headers, connections: cfg.connections };
-      if (warmup > 0) await load({ ...common, seconds: warmup, startIndex: counter.next });
-      const cpu0 = cpuSecondsOf(server.pid);
-      const r = await load({ ...common, seconds, startIndex: counter.next });
-      const cpuMs = r.requests ? ((cpuSecondsOf(server.pid) - cpu0) * 1000) / r.requests : NaN;
-      say(`    ${label.padEnd(44).slice(0, 44)} ${r.rps.toFixed(0).padStart(6)} req/s  ${cpuMs.toFixed(3)} CPU ms/req  p50 ${r.p50.toFixed(2)} ms  errors ${r.errorCount}`);
-      for (const sample of r.errorSamples.slice(0, 1)) say(`      error sample: ${sample}`);
-      return { rps: r.rps, cpuMs, p50: r.p50, p99: r.p99, errors: r.errorCount };
-    } finally {
-      await server.stop();
-    }
-  };
-  const first = await once('all on (baseline, first)', []);
+export async function runAblation({ cfg, spec, scenario, say, seconds, warmup, slices = 3 }) {
+  let next = 2_000_000;
+  const isError = (text) => quickError(true, 'node', text);
+  const common = { body: scenario.body, isError, headers: cfg.headers, connections: cfg.connections };
+  const baseServer = await startServer(spec);
+  const allBase = [];
   const variants = [];
-  for (const v of VARIANTS) variants.push({ ...v, ...(await once(`off: ${v.name}`, v.off)) });
-  const last = await once('all on (baseline, last)', []);
-  const base = (first.rps + last.rps) / 2;
-  const baseCpuMs = (first.cpuMs + last.cpuMs) / 2;
-  for (const v of variants) {
-    v.cost = 1 - base / v.rps;
-    v.cpuCost = 1 - v.cpuMs / baseCpuMs;
+  try {
+    for (const v of VARIANTS) {
+      const env = { ...spec.env, DIAGNOSTIC_DISABLE_PLUGINS: v.off.join(','), DIAGNOSTIC_DISABLE_PLUGINS_ACK: ACK };
+      const server = await startServer({ ...spec, env });
+      try {
+        if (warmup > 0) {
+          await load({ ...common, url: server.url, seconds: warmup, startIndex: next });
+          await load({ ...common, url: baseServer.url, seconds: warmup / 2, startIndex: next });
+        }
+        const on = [];
+        const offRuns = [];
+        for (let k = 0; k < slices; k++) {
+          const pair = k % 2 === 0 ? [[baseServer, on], [server, offRuns]] : [[server, offRuns], [baseServer, on]];
+          for (const [target, into] of pair) {
+            into.push(await slice(target, common, seconds / slices, next));
+            next += 100_000;
+          }
+        }
+        allBase.push(...on);
+        const b = sum(on);
+        const o = sum(offRuns);
+        const row = { ...v, rps: o.rps, cpuMs: o.cpuMs, errors: o.errors, baseRps: b.rps, baseCpuMs: b.cpuMs, cost: 1 - b.rps / o.rps, cpuCost: 1 - o.cpuMs / b.cpuMs };
+        variants.push(row);
+        say(
+          `    off: ${v.name.padEnd(40).slice(0, 40)} ${o.rps.toFixed(0).padStart(6)} req/s ${o.cpuMs.toFixed(3)} CPU ms/req` +
+            `  (all on: ${b.rps.toFixed(0)} req/s ${b.cpuMs.toFixed(3)})  cost ${(row.cost * 100).toFixed(1)}% / CPU ${(row.cpuCost * 100).toFixed(1)}%  errors ${o.errors}`,
+        );
+        if (o.sample) say(`      error sample: ${o.sample}`);
+      } finally {
+        await server.stop();
+      }
+    }
+  } finally {
+    await baseServer.stop();
   }
-  return { baseline: [first, last], base, baseCpuMs, variants, seconds, warmup };
+  const base = sum(allBase);
+  return { baseline: base, variants, seconds, warmup, slices };
 }

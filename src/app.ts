@@ -86,7 +86,7 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
       return createContext({
         prisma: db.prisma,
         requestId,
-        logger: off('requestInfo') ? logger : () => logger.child({ requestId }),
+        logger: off('requestInfo') ? logger : logger.child({ requestId }),
         viewer: viewerOf(request),
         signal: off('deadline') ? request.signal : requestSignal(request, config.http.requestTimeoutMs),
         onBatch,

@@ -31,8 +31,7 @@ export interface Viewer {
 export interface ContextOptions {
   prisma: PrismaClient;
   requestId: string;
-  /** The logger, or how to make it: made on first use (most requests never log). */
-  logger: Logger | (() => Logger);
+  logger: Logger;
   signal: AbortSignal;
   viewer?: Viewer | null;
   onBatch?: OnBatch;
@@ -45,16 +44,5 @@ const NO_EVENTS: EventFeed = {
 };
 
 export function createContext({ prisma, requestId, logger, signal, viewer = null, onBatch, events = NO_EVENTS }: ContextOptions): Context {
-  let made = typeof logger === 'function' ? undefined : logger;
-  return {
-    prisma,
-    loaders: createLoaders(prisma, viewer?.userId, onBatch),
-    viewer,
-    requestId,
-    get logger() {
-      return (made ??= (logger as () => Logger)());
-    },
-    signal,
-    events,
-  };
+  return { prisma, loaders: createLoaders(prisma, viewer?.userId, onBatch), viewer, requestId, logger, signal, events };
 }

@@ -358,7 +358,7 @@ export function renderMarkdown(results) {
   L.push(
     '`npm run bench` (installs bench/ dependencies on first use; needs PostgreSQL on 127.0.0.1:5432, or `BENCH_DATABASE_URL`). ' +
       'Knobs: `BENCH_DURATION` (s, default 10), `BENCH_WARMUP` (3), `BENCH_CONNECTIONS` (10), `BENCH_POOL_MAX` (10), `BENCH_SKEW_REQUESTS` (20), ' +
-      '`BENCH_PROFILE_DURATION` (8), `BENCH_PROFILE=0` (no profiles), `BENCH_SKIP_BUILD=1`, `BENCH_DB_NAME` (uag_bench).',
+      '`BENCH_PROFILE_DURATION` (8), `BENCH_PROFILE=0` (no profiles), `BENCH_SKIP_BUILD=1`, `BENCH_DB_NAME` (uag_bench), `BENCH_ABLATION=1` (the ablation table).',
   );
   L.push('');
   return L.join('\n');

@@ -54,53 +54,54 @@ function sum(slices) {
 }
 
 /**
- * Runs the ablation: `spec` is our server's start spec, `scenario` node by id. An all-on server runs
- * throughout; each variant is started next to it and the two take turns in `slices` short loads
- * (alternating which goes first), so a change in the machine's other load hits both alike: each cost
- * is measured against its own all-on turns. `say` prints a line. Resolves to
+ * Runs the ablation: `spec` is our server's start spec, `scenario` node by id. For each variant a fresh
+ * all-on server and the variant's server start side by side, are warmed up alike, and take turns in
+ * `slices` short loads (alternating which goes first), so a change in the machine's other load hits
+ * both alike: each cost is measured against its own all-on turns. `say` prints a line. Resolves to
  * { baseline: { rps, cpuMs } (all turns), variants: [{ name, off, rps, cpuMs, baseRps, baseCpuMs, cost, cpuCost, errors }] }.
  */
 export async function runAblation({ cfg, spec, scenario, say, seconds, warmup, slices = 3 }) {
   let next = 2_000_000;
   const isError = (text) => quickError(true, 'node', text);
   const common = { body: scenario.body, isError, headers: cfg.headers, connections: cfg.connections };
-  const baseServer = await startServer(spec);
   const allBase = [];
   const variants = [];
-  try {
-    for (const v of VARIANTS) {
-      const env = { ...spec.env, DIAGNOSTIC_DISABLE_PLUGINS: v.off.join(','), DIAGNOSTIC_DISABLE_PLUGINS_ACK: ACK };
-      const server = await startServer({ ...spec, env });
-      try {
-        if (warmup > 0) {
-          await load({ ...common, url: server.url, seconds: warmup, startIndex: next });
-          await load({ ...common, url: baseServer.url, seconds: warmup / 2, startIndex: next });
+  for (const v of VARIANTS) {
+    const env = { ...spec.env, DIAGNOSTIC_DISABLE_PLUGINS: v.off.join(','), DIAGNOSTIC_DISABLE_PLUGINS_ACK: ACK };
+    // A fresh all-on server per row, started and warmed like the variant: a long-running one is more
+    // optimized by the JIT than a new process, which made every part look cheaper than nothing.
+    const baseServer = await startServer(spec);
+    const server = await startServer({ ...spec, env });
+    try {
+      if (warmup > 0) {
+        for (const target of [baseServer, server]) {
+          await load({ ...common, url: target.url, seconds: warmup, startIndex: next });
+          next += 100_000;
         }
-        const on = [];
-        const offRuns = [];
-        for (let k = 0; k < slices; k++) {
-          const pair = k % 2 === 0 ? [[baseServer, on], [server, offRuns]] : [[server, offRuns], [baseServer, on]];
-          for (const [target, into] of pair) {
-            into.push(await slice(target, common, seconds / slices, next));
-            next += 100_000;
-          }
-        }
-        allBase.push(...on);
-        const b = sum(on);
-        const o = sum(offRuns);
-        const row = { ...v, rps: o.rps, cpuMs: o.cpuMs, errors: o.errors, baseRps: b.rps, baseCpuMs: b.cpuMs, cost: 1 - b.rps / o.rps, cpuCost: 1 - o.cpuMs / b.cpuMs };
-        variants.push(row);
-        say(
-          `    off: ${v.name.padEnd(40).slice(0, 40)} ${o.rps.toFixed(0).padStart(6)} req/s ${o.cpuMs.toFixed(3)} CPU ms/req` +
-            `  (all on: ${b.rps.toFixed(0)} req/s ${b.cpuMs.toFixed(3)})  cost ${(row.cost * 100).toFixed(1)}% / CPU ${(row.cpuCost * 100).toFixed(1)}%  errors ${o.errors}`,
-        );
-        if (o.sample) say(`      error sample: ${o.sample}`);
-      } finally {
-        await server.stop();
       }
+      const on = [];
+      const offRuns = [];
+      for (let k = 0; k < slices; k++) {
+        const pair = k % 2 === 0 ? [[baseServer, on], [server, offRuns]] : [[server, offRuns], [baseServer, on]];
+        for (const [target, into] of pair) {
+          into.push(await slice(target, common, seconds / slices, next));
+          next += 100_000;
+        }
+      }
+      allBase.push(...on);
+      const b = sum(on);
+      const o = sum(offRuns);
+      const row = { ...v, rps: o.rps, cpuMs: o.cpuMs, errors: o.errors, baseRps: b.rps, baseCpuMs: b.cpuMs, cost: 1 - b.rps / o.rps, cpuCost: 1 - o.cpuMs / b.cpuMs };
+      variants.push(row);
+      say(
+        `    off: ${v.name.padEnd(40).slice(0, 40)} ${o.rps.toFixed(0).padStart(6)} req/s ${o.cpuMs.toFixed(3)} CPU ms/req` +
+          `  (all on: ${b.rps.toFixed(0)} req/s ${b.cpuMs.toFixed(3)})  cost ${(row.cost * 100).toFixed(1)}% / CPU ${(row.cpuCost * 100).toFixed(1)}%  errors ${o.errors}`,
+      );
+      if (o.sample) say(`      error sample: ${o.sample}`);
+    } finally {
+      await server.stop();
+      await baseServer.stop();
     }
-  } finally {
-    await baseServer.stop();
   }
   const base = sum(allBase);
   return { baseline: base, variants, seconds, warmup, slices };

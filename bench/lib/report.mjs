@@ -449,7 +449,7 @@ function ablationSection(a) {
   return [
     '## Ablation: what each part of our chain costs on node by id',
     '',
-    `Our server with everything on runs throughout; each row's server is started next to it (neither behind the counting proxy), both warmed up, ` +
+    `For each row a fresh all-on server and the row's server start side by side (neither behind the counting proxy), are warmed up alike, ` +
       `then the two take ${a.slices} alternating turns of ${fix(a.seconds / a.slices, 1)} s each, so each cost is against its own all-on turns. ` +
       '`DIAGNOSTIC_DISABLE_PLUGINS` switches the parts off (a benchmarking aid, see README). Cost by req/s = 1 − rps(all on) / rps(switched off); ' +
       'cost by CPU = 1 − CPU ms per request (switched off) / CPU ms per request (all on), the server process only, less disturbed by other load on the machine. ' +

@@ -12,6 +12,7 @@ import { graphiqlOptions, renderGraphiQL } from './graphiql.js';
 import { createLifecycle, type Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { pluginSwitch } from './plugins/diagnostic-switch.js';
 import { useAuth } from './plugins/use-auth.js';
 import { useContentNegotiation } from './plugins/use-content-negotiation.js';
 import { maskError, useMaskedErrorReporting } from './plugins/use-error-masking.js';
@@ -84,6 +85,8 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
   const cors = corsOption(config.http.corsOrigins);
   // Response cache (RESPONSE_CACHE): ETag/304 first of the response hooks, the cache after the limits.
   const responseCache = config.responseCache.enabled ? createResponseCache({ config: config.responseCache, logger, metrics }) : undefined;
+  // --- diagnostic ablation (DIAGNOSTIC_DISABLE_PLUGINS; empty unless deliberately set) ---
+  const { on, off } = pluginSwitch(config.disabledPlugins, logger);
 
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
@@ -108,13 +111,13 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
       error: (...args) => logger.debug({ args }, 'yoga error'),
     },
     context: ({ request }) => {
-      const requestId = requestIdOf(request);
+      const requestId = off('requestInfo') ? 'diagnostic' : requestIdOf(request);
       return createContext({
         prisma: db.prisma,
         requestId,
-        logger: logger.child({ requestId }),
+        logger: off('requestInfo') ? logger : logger.child({ requestId }),
         viewer: viewerOf(request),
-        signal: requestSignal(request, config.http.requestTimeoutMs),
+        signal: off('deadline') ? request.signal : requestSignal(request, config.http.requestTimeoutMs),
         onBatch,
         events: events.feed,
         profiles,
@@ -122,40 +125,46 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
     },
     plugins: [
       // First: classifies the request once; other paths are 404 before anything else runs.
-      useRouting({
-        routes: ALL_ROUTES.filter(
-          (r) => !(r === 'metrics' && config.http.metricsPort !== undefined) && !(r === 'graphiqlAssets' && !config.graphiql),
-        ),
-        cors: cors !== false,
-      }),
+      ...on('routing', () =>
+        useRouting({
+          routes: ALL_ROUTES.filter(
+            (r) => !(r === 'metrics' && config.http.metricsPort !== undefined) && !(r === 'graphiqlAssets' && !config.graphiql),
+          ),
+          cors: cors !== false,
+        }),
+      ),
       // Before the metrics and the request log, which then count and log its 304s.
       ...(responseCache ? [responseCache.conditionalGet] : []),
-      useHttpMetrics({ metrics }),
-      useRequestLogging({ logger }),
+      ...on('httpMetrics', () => useHttpMetrics({ metrics })),
+      ...on('requestLogging', () => useRequestLogging({ logger })),
       // 406/415 before authentication; request errors answer 4xx whatever the Accept header; headers on every response.
-      useContentNegotiation(),
-      useRequestErrorStatus(),
-      useSecurityHeaders(),
-      useAuth({ verify: createTokenVerifier(config.auth), logger }),
+      ...on('httpHardening', () => useContentNegotiation()),
+      ...on('httpHardening', () => useRequestErrorStatus()),
+      ...on('httpHardening', () => useSecurityHeaders()),
+      ...on('auth', () => useAuth({ verify: createTokenVerifier(config.auth), logger })),
       // After useAuth: a verified token draws on its subject's budget, anything else on its address's.
-      useRateLimit({ ...config.limits.rateLimit, logger, clientAddress: createClientAddress(config.http.trustedProxyHops) }),
-      useHealth(),
+      ...on('rateLimit', () =>
+        useRateLimit({ ...config.limits.rateLimit, logger, clientAddress: createClientAddress(config.http.trustedProxyHops) }),
+      ),
+      ...on('probes', () => useHealth()),
       ...(config.graphiql ? [useGraphiQLAssets()] : []),
-      useReadiness({
-        checks: [{ name: 'database', check: () => db.ping() }, ...events.readinessChecks, ...profileReadiness(profiles)],
-        timeoutMs: config.http.readinessTimeoutMs,
-        isShuttingDown: () => shuttingDown,
-      }),
-      ...(config.http.metricsPort === undefined ? [useMetricsEndpoint({ metrics })] : []),
-      useGraphQLMetrics({ metrics }),
+      ...on('probes', () =>
+        useReadiness({
+          checks: [{ name: 'database', check: () => db.ping() }, ...events.readinessChecks, ...profileReadiness(profiles)],
+          timeoutMs: config.http.readinessTimeoutMs,
+          isShuttingDown: () => shuttingDown,
+        }),
+      ),
+      ...(config.http.metricsPort === undefined ? on('probes', () => useMetricsEndpoint({ metrics })) : []),
+      ...on('graphqlMetrics', () => useGraphQLMetrics({ metrics })),
       // After the metrics, so the parse/validate phases of refused operations are still observed.
-      useOperationLimits({ ...config.limits, maxListItems: MAX_LIST_ITEMS }),
+      ...on('operationLimits', () => useOperationLimits({ ...config.limits, maxListItems: MAX_LIST_ITEMS })),
       // After authentication, the rate limit and the operation limits: a hit is served only to a
       // request that would have run (see createResponseCache).
       ...(responseCache ? [responseCache.plugin] : []),
-      useRequestDeadline(),
-      useMaskedErrorReporting({ logger }),
-      useErrorStatus(),
+      ...on('deadline', () => useRequestDeadline()),
+      ...on('masking', () => useMaskedErrorReporting({ logger })),
+      ...on('errorStatus', () => useErrorStatus()),
     ],
   });
   const beginShutdown = () => {

@@ -33,6 +33,29 @@ const ttlMap = z
   .refine((list) => list.every((e) => TTL_ENTRY.test(e) && Number(TTL_ENTRY.exec(e)![2]) <= 86_400_000), 'each entry must be Type=milliseconds or Type.field=milliseconds (at most 86400000)')
   .transform((list) => Object.fromEntries(list.map((e) => TTL_ENTRY.exec(e)!.slice(1, 3)).map(([key, ms]) => [key!, Number(ms)])) as Record<string, number>);
 
+/**
+ * Plugins (and per-request context work) that DIAGNOSTIC_DISABLE_PLUGINS can switch off, to measure what
+ * each costs (the benchmark's ablation). Never for serving: each one removes a protection or a signal.
+ */
+export const DIAGNOSTIC_PLUGINS = [
+  'routing',
+  'httpMetrics',
+  'requestLogging',
+  'httpHardening',
+  'auth',
+  'rateLimit',
+  'probes',
+  'graphqlMetrics',
+  'operationLimits',
+  'deadline',
+  'masking',
+  'errorStatus',
+  'requestInfo',
+] as const;
+export type DiagnosticPlugin = (typeof DIAGNOSTIC_PLUGINS)[number];
+/** DIAGNOSTIC_DISABLE_PLUGINS is refused unless DIAGNOSTIC_DISABLE_PLUGINS_ACK is exactly this. */
+export const DIAGNOSTIC_ACK = 'i-am-benchmarking-and-this-server-is-unprotected';
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -104,6 +127,12 @@ const envSchema = z.object({
   RESPONSE_CACHE_TTL_PER_TYPE: ttlMap.optional(),
   RESPONSE_CACHE_TTL_PROFILE_MS: int(0, 86_400_000).default(30_000),
   RESPONSE_CACHE_MAX_ENTRIES: int(1, 10_000_000).default(1_000),
+  DIAGNOSTIC_DISABLE_PLUGINS: z
+    .string()
+    .transform((v) => v.split(',').map((p) => p.trim()).filter(Boolean))
+    .refine((list) => list.every((p) => (DIAGNOSTIC_PLUGINS as readonly string[]).includes(p)), `each entry must be one of ${DIAGNOSTIC_PLUGINS.join(', ')}`)
+    .optional(),
+  DIAGNOSTIC_DISABLE_PLUGINS_ACK: z.string().optional(),
 });
 
 export interface DatabaseConfig {
@@ -163,6 +192,8 @@ export interface Config {
   readonly events: EventsConfig;
   readonly responseCache: ResponseCacheConfig;
   readonly profileService: ProfileServiceConfig;
+  /** Benchmarking aid only (DIAGNOSTIC_DISABLE_PLUGINS): what is switched off; empty when serving. */
+  readonly disabledPlugins: ReadonlySet<DiagnosticPlugin>;
 }
 
 /** The downstream profile service behind `User.profile` and the policies around its calls. */
@@ -280,6 +311,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.RESPONSE_CACHE_TTL_PER_TYPE && 'UserProfile' in e.RESPONSE_CACHE_TTL_PER_TYPE && withoutEmpty(env).RESPONSE_CACHE_TTL_PROFILE_MS !== undefined) {
     problems.push('RESPONSE_CACHE_TTL_PER_TYPE, RESPONSE_CACHE_TTL_PROFILE_MS: both set the TTL of UserProfile; set one of them');
   }
+  if (e.DIAGNOSTIC_DISABLE_PLUGINS?.length && e.DIAGNOSTIC_DISABLE_PLUGINS_ACK !== DIAGNOSTIC_ACK) {
+    problems.push(
+      `DIAGNOSTIC_DISABLE_PLUGINS: switches protections off, for benchmarking only; refused unless DIAGNOSTIC_DISABLE_PLUGINS_ACK=${DIAGNOSTIC_ACK}`,
+    );
+  }
   if (problems.length) throw new ConfigError(problems);
   const production = e.NODE_ENV === 'production';
   return Object.freeze({
@@ -347,6 +383,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ttlPerType: Object.freeze({ UserProfile: e.RESPONSE_CACHE_TTL_PROFILE_MS, ...e.RESPONSE_CACHE_TTL_PER_TYPE }),
       maxEntries: e.RESPONSE_CACHE_MAX_ENTRIES,
     }),
+    disabledPlugins: new Set(e.DIAGNOSTIC_DISABLE_PLUGINS ?? []) as ReadonlySet<DiagnosticPlugin>,
   });
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, DIAGNOSTIC_ACK, loadConfig } from '../src/config.js';
 
 describe('loadConfig', () => {
   it('has sane defaults: embedded database, port 4000, GraphiQL in development', () => {
@@ -76,5 +76,14 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as ConfigError).message;
     for (const name of ['PORT', 'DB_POOL_MAX', 'DATABASE_URL', 'NODE_ENV']) expect(message).toContain(name);
+  });
+
+  it('switches plugins off only with the acknowledgement, and only known ones (benchmark ablation)', () => {
+    expect(loadConfig({}).disabledPlugins.size).toBe(0);
+    expect(() => loadConfig({ DIAGNOSTIC_DISABLE_PLUGINS: 'rateLimit' })).toThrow(/DIAGNOSTIC_DISABLE_PLUGINS_ACK/);
+    expect(() => loadConfig({ DIAGNOSTIC_DISABLE_PLUGINS: 'rateLimit', DIAGNOSTIC_DISABLE_PLUGINS_ACK: 'yes' })).toThrow(/DIAGNOSTIC_DISABLE_PLUGINS_ACK/);
+    expect(() => loadConfig({ DIAGNOSTIC_DISABLE_PLUGINS: 'firewall', DIAGNOSTIC_DISABLE_PLUGINS_ACK: DIAGNOSTIC_ACK })).toThrow(/DIAGNOSTIC_DISABLE_PLUGINS/);
+    const config = loadConfig({ DIAGNOSTIC_DISABLE_PLUGINS: 'rateLimit, auth', DIAGNOSTIC_DISABLE_PLUGINS_ACK: DIAGNOSTIC_ACK });
+    expect([...config.disabledPlugins].sort()).toEqual(['auth', 'rateLimit']);
   });
 });

@@ -590,6 +590,19 @@ describe('positive controls', () => {
     expect(expensive.status).toBe(400);
     expect((await gql(t, PAGES, { a: 20, b: 20 })).status).toBe(200);
   });
+
+  it('the cost is cached per variable shape, and the shape holds what a verdict depends on (string length, control characters)', async () => {
+    const SEARCH = 'query ($f: UserFilter, $n: Int) { users(first: $n, filter: $f) { edges { node { id } } } }';
+    // Priced once, then served from the cache for another value of the same shape.
+    expect((await gql(t, SEARCH, { f: { search: 'abc' }, n: 5 })).status).toBe(200);
+    expect((await gql(t, SEARCH, { f: { search: 'xyz' }, n: 5 })).status).toBe(200);
+    // Same length, but a control character: refused, not waved through by the cached price.
+    const control = await gql(t, SEARCH, { f: { search: 'a\u0007c' }, n: 5 });
+    expect(control.status).toBe(400);
+    expect(await control.text()).toContain('BAD_USER_INPUT');
+    // A page size is part of the shape: the same search asking for more costs more.
+    expect((await gql(t, SEARCH, { f: { search: 'abc' }, n: 100 })).status).toBe(200);
+  });
 });
 
 // ---- HTTP headers ---------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { runtimeStage } from './helpers/dockerfile.js';
+import { runtimeStage, stageEnv } from './helpers/dockerfile.js';
 import {
   APP,
   declaredEnvNames,
@@ -194,12 +194,15 @@ describe('k8s/ manifests', () => {
       }
     }
     const container = only(manifests, 'Deployment').spec.template.spec.containers[0];
-    expect(container.resources).toEqual({ requests: { cpu: '500m', memory: '512Mi' }, limits: { cpu: '1', memory: '1Gi' } });
+    expect(container.resources).toEqual({ requests: { cpu: '500m', memory: '256Mi' }, limits: { cpu: '1', memory: '384Mi' } });
     // The V8 heap cap must leave room inside the memory limit for code, buffers and the young generation.
     const options = (container.env as Obj[]).find((e) => e.name === 'NODE_OPTIONS')?.value as string | undefined;
     const heapMiB = Number(/--max-old-space-size=(\d+)/.exec(options ?? '')?.[1]);
     expect(heapMiB, 'NODE_OPTIONS sets --max-old-space-size').toBeGreaterThan(0);
     expect(heapMiB * 1024 ** 2).toBeLessThanOrEqual(quantity(container.resources.limits.memory) * 0.7);
+    // The pod runs the image's V8 flags: NODE_OPTIONS here replaces the image's, so they must agree.
+    expect(options, 'the Deployment repeats the image NODE_OPTIONS').toBe(stageEnv(runtimeStage()).NODE_OPTIONS);
+    expect(options).toMatch(/--max-semi-space-size=\d+/);
   });
 
   it('DATABASE_URL comes only from the Secret, through secretKeyRef; no connection string, secret value or Secret anywhere', () => {

@@ -12,11 +12,13 @@ import { makeAuth } from './auth.mjs';
 import { circuitState, profileError, PROFILE_SCENARIOS, startDownstream, tripBreaker } from './downstream.mjs';
 import { databaseUrl, DATASET, deleteLoadUsers, BUSY_USER, HUGE_TEAM, postgresInfo, run, setupDatabases, SKEW } from './database.mjs';
 import { load, quantile } from './load.mjs';
+import { idleMemory } from './memory.mjs';
+import { runAblation } from './ablation.mjs';
 import { summarizeProfileFile } from './profile-summary.mjs';
 import { checkProxy } from './proxy-check.mjs';
 import { startProxyWorker } from './proxy-worker.mjs';
 import { HELLO, quickError, scenarios, skewQueries } from './queries.mjs';
-import { renderConsole, renderDownstream, renderMarkdown } from './report.mjs';
+import { renderAblationConsole, renderConsole, renderDownstream, renderMarkdown } from './report.mjs';
 import { backendCpu, cpuSecondsOf, machineBusySeconds, memoryOf, sampleMemory, startServer } from './servers.mjs';
 
 const BENCH = fileURLToPath(new URL('..', import.meta.url));
@@ -67,6 +69,9 @@ function readConfig() {
     skewRequests: number('BENCH_SKEW_REQUESTS', 20, { min: 1 }),
     profileDuration: number('BENCH_PROFILE_DURATION', 8, { min: 1 }),
     rounds: number('BENCH_ROUNDS', 2, { min: 1 }),
+    ablation: process.env.BENCH_ABLATION === '1',
+    ablationOnly: process.env.BENCH_ABLATION === 'only',
+    ablationDuration: number('BENCH_ABLATION_DURATION', 8, { min: 1 }),
     profile: process.env.BENCH_PROFILE !== '0',
     build: process.env.BENCH_SKIP_BUILD !== '1',
     redisUrl: process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379',
@@ -130,6 +135,19 @@ async function machineInfo(cfg, uniformUrl) {
 
 // --- Servers -----------------------------------------------------------------------------------------
 
+/**
+ * The production image's NODE_OPTIONS (the Dockerfile's runtime ENV; k8s/deployment.yaml repeats it):
+ * our server runs with the heap flags it runs with in production, or its memory would not be the one
+ * that ships.
+ */
+export function imageNodeOptions() {
+  const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const m = /NODE_OPTIONS=("(?:[^"\\]|\\.)*"|\S*)/.exec(runtime);
+  if (!m) throw new Error('the Dockerfile runtime stage sets no NODE_OPTIONS');
+  return m[1].startsWith('"') ? JSON.parse(m[1]) : m[1];
+}
+
 /** `env` adds to (or overrides) our server's environment: the cache rows turn the response cache on. */
 function serverSpec(target, cfg, dbUrl, env = {}) {
   const logDir = path.join(BENCH, 'logs');
@@ -140,6 +158,7 @@ function serverSpec(target, cfg, dbUrl, env = {}) {
       cwd: ROOT,
       env: {
         NODE_ENV: 'production',
+        NODE_OPTIONS: imageNodeOptions(),
         LOG_LEVEL: 'warn',
         DATABASE_URL: dbUrl,
         DB_POOL_MAX: String(cfg.poolMax),
@@ -558,6 +577,42 @@ export async function main() {
   }
 
   const runTag = Date.now().toString(36);
+
+  phase('memory of our idle server (heap snapshot on SIGUSR2)');
+  {
+    const dir = path.join(BENCH, 'profiles', `heap-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const server = await startServer({ ...serverSpec('ours', cfg, db.uniformUrl), nodeArgs: ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`] });
+    try {
+      const m = await idleMemory(server, { dir, headers: cfg.headers, idleMs: Math.max(cfg.idle, 1) * 1000 });
+      results.memory = { ...m, file: path.relative(ROOT, m.file), nodeOptions: imageNodeOptions() };
+      const f = (b) => (b / 2 ** 20).toFixed(1);
+      say(`  RSS ${f(m.before.rss)} MiB idle (${f(m.before.rss - m.before.anonymous)} file-backed), V8 heap ${f(m.before.heapUsed)} used of ${f(m.before.heapTotal)} MiB; after a full GC: RSS ${f(m.after.rss)}, heap ${f(m.after.heapUsed)} used of ${f(m.after.heapTotal)}`);
+      for (const e of m.heap.entries.slice(0, 5)) say(`    ${f(e.bytes).padStart(6)} MiB  ${e.name}`);
+    } finally {
+      await server.stop();
+    }
+  }
+
+  if (cfg.ablation || cfg.ablationOnly) {
+    phase(`ablation: node by id with one part switched off at a time (${cfg.ablationDuration} s each after ${cfg.warmup} s warm-up)`);
+    results.ablation = await runAblation({
+      cfg,
+      spec: serverSpec('ours', cfg, db.uniformUrl),
+      scenario: scenarios('ours', `${runTag}a`).node,
+      say,
+      seconds: cfg.ablationDuration,
+      warmup: cfg.warmup,
+    });
+    if (cfg.ablationOnly) {
+      say('');
+      say(renderAblationConsole(results.ablation));
+      writeFileSync(path.join(BENCH, 'logs', 'ablation.json'), JSON.stringify(results.ablation, null, 2));
+      say(`\nBENCH_ABLATION=only: wrote bench/logs/ablation.json; RESULTS.md untouched`);
+      return;
+    }
+  }
 
   const skewQ = (target) => skewQueries(target, HUGE_TEAM.id, BUSY_USER.id);
   const admin = new pg.Client({ connectionString: databaseUrl(cfg.serverUrl, 'postgres'), application_name: 'bench-admin' });

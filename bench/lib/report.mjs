@@ -407,12 +407,14 @@ export function renderMarkdown(results) {
     for (const p of results.problems) L.push(`- ${p}`);
     L.push('');
   }
+  if (results.memory) L.push(...memorySection(results.memory), '');
+  if (results.ablation) L.push(...ablationSection(results.ablation), '');
   L.push('## Reproduce');
   L.push('');
   L.push(
     '`npm run bench` (installs bench/ dependencies on first use; needs PostgreSQL on 127.0.0.1:5432, or `BENCH_DATABASE_URL`). ' +
       'Knobs: `BENCH_DURATION` (s, default 10), `BENCH_WARMUP` (3), `BENCH_CONNECTIONS` (10), `BENCH_POOL_MAX` (10), `BENCH_SKEW_REQUESTS` (20), ' +
-      '`BENCH_PROFILE_DURATION` (8), `BENCH_PROFILE=0` (no profiles), `BENCH_SKIP_BUILD=1`, `BENCH_DB_NAME` (uag_bench), `BENCH_REDIS_URL` (redis://127.0.0.1:6379), `BENCH_CACHE=0` (no cache rows).',
+      '`BENCH_PROFILE_DURATION` (8), `BENCH_PROFILE=0` (no profiles), `BENCH_SKIP_BUILD=1`, `BENCH_DB_NAME` (uag_bench), `BENCH_REDIS_URL` (redis://127.0.0.1:6379), `BENCH_CACHE=0` (no cache rows), `BENCH_ABLATION=1` (the ablation table).',
   );
   L.push('');
   return L.join('\n');
@@ -429,4 +431,87 @@ function page(r) {
   if (!r) return '–';
   if (r.problem) return `error: ${r.problem.slice(0, 80)}`;
   return `${r.edges ?? '?'} / ${r.totalCount ?? '?'}`;
+}
+
+// --- Memory --------------------------------------------------------------------------------------
+
+/** Markdown lines: what the idle server's RSS is made of (bench/lib/memory.mjs). */
+export function memorySection(m) {
+  const b = m.before;
+  const a = m.after;
+  const fileBacked = b.rss - b.anonymous;
+  const rest = b.anonymous - b.heapTotal - b.external;
+  const L = ['## Memory of the idle server', ''];
+  L.push(
+    `Our server started as in production (\`NODE_OPTIONS=${m.nodeOptions}\`, from the Dockerfile), a few requests, then idle; ` +
+      `the heap snapshot (\`${m.file}\`, not committed) runs a full GC first. Summarize one with \`node bench/lib/heap-summary.mjs <file>\`.`,
+  );
+  L.push('');
+  L.push(
+    mdTable(
+      ['part', 'idle', 'after the full GC'],
+      [
+        // After the snapshot RSS is inflated by the snapshot writer's own buffers: not shown.
+        ['RSS', mib(b.rss), '–'],
+        ['file-backed (node binary, libraries)', mib(fileBacked), '–'],
+        ['V8 heap committed', mib(b.heapTotal), mib(a.heapTotal)],
+        ['V8 heap used', mib(b.heapUsed), mib(a.heapUsed)],
+        ['external (Buffers, ArrayBuffers)', mib(b.external), mib(a.external)],
+        ['other anonymous (WASM memory and code, malloc, stacks)', mib(rest), '–'],
+      ],
+      ['l', 'r', 'r'],
+    ),
+  );
+  L.push('');
+  L.push(`V8 heap spaces used (idle): ${Object.entries(b.spaces).filter(([, v]) => v >= 2 ** 19).map(([k, v]) => `${k} ${mib(v)}`).join(', ')}.`);
+  L.push('');
+  L.push(`Reachable heap after GC by constructor (self size; ${fix(m.heap.totalBytes / 2 ** 20, 1)} MiB in ${m.heap.nodes} objects):`);
+  L.push('');
+  L.push(mdTable(['self size', 'objects', 'constructor / kind'], m.heap.entries.map((e) => [`${fix(e.bytes / 2 ** 20, 2)} MiB`, String(e.count), `\`${e.name}\``]), ['r', 'r', 'l']));
+  if (m.heap.largest?.length) {
+    L.push('');
+    L.push('Largest single objects (module sources and data strings):');
+    L.push('');
+    L.push(mdTable(['self size', 'kind', 'starts with'], m.heap.largest.map((e) => [`${fix(e.bytes / 2 ** 20, 2)} MiB`, e.type, `\`${e.name.replace(/`/g, "'")}\``]), ['r', 'l', 'l']));
+  }
+  return L;
+}
+
+// --- Ablation ------------------------------------------------------------------------------------
+
+function ablationRows(a) {
+  return [
+    ['nothing (all on, every turn)', '', fix(a.baseline.rps, 0), '–', fix(a.baseline.cpuMs, 3), '–', String(a.baseline.errors)],
+    ...a.variants.map((v) => [
+      v.name,
+      v.off.join(', '),
+      `${fix(v.rps, 0)} (all on ${fix(v.baseRps, 0)})`,
+      `${fix(v.cost * 100, 1)}%`,
+      `${fix(v.cpuMs, 3)} (all on ${fix(v.baseCpuMs, 3)})`,
+      `${fix(v.cpuCost * 100, 1)}%`,
+      String(v.errors),
+    ]),
+  ];
+}
+
+const ABLATION_HEAD = ['switched off', 'DIAGNOSTIC_DISABLE_PLUGINS', 'node by id req/s', 'cost by req/s', 'server CPU ms/req', 'cost by CPU', 'errors'];
+
+export function renderAblationConsole(a) {
+  return table(ABLATION_HEAD, ablationRows(a));
+}
+
+/** Markdown lines: the ablation table (bench/lib/ablation.mjs). */
+function ablationSection(a) {
+  return [
+    '## Ablation: what each part of our chain costs on node by id',
+    '',
+    `For each row a fresh all-on server and the row's server start side by side (neither behind the counting proxy), are warmed up alike, ` +
+      `then the two take ${a.slices} alternating turns of ${fix(a.seconds / a.slices, 1)} s each, so each cost is against its own all-on turns. ` +
+      '`DIAGNOSTIC_DISABLE_PLUGINS` switches the parts off (a benchmarking aid, see README). Cost by req/s = 1 − rps(all on) / rps(switched off); ' +
+      'cost by CPU = 1 − CPU ms per request (switched off) / CPU ms per request (all on), the server process only, less disturbed by other load on the machine. ' +
+      `The spread of the all-on turns from row to row shows the noise: a cost smaller than that spread is not measured. ` +
+      'Without auth, node(id) answers UNAUTHENTICATED (another, shorter path): that row is not a cost.',
+    '',
+    mdTable(ABLATION_HEAD, ablationRows(a), ['l', 'l', 'r', 'r', 'r', 'r', 'r']),
+  ];
 }

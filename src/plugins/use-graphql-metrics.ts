@@ -1,5 +1,5 @@
 import { createCounter, createHistogram, type FillLabelsFnParams, usePrometheus } from '@envelop/prometheus';
-import { getOperationAST } from 'graphql';
+import { getOperationAST, type GraphQLSchema, isInputObjectType, isInterfaceType, isObjectType } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Metrics } from '../metrics.js';
 import { ErrorCode, errorCode } from '../errors/index.js';
@@ -31,8 +31,26 @@ interface Operation {
  *   so; refused operations (parse or validation errors) count as "other";
  * - no label carries a path, id or variable.
  */
+/** Whether any field, argument or input field of `schema` is deprecated (what the counter counts). */
+function hasDeprecations(schema: GraphQLSchema): boolean {
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (isObjectType(type) || isInterfaceType(type)) {
+      for (const field of Object.values(type.getFields())) {
+        if (field.deprecationReason != null || field.args.some((a) => a.deprecationReason != null)) return true;
+      }
+    } else if (isInputObjectType(type) && Object.values(type.getFields()).some((f) => f.deprecationReason != null)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 export function useGraphQLMetrics({ metrics }: GraphQLMetricsOptions): Plugin {
   const { registry } = metrics;
+  // The deprecated-field counter walks every document with TypeInfo after parsing; with nothing
+  // deprecated in the schema it can never count, so that walk is skipped (checked per schema).
+  const deprecations = new WeakMap<GraphQLSchema, boolean>();
+  let schemaHasDeprecations = true;
   // Keyed by the label parameters envelop makes once per request (shared by its phases).
   const operations = new WeakMap<FillLabelsFnParams, Operation>();
   const operationOf = (p: FillLabelsFnParams, context: { params?: { operationName?: string } } | undefined): Operation => {
@@ -61,7 +79,7 @@ export function useGraphQLMetrics({ metrics }: GraphQLMetricsOptions): Plugin {
       fillLabelsFn: labels,
     });
 
-  return usePrometheus({
+  const prometheus = usePrometheus({
     registry,
     skipIntrospection: true,
     metrics: {
@@ -103,7 +121,19 @@ export function useGraphQLMetrics({ metrics }: GraphQLMetricsOptions): Plugin {
           fieldName: p.deprecationInfo?.fieldName ?? '',
           typeName: p.deprecationInfo?.typeName ?? '',
         }),
+        shouldObserve: () => schemaHasDeprecations,
       }),
     },
   }) as Plugin;
+  return {
+    onPluginInit({ addPlugin }) {
+      addPlugin(prometheus);
+    },
+    onSchemaChange({ schema: changed }) {
+      const schema = changed as GraphQLSchema;
+      let has = deprecations.get(schema);
+      if (has === undefined) deprecations.set(schema, (has = hasDeprecations(schema)));
+      schemaHasDeprecations = has;
+    },
+  };
 }

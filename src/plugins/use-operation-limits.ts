@@ -12,6 +12,8 @@ import {
 import { type ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
 import type { Plugin } from 'graphql-yoga';
 import { ErrorCode, validationFailedError } from '../errors/index.js';
+import { LRUCache } from 'lru-cache';
+import { NOT_PLAIN_TEXT } from '../text.js';
 import { argumentBoundsEstimator, badUserInput, checkVariableShapes } from './argument-bounds.js';
 import { measureDocument } from './document-size.js';
 import { maxDirectivesRule } from './max-directives.js';
@@ -101,6 +103,43 @@ function everyBranchTaken(document: DocumentNode): DocumentNode {
   return priced;
 }
 
+/** Longest variable shape (see `variableShape`) whose cost is cached; longer ones are priced every time. */
+const MAX_SHAPE_CHARS = 1_000;
+
+/**
+ * What the cost and the argument-bound checks can depend on in a variable's value, as a string: numbers
+ * and booleans as they are, strings by their length and whether they are plain text, lists by their
+ * items, input objects by their keys. Two requests with one shape get one price and one verdict
+ * (coercion errors aside, which execution reports whatever the cost). Undefined past `budget` characters.
+ */
+function variableShape(value: unknown, budget = MAX_SHAPE_CHARS): string | undefined {
+  let out = '';
+  const walk = (v: unknown): boolean => {
+    if (out.length > budget) return false;
+    if (v === null || v === undefined) out += 'n';
+    else if (typeof v === 'string') out += `s${v.length}${NOT_PLAIN_TEXT.test(v) ? '!' : ''}`;
+    else if (typeof v === 'number' || typeof v === 'boolean') out += String(v);
+    else if (Array.isArray(v)) {
+      out += '[';
+      for (const item of v) {
+        if (!walk(item)) return false;
+        out += ',';
+      }
+      out += ']';
+    } else if (typeof v === 'object') {
+      out += '{';
+      for (const key in v) {
+        out += `${JSON.stringify(key)}:`;
+        if (!walk((v as Record<string, unknown>)[key])) return false;
+        out += ',';
+      }
+      out += '}';
+    } else return false;
+    return out.length <= budget;
+  };
+  return walk(value) ? out : undefined;
+}
+
 const HAS_SUGGESTION = /Did you mean /;
 const SUGGESTIONS = /\s*Did you mean [^?]*\?/g;
 
@@ -146,12 +185,32 @@ export function useOperationLimits(options: OperationLimitsOptions): Plugin {
   const maxListItems = options.maxListItems ?? 100;
   const estimators = [argumentBoundsEstimator({ maxListItems }), connectionCostEstimator()];
 
+  // Prices per (document, operation, variable shape): the cost pass walks the whole operation with
+  // TypeInfo, and a client sends the same few documents with ids that differ but are the same shape.
+  // Bounded: documents by identity (Yoga's parse cache keeps one object per query string), entries by LRU.
+  const documentIds = new WeakMap<DocumentNode, number>();
+  let nextDocumentId = 0;
+  const prices = new LRUCache<string, number>({ max: 2_000 });
+  const priceKey = (query: DocumentNode, variables: Record<string, unknown>, operationName: string | undefined) => {
+    const shape = variableShape(variables);
+    if (shape === undefined || (operationName?.length ?? 0) > MAX_SHAPE_CHARS) return undefined;
+    let id = documentIds.get(query);
+    if (id === undefined) documentIds.set(query, (id = nextDocumentId++));
+    return `${id}\u0000${operationName ?? ''}\u0000${shape}`;
+  };
+
   const costOf = (schema: GraphQLSchema, query: DocumentNode, params: { variables?: unknown; operationName?: unknown } | undefined) => {
     const variables = params?.variables && typeof params.variables === 'object' ? (params.variables as Record<string, unknown>) : {};
     const operationName = typeof params?.operationName === 'string' ? params.operationName : undefined;
     checkVariableShapes(schema, query, variables, operationName, maxListItems);
+    const key = priceKey(query, variables, operationName);
+    const known = key === undefined ? undefined : prices.get(key);
+    if (known !== undefined) return known;
     try {
-      return getComplexity({ schema, query: everyBranchTaken(query), estimators, variables, operationName });
+      const cost = getComplexity({ schema, query: everyBranchTaken(query), estimators, variables, operationName });
+      // Only a price is kept: a refusal by the bounds is thrown, and thrown again the next time.
+      if (key !== undefined) prices.set(key, cost);
+      return cost;
     } catch (error) {
       const message = error instanceof Error ? error.message : '';
       // Past the library's node budget (unreachable within the selection limit) is over cost in itself.

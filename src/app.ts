@@ -29,6 +29,7 @@ import { useRequestLogging } from './plugins/use-request-logging.js';
 import { MAX_LIST_ITEMS } from './resolvers/validation.js';
 import { useRouting } from './plugins/use-routing.js';
 import { useSecurityHeaders } from './plugins/use-security-headers.js';
+import { useSqlBudget } from './plugins/use-sql-budget.js';
 import { requestIdOf, viewerOf } from './request-info.js';
 import { ALL_ROUTES, ROUTES } from './routes.js';
 import { schema } from './schema/index.js';
@@ -122,6 +123,8 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
       // After the metrics, so the parse/validate phases of refused operations are still observed.
       useOperationLimits({ ...config.limits, maxListItems: MAX_LIST_ITEMS }),
       useRequestDeadline(),
+      // Operations that reach execution only: their statements are counted per operation.
+      useSqlBudget({ db, metrics, budget: config.sqlBudget.perRequest, warn: config.sqlBudget.warn }),
       useMaskedErrorReporting({ logger }),
       useErrorStatus(),
     ],

@@ -75,6 +75,7 @@ const envSchema = z.object({
   OUTBOX_POLL_INTERVAL_MS: int(10, 60_000).default(250),
   OUTBOX_BATCH_SIZE: int(1, 1000).default(100),
   OUTBOX_RETENTION_HOURS: int(1, 87_600).default(168),
+  SQL_BUDGET_PER_REQUEST: int(1, 100_000).default(10),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -134,6 +135,15 @@ export interface Config {
   readonly limits: LimitsConfig;
   readonly database: DatabaseConfig;
   readonly events: EventsConfig;
+  readonly sqlBudget: SqlBudgetConfig;
+}
+
+/** The N+1 alarm: SQL statements per GraphQL operation. */
+export interface SqlBudgetConfig {
+  /** Statements one query or mutation may send before it is reported. */
+  readonly perRequest: number;
+  /** Report (log a warning naming the operation and its most repeated statement); production only counts. */
+  readonly warn: boolean;
 }
 
 /** The outbox relay, the pruner and the live event feed. */
@@ -254,6 +264,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       batchSize: e.OUTBOX_BATCH_SIZE,
       retentionHours: e.OUTBOX_RETENTION_HOURS,
     }),
+    sqlBudget: Object.freeze({ perRequest: e.SQL_BUDGET_PER_REQUEST, warn: !production }),
   });
 }
 

@@ -33,7 +33,8 @@ interface Observed {
 /** What `graphql_sql_statements` holds for an operation name. */
 async function observed(app: TestApp, operationName: string): Promise<Observed> {
   const metric = app.app.metrics.registry.getSingleMetric('graphql_sql_statements');
-  const { values } = await metric!.get();
+  // Histogram values carry the series name (_bucket, _sum, _count), which prom-client's type leaves out.
+  const values = (await metric!.get()).values as { labels: Record<string, string | number>; value: number; metricName?: string }[];
   const mine = values.filter((v) => v.labels.operationName === operationName);
   const pick = (suffix: string) => mine.find((v) => v.metricName === `graphql_sql_statements_${suffix}`)?.value ?? 0;
   const buckets = new Map(mine.filter((v) => v.metricName?.endsWith('_bucket')).map((v) => [Number(v.labels.le), v.value]));

@@ -6,6 +6,8 @@ import { type Context, createContext } from './context.js';
 import { corsOption } from './cors.js';
 import type { Database } from './db.js';
 import { createEvents, type Events } from './events/index.js';
+import { createPruner } from './events/pruner.js';
+import { pruneExpired } from './idempotency/store.js';
 import { countBacklog } from './events/outbox.js';
 import { graphiqlOptions, renderGraphiQL } from './graphiql.js';
 import { createLifecycle, type Lifecycle } from './lifecycle.js';
@@ -18,6 +20,7 @@ import { useErrorStatus } from './plugins/use-error-status.js';
 import { useGraphiQLAssets } from './plugins/use-graphiql-assets.js';
 import { useGraphQLMetrics } from './plugins/use-graphql-metrics.js';
 import { useHealth } from './plugins/use-health.js';
+import { useIdempotency } from './plugins/use-idempotency.js';
 import { useHttpMetrics } from './plugins/use-http-metrics.js';
 import { useMetricsEndpoint } from './plugins/use-metrics-endpoint.js';
 import { useOperationLimits } from './plugins/use-operation-limits.js';
@@ -123,6 +126,8 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
       // After the metrics, so the parse/validate phases of refused operations are still observed.
       useOperationLimits({ ...config.limits, maxListItems: MAX_LIST_ITEMS }),
       useRequestDeadline(),
+      // After authentication and the rate limit (a refused request claims no key); before execution.
+      useIdempotency({ db, logger, ...config.idempotency, maxTokens: config.limits.maxTokens }),
       // Operations that reach execution only: their statements are counted per operation.
       useSqlBudget({ db, metrics, budget: config.sqlBudget.perRequest, warn: config.sqlBudget.warn }),
       useMaskedErrorReporting({ logger }),
@@ -134,7 +139,13 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
     // Live subscriptions (SSE) would otherwise hold the drain until its deadline.
     events.endSubscriptions();
   };
-  const lifecycle = createLifecycle({ config, logger, yoga, db, events, metrics, beginShutdown });
+  const idempotencyPruner = createPruner({
+    db,
+    logger,
+    retentionHours: config.idempotency.ttlHours,
+    rows: { deleteBatch: (size) => pruneExpired(db.prisma, size), name: 'expired idempotency keys' },
+  });
+  const lifecycle = createLifecycle({ config, logger, yoga, db, events, metrics, beginShutdown, background: [idempotencyPruner] });
   return {
     yoga,
     db,

@@ -76,6 +76,7 @@ const envSchema = z.object({
   OUTBOX_BATCH_SIZE: int(1, 1000).default(100),
   OUTBOX_RETENTION_HOURS: int(1, 87_600).default(168),
   SQL_BUDGET_PER_REQUEST: int(1, 100_000).default(10),
+  IDEMPOTENCY_TTL_HOURS: int(1, 8_760).default(24),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -136,6 +137,18 @@ export interface Config {
   readonly database: DatabaseConfig;
   readonly events: EventsConfig;
   readonly sqlBudget: SqlBudgetConfig;
+  readonly idempotency: IdempotencyConfig;
+}
+
+/** Idempotency keys of mutations (the `Idempotency-Key` header). */
+export interface IdempotencyConfig {
+  /** A key and its stored response are kept this long. */
+  readonly ttlHours: number;
+  /**
+   * An in-flight key older than this was left by a request that died with its process (a request
+   * never runs past its deadline): the next request with the key takes it over.
+   */
+  readonly abandonedAfterMs: number;
 }
 
 /** The N+1 alarm: SQL statements per GraphQL operation. */
@@ -265,6 +278,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retentionHours: e.OUTBOX_RETENTION_HOURS,
     }),
     sqlBudget: Object.freeze({ perRequest: e.SQL_BUDGET_PER_REQUEST, warn: !production }),
+    idempotency: Object.freeze({ ttlHours: e.IDEMPOTENCY_TTL_HOURS, abandonedAfterMs: 2 * e.REQUEST_TIMEOUT_MS }),
   });
 }
 

@@ -105,6 +105,9 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
         ),
         cors: cors !== false,
       }),
+      // Its onResponse answers replays and refusals first, so metrics, logs and headers see the final
+      // response; its claim runs in onParams, after authentication and the rate limit (onRequest).
+      useIdempotency({ db, logger, ...config.idempotency, maxTokens: config.limits.maxTokens }),
       useHttpMetrics({ metrics }),
       useRequestLogging({ logger }),
       // 406/415 before authentication; request errors answer 4xx whatever the Accept header; headers on every response.
@@ -126,8 +129,6 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
       // After the metrics, so the parse/validate phases of refused operations are still observed.
       useOperationLimits({ ...config.limits, maxListItems: MAX_LIST_ITEMS }),
       useRequestDeadline(),
-      // After authentication and the rate limit (a refused request claims no key); before execution.
-      useIdempotency({ db, logger, ...config.idempotency, maxTokens: config.limits.maxTokens }),
       // Operations that reach execution only: their statements are counted per operation.
       useSqlBudget({ db, metrics, budget: config.sqlBudget.perRequest, warn: config.sqlBudget.warn }),
       useMaskedErrorReporting({ logger }),

@@ -44,6 +44,9 @@ describe('Idempotency-Key on mutations', () => {
     expect(retry.replayed).toBe('true');
     expect(retry.text).toBe(first.text);
     expect(retry.headers.get('content-type')).toBe(first.headers.get('content-type'));
+    // The replay is this request's response too: its own request id, the security headers.
+    expect(retry.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(retry.headers.get('x-request-id')).not.toBe(first.headers.get('x-request-id'));
     expect(await usersWith(body.variables.i.email)).toBe(1);
     expect(await eventsOf(body.variables.i.email)).toBe(1);
     // Without the key the same mutation runs again (and finds the email taken).
@@ -58,7 +61,11 @@ describe('Idempotency-Key on mutations', () => {
     const res = await send({ query: CREATE, variables: { i: { email: other, name: 'B' } } }, key);
     expect(res.status).toBe(422);
     expect(codeOf(res.text)).toBe('IDEMPOTENCY_KEY_MISMATCH');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(await usersWith(other)).toBe(0);
+    // Metrics and logs see the refusal's status, not the stand-in result's.
+    expect(await (await t.fetch('/metrics')).text()).toMatch(/http_requests_total\{[^}]*status="422"[^}]*\} [1-9]/);
+    expect(t.logs.some((l) => l.msg === 'request' && l.status === 422)).toBe(true);
   });
 
   it('a retry while the first request is in flight: 409 IDEMPOTENCY_KEY_IN_FLIGHT, nothing runs; an abandoned claim is taken over', async () => {

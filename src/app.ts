@@ -8,7 +8,6 @@ import type { Database } from './db.js';
 import { createEvents, type Events } from './events/index.js';
 import { createPruner } from './events/pruner.js';
 import { pruneExpired } from './idempotency/store.js';
-import { countBacklog } from './events/outbox.js';
 import { graphiqlOptions, renderGraphiQL } from './graphiql.js';
 import { createLifecycle, type Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
@@ -29,6 +28,7 @@ import { useReadiness } from './plugins/use-readiness.js';
 import { useRequestErrorStatus } from './plugins/use-request-error-status.js';
 import { requestSignal, useRequestDeadline } from './plugins/use-request-deadline.js';
 import { useRequestLogging } from './plugins/use-request-logging.js';
+import { createResponseCache } from './plugins/use-response-cache.js';
 import { MAX_LIST_ITEMS } from './resolvers/validation.js';
 import { useRouting } from './plugins/use-routing.js';
 import { useSecurityHeaders } from './plugins/use-security-headers.js';
@@ -57,11 +57,14 @@ export interface App extends Lifecycle, AsyncDisposable {
 /** Builds the Yoga app over an open database, without listening (tests call `yoga.fetch`). */
 export function createApp(config: Config, db: Database, logger: Logger): App {
   let shuttingDown = false;
-  const metrics = createMetrics({ poolStats: () => db.poolStats(), outboxBacklog: () => countBacklog(db.prisma) });
-  const events = createEvents({ config: config.events, db, logger, metrics });
+  // The backlog is read at scrape time, when `events` exists.
+  const metrics = createMetrics({ poolStats: () => db.poolStats(), outboxBacklog: () => events.backlog() });
+  const events: Events = createEvents({ config: config.events, db, logger, metrics });
   db.onQuery((e) => metrics.dbQueryDuration.observe(e.durationMs / 1000));
   const onBatch = (loader: string, size: number) => metrics.loaderBatchSize.observe({ loader }, size);
   const cors = corsOption(config.http.corsOrigins);
+  // Response cache (RESPONSE_CACHE): ETag/304 first of the response hooks, the cache after the limits.
+  const responseCache = config.responseCache.enabled ? createResponseCache({ config: config.responseCache, logger, metrics }) : undefined;
 
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
@@ -105,6 +108,8 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
         ),
         cors: cors !== false,
       }),
+      // Before the metrics and the request log, which then count and log its 304s.
+      ...(responseCache ? [responseCache.conditionalGet] : []),
       // Its onResponse answers replays and refusals first, so metrics, logs and headers see the final
       // response; its claim runs in onParams, after authentication and the rate limit (onRequest).
       useIdempotency({ db, logger, ...config.idempotency, maxTokens: config.limits.maxTokens }),
@@ -128,6 +133,9 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
       useGraphQLMetrics({ metrics }),
       // After the metrics, so the parse/validate phases of refused operations are still observed.
       useOperationLimits({ ...config.limits, maxListItems: MAX_LIST_ITEMS }),
+      // After authentication, the rate limit and the operation limits: a hit is served only to a
+      // request that would have run (see createResponseCache).
+      ...(responseCache ? [responseCache.plugin] : []),
       useRequestDeadline(),
       // Operations that reach execution only: their statements are counted per operation.
       useSqlBudget({ db, metrics, budget: config.sqlBudget.perRequest, warn: config.sqlBudget.warn }),

@@ -22,6 +22,17 @@ const origins = z
   .refine((list) => list.every((o) => o === '*' || isOrigin(o)), 'each entry must be an origin (https://host[:port], no path or trailing slash) or *')
   .refine((list) => !list.includes('*') || list.length === 1, '* allows every origin and stands alone');
 
+/**
+ * `Type=ms` (or `Type.field=ms`) pairs, comma-separated: `User=30000,Team=120000`. 0 never caches a
+ * response holding that type.
+ */
+const TTL_ENTRY = /^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)=(\d{1,9})$/;
+const ttlMap = z
+  .string()
+  .transform((v) => v.split(',').map((e) => e.trim()).filter(Boolean))
+  .refine((list) => list.every((e) => TTL_ENTRY.test(e) && Number(TTL_ENTRY.exec(e)![2]) <= 86_400_000), 'each entry must be Type=milliseconds or Type.field=milliseconds (at most 86400000)')
+  .transform((list) => Object.fromEntries(list.map((e) => TTL_ENTRY.exec(e)!.slice(1, 3)).map(([key, ms]) => [key!, Number(ms)])) as Record<string, number>);
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -77,6 +88,11 @@ const envSchema = z.object({
   OUTBOX_RETENTION_HOURS: int(1, 87_600).default(168),
   SQL_BUDGET_PER_REQUEST: int(1, 100_000).default(10),
   IDEMPOTENCY_TTL_HOURS: int(1, 8_760).default(24),
+  RESPONSE_CACHE: boolean.default(true),
+  RESPONSE_CACHE_TTL_MS: int(1, 86_400_000).default(60_000),
+  RESPONSE_CACHE_TTL_PER_TYPE: ttlMap.optional(),
+  RESPONSE_CACHE_TTL_PROFILE_MS: int(0, 86_400_000).default(30_000),
+  RESPONSE_CACHE_MAX_ENTRIES: int(1, 10_000_000).default(1_000),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -138,6 +154,23 @@ export interface Config {
   readonly events: EventsConfig;
   readonly sqlBudget: SqlBudgetConfig;
   readonly idempotency: IdempotencyConfig;
+  readonly responseCache: ResponseCacheConfig;
+}
+
+/** The response cache of query results (see src/plugins/use-response-cache.ts). */
+export interface ResponseCacheConfig {
+  readonly enabled: boolean;
+  /** Shared by every replica when set (REDIS_URL); each process caches in its own memory otherwise. */
+  readonly redisUrl: string | undefined;
+  /** Life of a cached response holding no type with a TTL of its own. */
+  readonly ttlMs: number;
+  /**
+   * TTLs by type name or schema coordinate (`Type.field`); a response lives as long as the shortest
+   * TTL among the types it holds. Includes `UserProfile` (RESPONSE_CACHE_TTL_PROFILE_MS).
+   */
+  readonly ttlPerType: Readonly<Record<string, number>>;
+  /** Most responses kept in memory (the memory store only; least recently used go first). */
+  readonly maxEntries: number;
 }
 
 /** Idempotency keys of mutations (the `Idempotency-Key` header). */
@@ -231,6 +264,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.NODE_ENV === 'production' && e.JWT_JWKS_URL && (!e.JWT_ISSUER || !e.JWT_AUDIENCE)) {
     problems.push('JWT_ISSUER, JWT_AUDIENCE: required in production with JWT_JWKS_URL (tokens of other apps of the same provider must not pass)');
   }
+  if (e.RESPONSE_CACHE_TTL_PER_TYPE && 'UserProfile' in e.RESPONSE_CACHE_TTL_PER_TYPE && withoutEmpty(env).RESPONSE_CACHE_TTL_PROFILE_MS !== undefined) {
+    problems.push('RESPONSE_CACHE_TTL_PER_TYPE, RESPONSE_CACHE_TTL_PROFILE_MS: both set the TTL of UserProfile; set one of them');
+  }
   if (problems.length) throw new ConfigError(problems);
   const production = e.NODE_ENV === 'production';
   return Object.freeze({
@@ -279,6 +315,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }),
     sqlBudget: Object.freeze({ perRequest: e.SQL_BUDGET_PER_REQUEST, warn: !production }),
     idempotency: Object.freeze({ ttlHours: e.IDEMPOTENCY_TTL_HOURS, abandonedAfterMs: 2 * e.REQUEST_TIMEOUT_MS }),
+    responseCache: Object.freeze({
+      enabled: e.RESPONSE_CACHE,
+      redisUrl: e.REDIS_URL,
+      ttlMs: e.RESPONSE_CACHE_TTL_MS,
+      ttlPerType: Object.freeze({ UserProfile: e.RESPONSE_CACHE_TTL_PROFILE_MS, ...e.RESPONSE_CACHE_TTL_PER_TYPE }),
+      maxEntries: e.RESPONSE_CACHE_MAX_ENTRIES,
+    }),
   });
 }
 

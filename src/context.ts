@@ -1,6 +1,6 @@
 import type { Viewer } from './auth.js';
 import type { PrismaClient } from './db.js';
-import type { LiveEvent } from './events/message.js';
+import type { LiveEvent } from './events/index.js';
 import { createLoaders, type Loaders, type OnBatch } from './loaders/index.js';
 import type { Logger } from './logger.js';
 

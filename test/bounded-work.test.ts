@@ -1,6 +1,5 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { toGlobalId } from '../src/ids.js';
 import { type GraphQLResponse, useTestApp } from './helpers/app.js';
 import { snapshot } from './helpers/snapshot.js';
@@ -179,7 +178,12 @@ const MAX_BLOCK_MS = 50;
 /** Resolves once the histogram has recorded `more` further samples (one per tick of its timer). */
 async function samples(histogram: ReturnType<typeof monitorEventLoopDelay>, more: number) {
   const target = histogram.count + more;
-  while (histogram.count < target) await sleep(1);
+  await vi.waitFor(
+    () => {
+      if (histogram.count < target) throw new Error(`the event-loop histogram has ${histogram.count} of ${target} samples`);
+    },
+    { timeout: 60_000, interval: 1 },
+  );
 }
 
 /**

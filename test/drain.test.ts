@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
@@ -8,6 +8,7 @@ import { loadConfig } from '../src/config.js';
 import { toGlobalId } from '../src/ids.js';
 import { usePostgresDatabase } from './helpers/database.js';
 import { spawnServer, waitForPort } from './helpers/process.js';
+import { waitForLockWaiters } from './helpers/sessions.js';
 
 /**
  * The drain on a real listening server. A slow in-flight request is made by holding the team's row
@@ -26,18 +27,7 @@ async function withLockedTeam() {
     userId: toGlobalId('User', user.id),
     teamId: toGlobalId('Team', team.id),
     /** Resolves once another session is queued on the lock: the in-flight request is really in flight. */
-    waitForWaiter: async () => {
-      for (let attempt = 0; attempt < 400; attempt++) {
-        // Inside a transaction PostgreSQL reads pg_stat_activity once and keeps that snapshot: drop it.
-        await client.query('SELECT pg_stat_clear_snapshot()');
-        const { rows } = await client.query(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-        );
-        if (rows[0].n > 0) return;
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      throw new Error('no request reached the lock');
-    },
+    waitForWaiter: () => waitForLockWaiters(client, 1, undefined, 10_000),
     release: async () => {
       await client.query('COMMIT');
       await client.end();
@@ -59,9 +49,14 @@ async function addMember(port: number, teamId: string, userId: string) {
   });
 }
 
-const until = async (check: () => boolean) => {
-  while (!check()) await new Promise((r) => setTimeout(r, 25));
-};
+/** Waits for `check` to hold; the bound (under the test timeout) only ends a hang. */
+const until = (check: () => boolean) =>
+  vi.waitFor(
+    () => {
+      if (!check()) throw new Error('condition not reached');
+    },
+    { timeout: 110_000, interval: 25 },
+  );
 
 describe.skipIf(!db.available)('SIGTERM drains a real server', () => {
   it('stops taking connections, lets the in-flight request finish, then exits 0', async () => {

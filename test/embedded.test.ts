@@ -1,5 +1,4 @@
 // The embedded database's start-up parts: the directory lock, the migrated template, migration status.
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +11,7 @@ import { lockDataDir, lockFileOf, lockHolder } from '../src/embedded/lock.js';
 import { createFromTemplate, templateTarball } from '../src/embedded/template.js';
 import { findProjectRoot, migrationStatus } from '../src/migrations.js';
 import { StartupError } from '../src/startup/errors.js';
+import { spawnProcess } from './helpers/process.js';
 
 const SLOW = 180_000; // PGlite starts take seconds on a loaded machine
 const work = mkdtempSync(path.join(tmpdir(), 'uag-embedded-unit-'));
@@ -19,11 +19,11 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 let n = 0;
 const fresh = (name: string) => path.join(work, `${name}-${++n}`);
 
-/** A process that is alive until killed, and one that has exited (its pid now free). */
+/** A process that is alive until killed (or its test ends), and one that has exited (its pid now free). */
 async function otherProcess(alive: boolean) {
-  const child = spawn(process.execPath, ['-e', alive ? 'setTimeout(() => {}, 600000)' : ''], { stdio: 'ignore' });
-  if (!alive) await once(child, 'exit');
-  return child;
+  const other = spawnProcess(process.execPath, ['-e', alive ? 'setTimeout(() => {}, 600000)' : ''], { env: { PATH: process.env.PATH ?? '' } });
+  if (!alive) await other.exited;
+  return other.child;
 }
 
 describe('the embedded directory lock', () => {

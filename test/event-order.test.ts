@@ -1,7 +1,9 @@
 import type pg from 'pg';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toGlobalId } from '../src/ids.js';
 import { useTestApp } from './helpers/app.js';
+import { onPostgres } from './helpers/database.js';
+import { unique } from './helpers/fixtures.js';
 import { openSession } from './helpers/sessions.js';
 
 /**
@@ -12,11 +14,7 @@ import { openSession } from './helpers/sessions.js';
  * write one aggregate from many connections at once while another session keeps reading the outbox:
  * every read must see a prefix, in `seq` order, of the aggregate's final events.
  */
-const onPostgres = inject('pgTemplate') !== null;
 const t = useTestApp();
-
-let counter = 0;
-const unique = (tag: string) => `${tag}-${Date.now().toString(36)}-${++counter}`;
 
 const OPS = {
   add: 'mutation ($i: AddTeamMemberInput!) { r: addTeamMember(input: $i) { __typename } }',

@@ -5,7 +5,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { signToken } from '../src/auth.js';
 import { loadConfig } from '../src/config.js';
 import { BROKER_HEARTBEAT_S } from '../src/events/broker.js';
+import { MESSAGE_SCHEMAS } from '../src/events/contract.js';
 import { EventHub } from '../src/events/feed.js';
+import { EVENTS, type EventType } from '../src/events/index.js';
 import type { LiveEvent } from '../src/events/message.js';
 import { parseGlobalIdOf, toGlobalId } from '../src/ids.js';
 import {
@@ -17,6 +19,7 @@ import {
   useEventsTestBed,
   waitFor,
 } from './helpers/events.js';
+import { publishedValidators } from './helpers/event-contract.js';
 import { spawnServer, waitForPort } from './helpers/process.js';
 import { startTcpProxy } from './helpers/tcp-proxy.js';
 
@@ -221,7 +224,7 @@ describe('the live event hub', () => {
     const hub = new EventHub();
     const slow = hub.subscribe();
     const first = slow.next();
-    const event = (n: number): LiveEvent => ({ id: String(n), type: 'user.updated', aggregateId: 'a', seq: String(n), occurredAt: new Date(), payload: {} });
+    const event = (n: number): LiveEvent => ({ id: String(n), type: 'user.updated', schemaVersion: 1, aggregateId: 'a', seq: String(n), occurredAt: new Date(), payload: {} });
     for (let n = 0; n < 5_000; n++) hub.publish(event(n));
     expect((await first).value?.id).toBe('0');
     const next = await slow.next();
@@ -235,9 +238,10 @@ describe('the live event hub', () => {
 });
 
 describe.skipIf(!amqpUrl)('the relay on RabbitMQ', () => {
-  it('publishes every event exactly once, persistent JSON with id, type, headers; marks them published after the confirm', async () => {
+  it('publishes every event exactly once, persistent JSON with id, type, headers, valid against the contract; marks them published after the confirm', async () => {
     const exchange = bed.exchange();
     const consumer = await startTestConsumer(amqpUrl!, exchange);
+    const contract = publishedValidators();
     try {
       const t = await bed.app({ AMQP_URL: amqpUrl!, AMQP_EXCHANGE: exchange });
       await story(t);
@@ -257,16 +261,24 @@ describe.skipIf(!amqpUrl)('the relay on RabbitMQ', () => {
           type: row.type,
           contentType: 'application/json',
           durable: true,
-          headers: { aggregateId: row.aggregateId, seq: row.seq.toString() },
+          headers: { aggregateId: row.aggregateId, seq: row.seq.toString(), schemaVersion: 1 },
         });
         expect(message!.body).toEqual({
           id: row.id,
           type: row.type,
+          schemaVersion: 1,
           aggregateId: row.aggregateId,
           seq: row.seq.toString(),
           occurredAt: row.occurredAt.toISOString(),
           payload: row.payload,
         });
+        // The contract: the committed asyncapi.yaml's JSON Schemas (what consumers read), and the strict
+        // zod schema, which also refuses fields the contract does not declare.
+        const type = row.type as EventType;
+        expect(contract.body[type](message!.body), JSON.stringify(contract.body[type].errors)).toBe(true);
+        expect(contract.headers(message!.headers), JSON.stringify(contract.headers.errors)).toBe(true);
+        expect(MESSAGE_SCHEMAS[type].safeParse(message!.body).error).toBeUndefined();
+        expect(message!.headers?.schemaVersion).toBe(EVENTS[type].schemaVersion);
       }
       await waitFor(async () => (await unpublished(t)) === 0, 'every row marked published');
       const after = await outboxRows(t);

@@ -1,10 +1,9 @@
-import { inject } from 'vitest';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
 import pg from 'pg';
 import { toGlobalId } from '../src/ids.js';
 import { type TestApp, useTestApp } from './helpers/app.js';
-
-const onPostgres = inject('pgTemplate') !== null;
+import { onPostgres } from './helpers/database.js';
+import { waitForLockWaiters } from './helpers/sessions.js';
 
 const COUNT = '{ users { totalCount } }';
 const ADD_MEMBER = 'mutation ($t: ID!, $u: ID!) { addTeamMember(input: { teamId: $t, userId: $u }) { __typename } }';
@@ -31,14 +30,7 @@ async function lockTeam(url: string, teamId: string) {
   return {
     /** Resolves once `n` other sessions wait on a lock: those requests are really in flight. */
     async waiters(n: number) {
-      for (let attempt = 0; attempt < 400; attempt++) {
-        const { rows } = await client.query(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-        );
-        if (rows[0].n >= n) return;
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      throw new Error(`fewer than ${n} requests reached the lock`);
+      await waitForLockWaiters(client, n, undefined, 10_000);
     },
     async release() {
       await client.query('COMMIT');
@@ -57,12 +49,14 @@ function directUrl(t: TestApp): string {
 /** Sends `query` until it is answered with data; how long that took, failing past `limitMs`. */
 async function msUntilAnswered(t: TestApp, query: string, limitMs: number): Promise<number> {
   const started = Date.now();
-  for (;;) {
-    const res = await t.gql(query);
-    if (res.data) return Date.now() - started;
-    if (Date.now() - started > limitMs) throw new Error(`no answer within ${limitMs} ms: ${JSON.stringify(res)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await vi.waitFor(
+    async () => {
+      const res = await t.gql(query);
+      if (!res.data) throw new Error(`no answer within ${limitMs} ms: ${JSON.stringify(res)}`);
+    },
+    { timeout: limitMs, interval: 50 },
+  );
+  return Date.now() - started;
 }
 
 describe.skipIf(!onPostgres)('the database goes away and comes back', () => {
@@ -89,12 +83,16 @@ describe.skipIf(!onPostgres)('the database goes away and comes back', () => {
     expect((await t.fetch('/health')).status).toBe(200);
 
     t.proxy.restore();
-    let recovered: unknown;
-    for (let attempt = 0; attempt < 50 && !recovered; attempt++) {
-      const res = await t.gql(COUNT);
-      if (res.data?.users) recovered = res.data;
-      else await new Promise((r) => setTimeout(r, 100));
-    }
+    // At most 50 tries, as before; the timeout only ends a hang.
+    let tries = 0;
+    const recovered = await vi.waitFor(
+      async () => {
+        const res = await t.gql(COUNT);
+        if (!res.data?.users && ++tries < 50) throw new Error(`not recovered: ${JSON.stringify(res)}`);
+        return res.data?.users ? res.data : undefined;
+      },
+      { timeout: 120_000, interval: 100 },
+    );
     expect(recovered).toEqual({ users: { totalCount: 0 } });
     expect((await t.fetch('/ready')).status).toBe(200);
   });

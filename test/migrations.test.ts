@@ -11,8 +11,9 @@ import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyMigrations, diffToSchema, findProjectRoot, isEmptyMigration } from '../src/migrations.js';
+import { testServerUrl } from './helpers/postgres.js';
 
-const serverUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || undefined;
+const serverUrl = testServerUrl();
 const slow = { timeout: 60_000 };
 const migrationsDir = path.join(findProjectRoot(), 'prisma/migrations');
 const folders = readdirSync(migrationsDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();

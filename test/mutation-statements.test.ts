@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { toGlobalId } from '../src/ids.js';
 import { useTestApp } from './helpers/app.js';
+import { unique } from './helpers/fixtures.js';
 
 /**
  * Every mutation is one SQL statement (issue 10): the row, its outbox event and the membership
@@ -8,9 +9,6 @@ import { useTestApp } from './helpers/app.js';
  * Prisma's query events, on PostgreSQL and PGlite alike.
  */
 const t = useTestApp();
-
-let counter = 0;
-const unique = (tag: string) => `${tag}-${Date.now().toString(36)}-${++counter}`;
 
 /**
  * Runs one GraphQL operation and returns its result and the SQL statements it sent. Prisma may report
@@ -79,10 +77,13 @@ describe('each mutation is one statement (as ADMIN)', () => {
 
   it('deleteUser: 1 statement, memberships and counters included', async () => {
     const u = await user();
-    await team([[u, 'MEMBER']]);
+    const [a, b] = [await team([[u, 'MEMBER']]), await team([[u, 'OWNER']])];
     const { data, statements } = await statementsOf(M.deleteUser, { i: { id: u.gid } });
     expect(data.__typename).toBe('DeleteUserSuccess');
     expectOneStatement(statements, /DELETE FROM "User"/);
+    // Its event names the teams whose memberships went with the user.
+    const event = await t.db.prisma.outboxEvent.findFirstOrThrow({ where: { aggregateId: u.id, type: 'user.deleted' } });
+    expect(event.payload).toEqual({ id: u.id, teamIds: [a.id, b.id].sort() });
   });
 
   it('createTeam: 1 statement', async () => {

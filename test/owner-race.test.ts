@@ -1,6 +1,8 @@
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toGlobalId } from '../src/ids.js';
 import { useTestApp } from './helpers/app.js';
+import { onPostgres } from './helpers/database.js';
+import { unique } from './helpers/fixtures.js';
 import { openSession, waitForLockWaiters } from './helpers/sessions.js';
 
 /**
@@ -10,11 +12,7 @@ import { openSession, waitForLockWaiters } from './helpers/sessions.js';
  * any non-OWNER) and write nothing: the statement checks ownership again on the caller's membership
  * row, locked after the team row. Another session holds the team row lock to make the write wait.
  */
-const onPostgres = inject('pgTemplate') !== null;
 const t = useTestApp();
-
-let counter = 0;
-const unique = (tag: string) => `${tag}-${Date.now().toString(36)}-${++counter}`;
 
 async function user(tag: string) {
   const row = await t.db.prisma.user.create({ data: { email: `${unique(tag)}@example.com`, name: tag } });

@@ -1,54 +1,33 @@
 // `npm start` (scripts/start.mjs) in a copy of the project: it builds dist/ when there is none, starts
 // the compiled server without building when nothing changed, and builds again after a source changed.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { appendFileSync, cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { signalGroup, spawnProcess } from './helpers/process.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const copy = mkdtempSync(path.join(tmpdir(), 'uag-start-'));
-const running = new Set<ChildProcess>();
 
-afterAll(async () => {
-  for (const child of running) killGroup(child);
-  rmSync(copy, { recursive: true, force: true });
-});
-
-/** The process and whatever it started (tsc), so nothing outlives the test. */
-function killGroup(child: ChildProcess) {
-  try {
-    process.kill(-child.pid!, 'SIGKILL');
-  } catch {
-    // gone already
-  }
-}
+// The processes (and whatever they started: tsc) are reaped by helpers/process.ts when their test ends.
+afterAll(() => rmSync(copy, { recursive: true, force: true }));
 
 /** `npm start` in the copy; resolves once `until` matches the output. */
 async function start(until: RegExp) {
-  const child = spawn(process.execPath, ['scripts/start.mjs'], {
+  const server = spawnProcess(process.execPath, ['scripts/start.mjs'], {
     cwd: copy,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', EMBEDDED_DATA_DIR: 'memory://' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
   });
-  running.add(child);
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = once(child, 'exit');
-  await expect.poll(() => until.test(output) || child.exitCode !== null, { timeout: 400_000, interval: 200 }).toBe(true);
-  expect(output).toMatch(until);
+  await expect.poll(() => until.test(server.output()) || server.child.exitCode !== null, { timeout: 400_000, interval: 200 }).toBe(true);
+  expect(server.output()).toMatch(until);
   return {
-    output: () => output,
+    output: () => server.output(),
     async stop(signal: NodeJS.Signals) {
-      if (signal === 'SIGKILL') killGroup(child);
-      else child.kill(signal);
-      const [code] = await exited;
-      running.delete(child);
-      return code as number | null;
+      // SIGKILL: the process and whatever it started (tsc), so nothing outlives the test.
+      if (signal === 'SIGKILL') signalGroup(server.child, 'SIGKILL');
+      else server.child.kill(signal);
+      return server.exited;
     },
   };
 }

@@ -1,7 +1,7 @@
 // Start-up as a person meets it: problems as one line that says what to do (exit 1, no stack, no
 // password), the embedded directory held by one process at a time, a new embedded database seeded,
 // what to open and run printed, logs JSON unless stdout is a terminal.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ import { loadConfig } from '../src/config.js';
 import { DEVELOPMENT_ADMIN } from '../src/dev-admin.js';
 import { lockFileOf } from '../src/embedded/lock.js';
 import { createDatabase, databaseUrl, dropDatabase, uniqueDatabaseName } from './helpers/postgres.js';
-import { logLines, type ServerProcess, spawnServer, stopServer, useServerProcesses, waitForPort } from './helpers/process.js';
+import { logLines, type ServerProcess, signalGroup, spawnProcess, spawnServer, stopServer, useServerProcesses, waitForPort } from './helpers/process.js';
 
 const run = promisify(execFile);
 const servers = useServerProcesses();
@@ -225,25 +225,18 @@ describe.skipIf(!existsSync('/usr/bin/script'))('logs on a terminal', () => {
   it('are pretty lines, not JSON', { timeout: PROCESS_TIMEOUT }, async () => {
     // util-linux `script` gives the server a pseudo-terminal as stdout.
     const command = `${process.execPath} --import tsx src/main.ts`;
-    const child = spawn('script', ['-qefc', command, '/dev/null'], {
+    const server = spawnProcess('script', ['-qefc', command, '/dev/null'], {
       env: { PATH: process.env.PATH ?? '', NODE_ENV: 'development', HOST: '127.0.0.1', PORT: '0', EMBEDDED_DATA_DIR: 'memory://', SEED_EMBEDDED: 'false' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-      detached: true,
+      stdin: 'pipe',
     });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     try {
       await expect
-        .poll(() => output, { timeout: PROCESS_TIMEOUT - 10_000, interval: 200 })
+        .poll(() => server.stdout(), { timeout: PROCESS_TIMEOUT - 10_000, interval: 200 })
         .toMatch(/INFO.*listening on http:\/\/127\.0\.0\.1:\d+/);
-      expect(output).not.toMatch(/^\{"level"/m);
-      expect(output).toMatch(/\d\d:\d\d:\d\d\.\d{3}\]/);
+      expect(server.stdout()).not.toMatch(/^\{"level"/m);
+      expect(server.stdout()).toMatch(/\d\d:\d\d:\d\d\.\d{3}\]/);
     } finally {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+      signalGroup(server.child, 'SIGKILL');
     }
   });
 });

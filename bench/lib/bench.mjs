@@ -3,6 +3,7 @@
 // Every phase is bounded in time; every child process is stopped at the end, also on failure.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,9 +29,13 @@ const ROOT = path.resolve(BENCH, '..');
  */
 const BUILD = path.join(ROOT, 'node_modules/.cache/uag-bench');
 const SCENARIOS = ['node', 'usersPage', 'teamsPage', 'createUser'];
+/** Scenarios measured again with the response cache on (every request after the warm-up is a hit). */
+const CACHE_SCENARIOS = ['node', 'usersPage'];
 const TARGETS = ['ours', 'postgraphile'];
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
+/** Prints a phase heading with the time since the start (set by main). */
+let phase = (title) => say(`\n== ${title}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function number(name, fallback, { min = 0 } = {}) {
@@ -63,6 +68,8 @@ function readConfig() {
     rounds: number('BENCH_ROUNDS', 2, { min: 1 }),
     profile: process.env.BENCH_PROFILE !== '0',
     build: process.env.BENCH_SKIP_BUILD !== '1',
+    redisUrl: process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379',
+    cacheRows: process.env.BENCH_CACHE !== '0',
   };
 }
 
@@ -122,11 +129,12 @@ async function machineInfo(cfg, uniformUrl) {
 
 // --- Servers -----------------------------------------------------------------------------------------
 
-function serverSpec(target, cfg, dbUrl) {
+/** `env` adds to (or overrides) our server's environment: the cache rows turn the response cache on. */
+function serverSpec(target, cfg, dbUrl, env = {}) {
   const logDir = path.join(BENCH, 'logs');
   if (target === 'ours') {
     return {
-      name: 'ours',
+      name: env.RESPONSE_CACHE === 'true' ? `ours-cache-${env.REDIS_URL ? 'redis' : 'memory'}` : 'ours',
       script: path.join(BUILD, 'dist/src/main.js'),
       cwd: ROOT,
       env: {
@@ -140,8 +148,12 @@ function serverSpec(target, cfg, dbUrl) {
         JWT_SECRET: cfg.auth.secret,
         RATE_LIMIT_POINTS: '1000000',
         RATE_LIMIT_WINDOW_S: '1',
+        // The comparison with PostGraphile (which caches nothing) measures the work of answering: no
+        // response cache. The cache rows (measureCache) turn it on.
+        RESPONSE_CACHE: 'false',
+        ...env,
       },
-      logFile: path.join(logDir, 'ours.log'),
+      logFile: path.join(logDir, env.RESPONSE_CACHE === 'true' ? 'ours-cache.log' : 'ours.log'),
       headers: cfg.headers,
     };
   }
@@ -180,10 +192,10 @@ function proxyTarget(dbUrl) {
 }
 
 /** Starts `target` on `dbUrl` behind a counting proxy; resolves to { server, proxy, stop() }. */
-async function startBehindProxy(target, cfg, dbUrl, extra = {}) {
+async function startBehindProxy(target, cfg, dbUrl, extra = {}, env = {}) {
   const proxy = await startProxyWorker(proxyTarget(dbUrl));
   try {
-    const server = await startServer({ ...serverSpec(target, cfg, viaProxy(dbUrl, proxy.port)), ...extra });
+    const server = await startServer({ ...serverSpec(target, cfg, viaProxy(dbUrl, proxy.port), env), ...extra });
     return {
       server,
       proxy,
@@ -406,6 +418,47 @@ async function profileRun(cfg, spec, label, scenario, isError, dir) {
   return { rps: r.rps, errors: r.errorCount, file: path.relative(ROOT, path.join(dir, file)), summary };
 }
 
+/** Whether something accepts TCP connections at the URL's host and port. */
+function reachable(url) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: hostname, port: Number(port || 6379), timeout: 500 });
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => (socket.destroy(), resolve(false)));
+  });
+}
+
+/**
+ * The cache rows: our server with RESPONSE_CACHE=true, in memory and in Redis (BENCH_REDIS_URL, also
+ * the rate limiter's store then, as in a deployment), on node by id and the users page. The warm-up
+ * fills the cache (100 node bodies, one page; the default TTL, 60 s, outlives the run), so the measured
+ * requests are hits: SQL stmts/req near 0 shows it. Same rounds and best-of as the comparison.
+ */
+async function measureCache(cfg, db, admin, runTag, results) {
+  const stores = [['memory', {}]];
+  if (await reachable(cfg.redisUrl)) stores.push(['redis', { REDIS_URL: cfg.redisUrl }]);
+  else results.notes.push(`No Redis at ${cfg.redisUrl}: the Redis cache rows were skipped (set BENCH_REDIS_URL).`);
+  const defs = scenarios('ours', `${runTag}c`);
+  for (const [store, env] of stores) {
+    phase(`our server with the response cache in ${store}`);
+    const live = { ...(await startBehindProxy('ours', cfg, db.uniformUrl, {}, { RESPONSE_CACHE: 'true', ...env })), admin };
+    try {
+      const runs = {};
+      const counter = { next: 0 };
+      for (let round = 1; round <= cfg.rounds; round++) {
+        for (const name of CACHE_SCENARIOS) {
+          const isError = (text) => quickError(true, name, text);
+          (runs[name] ??= []).push(await measure(cfg, live, `${name} cache ${store}`, defs[name], isError, counter));
+        }
+      }
+      results.cache[store] = Object.fromEntries(CACHE_SCENARIOS.map((name) => [name, best(runs[name])]));
+    } finally {
+      await live.stop();
+    }
+  }
+}
+
 /** `npm run build`'s compiler and config, with the output in BUILD/dist. */
 async function buildPrivate() {
   rmSync(path.join(BUILD, 'dist'), { recursive: true, force: true });
@@ -422,8 +475,8 @@ export async function main() {
   cfg.headers = { authorization: cfg.auth.header };
   requestHeaders = cfg.headers;
   const started = performance.now();
-  const results = { cfg, hello: null, ours: {}, postgraphile: {}, skew: { ours: {}, postgraphile: {} }, profiles: {}, problems: [], notes: [] };
-  const phase = (title) => say(`\n== ${title}  (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+  const results = { cfg, hello: null, ours: {}, postgraphile: {}, cache: {}, skew: { ours: {}, postgraphile: {} }, profiles: {}, problems: [], notes: [] };
+  phase = (title) => say(`\n== ${title}  (${((performance.now() - started) / 1000).toFixed(0)} s)`);
 
   phase('counting proxy unit check');
   say(`  ${await checkProxy(databaseUrl(cfg.serverUrl, 'postgres'))}`);
@@ -499,6 +552,7 @@ export async function main() {
     } finally {
       for (const target of TARGETS) await live[target]?.stop();
     }
+    if (cfg.cacheRows) await measureCache(cfg, db, admin, runTag, results);
     if (cfg.rounds > 1) await helloRound(2);
     results.hello = best(helloRuns);
 

@@ -40,6 +40,14 @@ function rows(results) {
       const r = results[target][name];
       out.push({ scenario: LABELS[name], server: label, r });
     }
+    // Our server again with RESPONSE_CACHE=true: every measured request a cache hit.
+    for (const [store, label] of [
+      ['memory', 'ours, cache hits (memory)'],
+      ['redis', 'ours, cache hits (Redis)'],
+    ]) {
+      const r = results.cache?.[store]?.[name];
+      if (r) out.push({ scenario: LABELS[name], server: label, r });
+    }
   }
   out.push({ scenario: '{ hello }', server: 'Yoga ceiling', r: results.hello });
   return out;
@@ -226,6 +234,13 @@ export function renderMarkdown(results) {
       '`allUsers` / `membershipsByUserId` / `teamByTeamId`, `allTeams` / `membershipsByTeamId` / `userByUserId`, `createUser` with the same orderings. Exact texts: bench/lib/queries.mjs.',
   );
   L.push(
+    '- Response cache: the comparison with PostGraphile runs ours with `RESPONSE_CACHE=false` (the work of answering, which PostGraphile does every time). ' +
+      'The "cache hits" rows run ours again with `RESPONSE_CACHE=true` on node by id and the users page, the same way (warm-up, idle, measured run, best of the rounds): ' +
+      'the warm-up fills the cache, so the measured requests are hits (SQL stmts/req near 0 shows it). "(memory)": each process\'s own cache; "(Redis)": the shared store at ' +
+      '`BENCH_REDIS_URL` (default redis://127.0.0.1:6379), which then also holds the rate limit budgets, as in a deployment with `REDIS_URL`.' +
+      (results.notes?.length ? ` ${results.notes.join(' ')}` : ''),
+  );
+  L.push(
     '- Errors: non-2xx responses, socket errors and timeouts, plus 200 responses with a GraphQL `errors` entry (for createUser also a result that is not a success).',
   );
   L.push(
@@ -356,7 +371,7 @@ export function renderMarkdown(results) {
   L.push(
     '`npm run bench` (installs bench/ dependencies on first use; needs PostgreSQL on 127.0.0.1:5432, or `BENCH_DATABASE_URL`). ' +
       'Knobs: `BENCH_DURATION` (s, default 10), `BENCH_WARMUP` (3), `BENCH_CONNECTIONS` (10), `BENCH_POOL_MAX` (10), `BENCH_SKEW_REQUESTS` (20), ' +
-      '`BENCH_PROFILE_DURATION` (8), `BENCH_PROFILE=0` (no profiles), `BENCH_SKIP_BUILD=1`, `BENCH_DB_NAME` (uag_bench).',
+      '`BENCH_PROFILE_DURATION` (8), `BENCH_PROFILE=0` (no profiles), `BENCH_SKIP_BUILD=1`, `BENCH_DB_NAME` (uag_bench), `BENCH_REDIS_URL` (redis://127.0.0.1:6379), `BENCH_CACHE=0` (no cache rows).',
   );
   L.push('');
   return L.join('\n');

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Connection, type Consumer } from 'rabbitmq-client';
 import type { Logger } from '../logger.js';
-import type { EventMessage } from './message.js';
+import type { EventMessage } from './contract.js';
 
 export interface BrokerOptions {
   url: string;
@@ -75,7 +75,7 @@ export function connectBroker({ url, exchange, logger, publishTimeoutMs = 10_000
           type: message.type,
           timestamp: Math.floor(Date.parse(message.occurredAt) / 1000),
           appId: 'user-api-gateway',
-          headers: { aggregateId: message.aggregateId, seq: message.seq },
+          headers: { aggregateId: message.aggregateId, seq: message.seq, schemaVersion: message.schemaVersion },
         },
         Buffer.from(JSON.stringify(message)),
       );

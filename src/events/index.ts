@@ -7,9 +7,23 @@ import { type Broker, connectBroker } from './broker.js';
 import { EventHub } from './feed.js';
 import { createPruner } from './pruner.js';
 import { createRelay, type Relay } from './relay.js';
+import { countBacklog } from './outbox.js';
 import { type FeedSource, feedFromBroker, feedFromOutboxTail } from './subscriber.js';
 
+// The public face of src/events/: the rest of the app (app.ts, resolvers, schema) imports nothing else
+// from this folder; tests may reach inside.
+// - The contract (contract.ts; asyncapi.yaml is printed from it): EVENT_TYPES, and per type in EVENTS
+//   its `aggregate` (which entity `aggregateId` names: a user for user.*, a team for team.*), its
+//   `schemaVersion` and its payload schema. What a mutation touched: its event's aggregate and the ids
+//   in the payload (a membership event changes the user's teamCount and the team's memberCount too;
+//   user.deleted lists the teams whose memberCount it changed). isEventType narrows a LiveEvent's type.
+// - The write side (record.ts): recordEvent, the outbox CTE of a mutation's statement, and the column
+//   helpers its payload is built from.
+// - createEvents: relay, live feed (`feed`, every event as published) and pruner; the app's lifecycle
+//   (lifecycle.ts) starts and stops them.
+export { EVENT_TYPES, EVENTS, type EventMessage, type EventPayload, type EventType, isEventType } from './contract.js';
 export type { LiveEvent } from './message.js';
+export { column, isoTimestamp, recordEvent } from './record.js';
 
 export interface EventsOptions {
   config: EventsConfig;
@@ -36,6 +50,8 @@ export interface Events {
   stop(): Promise<void>;
   /** Deletes published events past the retention now. */
   prune(): Promise<number>;
+  /** Unpublished events, counted up to 100 000 (the outbox_backlog metric). */
+  backlog(): Promise<number>;
 }
 
 export function createEvents({ config, db, logger, metrics }: EventsOptions): Events {
@@ -109,5 +125,6 @@ export function createEvents({ config, db, logger, metrics }: EventsOptions): Ev
     endSubscriptions: () => hub.close(),
     stop: stopOnce,
     prune: () => pruner.runOnce(),
+    backlog: () => countBacklog(db.prisma),
   };
 }

@@ -1,37 +1,33 @@
+import type { EventMessage } from './contract.js';
 import type { OutboxRecord } from './outbox.js';
 
-/** The JSON body of a published event (consumers see the same fields as message properties too). */
-export interface EventMessage {
-  /** The outbox row's id; also the AMQP `messageId`, so consumers can de-duplicate. */
-  readonly id: string;
-  readonly type: string;
-  readonly aggregateId: string;
-  /** Global write order, as a decimal string (a bigint). */
-  readonly seq: string;
-  /** ISO 8601. */
-  readonly occurredAt: string;
-  readonly payload: unknown;
-}
+export type { EventMessage } from './contract.js';
 
 /** An event as the live feed and the GraphQL subscription carry it. */
 export interface LiveEvent {
   readonly id: string;
   readonly type: string;
+  readonly schemaVersion: number;
   readonly aggregateId: string;
   readonly seq: string;
   readonly occurredAt: Date;
   readonly payload: unknown;
 }
 
+/**
+ * The message body of an outbox row. The row's type, version and payload were written together by
+ * recordEvent from the contract, so they match it (the relay tests validate what is published).
+ */
 export function toMessage(record: OutboxRecord): EventMessage {
   return {
     id: record.id,
     type: record.type,
+    schemaVersion: record.schemaVersion,
     aggregateId: record.aggregateId,
     seq: record.seq.toString(),
     occurredAt: record.occurredAt.toISOString(),
     payload: record.payload,
-  };
+  } as EventMessage;
 }
 
 export function toLiveEvent(record: OutboxRecord): LiveEvent {
@@ -58,6 +54,8 @@ export function parseMessage(body: unknown): LiveEvent | undefined {
   return {
     id: m.id as string,
     type: m.type as string,
+    // A message from a relay that predates versions carried version 1 payloads.
+    schemaVersion: Number.isInteger(m.schemaVersion) ? (m.schemaVersion as number) : 1,
     aggregateId: m.aggregateId as string,
     seq: m.seq as string,
     occurredAt,

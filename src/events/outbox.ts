@@ -8,12 +8,13 @@ export interface OutboxRecord {
   readonly id: string;
   readonly seq: bigint;
   readonly type: string;
+  readonly schemaVersion: number;
   readonly aggregateId: string;
   readonly payload: unknown;
   readonly occurredAt: Date;
 }
 
-const COLUMNS = Prisma.sql`e."id", e."seq", e."type", e."aggregateId", e."payload", e."occurredAt"`;
+const COLUMNS = Prisma.sql`e."id", e."seq", e."type", e."schemaVersion", e."aggregateId", e."payload", e."occurredAt"`;
 
 /**
  * Claims up to `limit` unpublished events, keeping the order per aggregate: first the oldest

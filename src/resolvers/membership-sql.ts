@@ -1,5 +1,5 @@
 import { Prisma, type TeamRole } from '../generated/prisma/client.js';
-import { isoTimestamp, outboxCte } from './events.js';
+import { column, isoTimestamp, recordEvent } from '../events/index.js';
 
 // The statements of addTeamMember, removeTeamMember and transferUser. Each is one statement, so
 // PostgreSQL runs it as its own transaction: the membership change, its outbox event and the count
@@ -56,10 +56,20 @@ function report(done: string, role = Prisma.sql`NULL::"TeamRole"`, transfer = NO
       ${transfer}`;
 }
 
+const MEMBER_ADDED = recordEvent('team.member_added', {
+  from: 'added',
+  aggregateId: column('teamId'),
+  payload: { userId: column('userId'), teamId: column('teamId'), role: column('role'), joinedAt: isoTimestamp('"joinedAt"') },
+});
+
+const MEMBER_REMOVED = recordEvent('team.member_removed', {
+  from: 'removed',
+  aggregateId: column('teamId'),
+  payload: { teamId: column('teamId'), userId: column('userId'), role: column('role') },
+});
+
 /** ON CONFLICT DO NOTHING: the primary key decides "already a member" against the newest data. */
 export function addMemberStatement(userId: string, teamId: string, role: TeamRole, caller: Caller): Prisma.Sql {
-  const payload = Prisma.sql`jsonb_build_object('userId', "userId", 'teamId', "teamId", 'role', "role",
-    'joinedAt', ${isoTimestamp('"joinedAt"')})`;
   return Prisma.sql`
     WITH ${locks(userId, [teamId], caller)},
     added AS (
@@ -67,13 +77,12 @@ export function addMemberStatement(userId: string, teamId: string, role: TeamRol
       SELECT usr."id", team."id", ${role}::"TeamRole" FROM usr, team WHERE (SELECT ok FROM allowed)
       ON CONFLICT DO NOTHING
       RETURNING "userId", "teamId", "role", "joinedAt"),
-    event AS (${outboxCte('team.member_added', 'added', Prisma.sql`"teamId"`, payload)})
+    event AS (${MEMBER_ADDED})
     ${report('added')}`;
 }
 
 /** `target` locks the membership to remove; `otherOwner` locks one other OWNER, skipping any gone meanwhile. */
 export function removeMemberStatement(userId: string, teamId: string, caller: Caller): Prisma.Sql {
-  const payload = Prisma.sql`jsonb_build_object('teamId', "teamId", 'userId', "userId", 'role', "role")`;
   return Prisma.sql`
     WITH ${locks(userId, [teamId], caller)},
     target AS MATERIALIZED (
@@ -88,7 +97,7 @@ export function removeMemberStatement(userId: string, teamId: string, caller: Ca
       WHERE "teamId" = (SELECT "id" FROM team) AND "userId" = (SELECT "id" FROM usr) AND (SELECT ok FROM allowed)
         AND ((SELECT "role" FROM target) = 'MEMBER' OR EXISTS (SELECT FROM other_owner))
       RETURNING "teamId", "userId", "role"),
-    event AS (${outboxCte('team.member_removed', 'removed', Prisma.sql`"teamId"`, payload)})
+    event AS (${MEMBER_REMOVED})
     ${report('removed', Prisma.sql`(SELECT "role" FROM target)`)}`;
 }
 
@@ -98,8 +107,17 @@ export function removeMemberStatement(userId: string, teamId: string, caller: Ca
  * row we delete is the row whose role we copied.
  */
 export function transferStatement(userId: string, fromId: string, toId: string, caller: Caller): Prisma.Sql {
-  const payload = Prisma.sql`jsonb_build_object('userId', "userId", 'fromTeamId', ${fromId}::uuid, 'toTeamId', "teamId",
-    'role', "role", 'joinedAt', ${isoTimestamp('"joinedAt"')})`;
+  const event = recordEvent('user.transferred', {
+    from: 'moved',
+    aggregateId: column('userId'),
+    payload: {
+      userId: column('userId'),
+      fromTeamId: Prisma.sql`${fromId}::uuid`,
+      toTeamId: column('teamId'),
+      role: column('role'),
+      joinedAt: isoTimestamp('"joinedAt"'),
+    },
+  });
   const teamsLocked = Prisma.sql`(SELECT count(*) FROM team) = 2`;
   return Prisma.sql`
     WITH ${locks(userId, [fromId, toId], caller)},
@@ -123,6 +141,6 @@ export function transferStatement(userId: string, fromId: string, toId: string, 
     moved_out AS (
       DELETE FROM "Membership"
       WHERE "userId" = ${userId}::uuid AND "teamId" = ${fromId}::uuid AND EXISTS (SELECT FROM moved)),
-    event AS (${outboxCte('user.transferred', 'moved', Prisma.sql`"userId"`, payload)})
+    event AS (${event})
     ${report('moved', Prisma.sql`(SELECT "role" FROM source)`, Prisma.sql`EXISTS (SELECT FROM target) AS "inTarget", EXISTS (SELECT FROM other_owner) AS "otherOwner"`)}`;
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { Prisma, type PrismaClient, type Team } from '../generated/prisma/client.js';
+import { column, isoTimestamp, recordEvent } from '../events/index.js';
+import type { PrismaClient, Team } from '../generated/prisma/client.js';
 import { SlugTakenError, ValidationError } from './errors.js';
-import { isoTimestamp, outboxCte } from './events.js';
 import { MAX_LENGTH, slug, text, validate } from './validation.js';
 
 export class CreateTeamSuccess {
@@ -12,17 +12,22 @@ export type CreateTeamResult = CreateTeamSuccess | ValidationError | SlugTakenEr
 
 const createTeamInput = z.object({ slug, name: text(1, MAX_LENGTH.name) });
 
+const TEAM_CREATED = recordEvent('team.created', {
+  from: 'created',
+  aggregateId: column('id'),
+  payload: { id: column('id'), slug: column('slug'), name: column('name'), createdAt: isoTimestamp('"createdAt"') },
+});
+
 /** One INSERT ... ON CONFLICT DO NOTHING with its event: the unique index decides between concurrent creates. */
 export async function createTeam(prisma: PrismaClient, input: { slug: string; name: string }): Promise<CreateTeamResult> {
   const data = validate(createTeamInput, input);
   if (data instanceof ValidationError) return data;
-  const payload = Prisma.sql`jsonb_build_object('id', "id", 'slug', "slug", 'name', "name", 'createdAt', ${isoTimestamp('"createdAt"')})`;
   const [team] = await prisma.$queryRaw<Team[]>`
     WITH created AS (
       INSERT INTO "Team" ("slug", "name") VALUES (${data.slug}, ${data.name})
       ON CONFLICT ("slug") DO NOTHING
       RETURNING *),
-    event AS (${outboxCte('team.created', 'created', Prisma.sql`"id"`, payload)})
+    event AS (${TEAM_CREATED})
     SELECT * FROM created`;
   return team ? new CreateTeamSuccess(team) : new SlugTakenError(data.slug);
 }

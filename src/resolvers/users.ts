@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Prisma, type PrismaClient, type Role, type User } from '../generated/prisma/client.js';
+import { column, type EventPayload, isoTimestamp, recordEvent } from '../events/index.js';
 import { parseGlobalIdOf, toGlobalId } from '../ids.js';
-import { isoTimestamp, outboxCte } from './events.js';
 import { classifyDatabaseError, EmailTakenError, NotFoundError, ValidationError, VersionConflictError } from './errors.js';
 import { email, globalId, MAX_LENGTH, text, validate } from './validation.js';
 
@@ -35,12 +35,23 @@ const updateUserInput = z.object({
 });
 
 // Each mutation below is one statement: PostgreSQL runs it as its own transaction, so the row and its
-// outbox event commit together with no BEGIN/COMMIT round trips (see outboxCte for the event order).
+// outbox event commit together with no BEGIN/COMMIT round trips (see recordEvent for the event order).
 // Prisma's query builder cannot write a row and another table's row in one statement, hence $queryRaw.
 
-/** The payload of user.created: the row as the contract shows it (no internal counters). */
-const USER_PAYLOAD = Prisma.sql`jsonb_build_object('id', "id", 'email', "email", 'name', "name", 'role', "role",
-  'version', "version", 'createdAt', ${isoTimestamp('"createdAt"')}, 'updatedAt', ${isoTimestamp('"updatedAt"')})`;
+/** user.created, from the inserted row's columns (not the whole row: no internal counters). */
+const USER_CREATED = recordEvent('user.created', {
+  from: 'created',
+  aggregateId: column('id'),
+  payload: {
+    id: column('id'),
+    email: column('email'),
+    name: column('name'),
+    role: column('role'),
+    version: column('version'),
+    createdAt: isoTimestamp('"createdAt"'),
+    updatedAt: isoTimestamp('"updatedAt"'),
+  },
+});
 
 /**
  * One INSERT ... ON CONFLICT DO NOTHING: uniqueness is the unique index's job, so of concurrent creates
@@ -58,7 +69,7 @@ export async function createUser(
       INSERT INTO "User" ("email", "name", "role") VALUES (${data.email}, ${data.name}, ${role})
       ON CONFLICT ("email") DO NOTHING
       RETURNING *),
-    event AS (${outboxCte('user.created', 'created', Prisma.sql`"id"`, USER_PAYLOAD)})
+    event AS (${USER_CREATED})
     SELECT * FROM created`;
   return user ? new CreateUserSuccess(user) : new EmailTakenError(data.email);
 }
@@ -82,7 +93,7 @@ export async function updateUser(
   const data = validate(updateUserInput, fields);
   if (data instanceof ValidationError) return data;
 
-  const changes: Record<string, string> = {};
+  const changes: EventPayload<'user.updated'>['changes'] = {};
   if (data.email != null) changes.email = data.email;
   if (data.name != null) changes.name = data.name;
   if (data.role != null) changes.role = data.role;
@@ -101,8 +112,16 @@ export async function updateUser(
         FROM current c
         WHERE u."id" = c."id" AND (${data.expectedVersion ?? null}::int IS NULL OR c."version" = ${data.expectedVersion ?? null}::int)
         RETURNING u.*),
-      event AS (${outboxCte('user.updated', 'updated', Prisma.sql`"id"`, Prisma.sql`jsonb_build_object('id', "id",
-        'changes', ${JSON.stringify(changes)}::jsonb, 'version', "version", 'updatedAt', ${isoTimestamp('"updatedAt"')})`)})
+      event AS (${recordEvent('user.updated', {
+        from: 'updated',
+        aggregateId: column('id'),
+        payload: {
+          id: column('id'),
+          changes: Prisma.sql`${JSON.stringify(changes)}::jsonb`,
+          version: column('version'),
+          updatedAt: isoTimestamp('"updatedAt"'),
+        },
+      })})
       SELECT c."version" AS "currentVersion", u.* FROM current c LEFT JOIN updated u ON true`;
   } catch (error) {
     if (classifyDatabaseError(error)?.kind === 'unique' && data.email != null) return new EmailTakenError(data.email);
@@ -157,7 +176,12 @@ function deleteUserStatement(id: string): Prisma.Sql {
     deleted AS (
       DELETE FROM "User" WHERE "id" = (SELECT "id" FROM unchanged) AND (SELECT count(*) FROM teams) >= 0
       RETURNING "id"),
-    event AS (${outboxCte('user.deleted', 'deleted', Prisma.sql`"id"`, Prisma.sql`jsonb_build_object('id', "id")`)})
+    event AS (${recordEvent('user.deleted', {
+      from: 'deleted',
+      aggregateId: column('id'),
+      // `teams` is complete: see above (the snapshot's memberships are those the cascade deletes).
+      payload: { id: column('id'), teamIds: Prisma.sql`(SELECT coalesce(jsonb_agg("id" ORDER BY "id"), '[]'::jsonb) FROM teams)` },
+    })})
     SELECT EXISTS (SELECT FROM target) AS "found", EXISTS (SELECT FROM deleted) AS "deleted"`;
 }
 

@@ -11,13 +11,16 @@ export const EventRef = builder.objectRef<LiveEvent>('Event').implement({
     type: t.exposeString('type', {
       description: 'What happened: user.created, user.updated, user.deleted, user.transferred, team.created, team.member_added or team.member_removed.',
     }),
+    schemaVersion: t.exposeInt('schemaVersion', {
+      description: 'Version of the payload contract of this type (asyncapi.yaml); raised only by changes a consumer could trip over.',
+    }),
     aggregateId: t.exposeString('aggregateId', {
       description: 'Database UUID of the user or team the event is about; events of one aggregate are published in order.',
     }),
     seq: t.exposeString('seq', { description: 'Global write order (a 64-bit integer as a string).' }),
     occurredAt: t.expose('occurredAt', { type: 'DateTime', description: 'When the change happened (the start of its database transaction).' }),
     payload: t.string({
-      description: 'The event data as JSON text (database ids, ISO dates); its shape depends on `type`.',
+      description: 'The event data as JSON text (database ids, ISO dates); its shape depends on `type` and `schemaVersion` (asyncapi.yaml).',
       resolve: (event) => JSON.stringify(event.payload ?? null),
     }),
   }),

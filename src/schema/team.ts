@@ -13,6 +13,7 @@ import {
 } from '../resolvers/memberships.js';
 import { createTeam, CreateTeamSuccess } from '../resolvers/teams.js';
 import { MAX_LENGTH, slug as slugSchema } from '../resolvers/validation.js';
+import { noteWrite } from '../response-cache/invalidation.js';
 import { builder } from './builder.js';
 import { MembershipErrorRef, NotFoundErrorRef, SlugTakenErrorRef, ValidationErrorRef } from './errors.js';
 import { globalIdOf, UserRef } from './user.js';
@@ -207,21 +208,21 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     description: 'Create a team.',
     args: { input: t.arg({ type: CreateTeamInput, required: true, description: 'The new team.' }) },
-    resolve: (_root, { input }, ctx) => createTeam(ctx.prisma, input),
+    resolve: async (_root, { input }, ctx) => noteWrite(ctx, await createTeam(ctx.prisma, input)),
   }),
   addTeamMember: t.field({
     type: AddTeamMemberResult,
     authScopes: (_root, { input }) => ownerOf(input.teamId),
     description: 'Add a user to a team.',
     args: { input: t.arg({ type: AddTeamMemberInput, required: true, description: 'Who joins which team.' }) },
-    resolve: async (_root, { input }, ctx) => refusedIfForbidden(await addTeamMember(ctx.prisma, input, actorOf(ctx))),
+    resolve: async (_root, { input }, ctx) => noteWrite(ctx, refusedIfForbidden(await addTeamMember(ctx.prisma, input, actorOf(ctx)))),
   }),
   removeTeamMember: t.field({
     type: RemoveTeamMemberResult,
     authScopes: (_root, { input }) => ownerOf(input.teamId),
     description: "Remove a user from a team; a team's last OWNER cannot be removed.",
     args: { input: t.arg({ type: RemoveTeamMemberInput, required: true, description: 'Who leaves which team.' }) },
-    resolve: async (_root, { input }, ctx) => refusedIfForbidden(await removeTeamMember(ctx.prisma, input, actorOf(ctx))),
+    resolve: async (_root, { input }, ctx) => noteWrite(ctx, refusedIfForbidden(await removeTeamMember(ctx.prisma, input, actorOf(ctx)))),
   }),
   transferUser: t.field({
     type: TransferUserResult,
@@ -235,6 +236,6 @@ builder.mutationFields((t) => ({
     },
     description: 'Move a user from one team to another in one transaction, keeping their team role.',
     args: { input: t.arg({ type: TransferUserInput, required: true, description: 'The move.' }) },
-    resolve: async (_root, { input }, ctx) => refusedIfForbidden(await transferUser(ctx.prisma, input, actorOf(ctx))),
+    resolve: async (_root, { input }, ctx) => noteWrite(ctx, refusedIfForbidden(await transferUser(ctx.prisma, input, actorOf(ctx)))),
   }),
 }));

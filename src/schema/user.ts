@@ -11,6 +11,7 @@ import {
   userOrderBy,
 } from '../resolvers/users.js';
 import { email as emailSchema, MAX_LENGTH } from '../resolvers/validation.js';
+import { noteWrite } from '../response-cache/invalidation.js';
 import { builder } from './builder.js';
 import {
   EmailTakenErrorRef,
@@ -227,7 +228,7 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     description: 'Create a user. Emails are unique case-insensitively.',
     args: { input: t.arg({ type: CreateUserInput, required: true, description: 'The new user.' }) },
-    resolve: (_root, { input }, ctx) => createUser(ctx.prisma, input),
+    resolve: async (_root, { input }, ctx) => noteWrite(ctx, await createUser(ctx.prisma, input)),
   }),
   updateUser: t.field({
     type: UpdateUserResult,
@@ -236,13 +237,13 @@ builder.mutationFields((t) => ({
       ctx.viewer?.role === 'ADMIN' || (parseGlobalIdOf('User', input.id) === ctx.viewer?.userId && input.role == null),
     description: 'Update a user; version grows by 1.',
     args: { input: t.arg({ type: UpdateUserInput, required: true, description: 'The changes.' }) },
-    resolve: (_root, { input }, ctx) => updateUser(ctx.prisma, input),
+    resolve: async (_root, { input }, ctx) => noteWrite(ctx, await updateUser(ctx.prisma, input)),
   }),
   deleteUser: t.field({
     type: DeleteUserResult,
     authScopes: { admin: true },
     description: 'Delete a user and their memberships.',
     args: { input: t.arg({ type: DeleteUserInput, required: true, description: 'The user to delete.' }) },
-    resolve: (_root, { input }, ctx) => deleteUser(ctx.prisma, input),
+    resolve: async (_root, { input }, ctx) => noteWrite(ctx, await deleteUser(ctx.prisma, input)),
   }),
 }));

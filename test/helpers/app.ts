@@ -69,16 +69,79 @@ export interface TestAppOptions {
   sqlBudget?: 'enforce' | 'allow';
 }
 
+/** An app over its own database connection, as the test helpers build one (see `buildTestApp`). */
+export interface BuiltTestApp {
+  readonly app: App;
+  readonly config: Config;
+  /** Every log line the app wrote, parsed. */
+  readonly logs: Record<string, any>[];
+  /** Every SQL statement Prisma sent (the caller empties it as it likes). */
+  readonly statements: string[];
+  /** `yoga.fetch` on a path, with the ADMIN token where `authorize` says (unless the request sets authorization; '' removes it). */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** POSTs an operation as ADMIN, as another caller or with no token (`{ token: null }`). */
+  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, as?: { token: string | null }): Promise<GraphQLResponse<T>>;
+  /** A token the app accepts. */
+  token(claims?: { role?: 'USER' | 'ADMIN'; sub?: string }): Promise<string>;
+}
+
+export interface BuildTestAppOptions {
+  /** Where `fetch` adds the ADMIN token: only to /graphql requests (default), or to every path. */
+  authorize?: 'graphql' | 'all';
+  /** Arrays to collect into (the caller's own, e.g. shared for a whole file); new ones otherwise. */
+  statements?: string[];
+  logs?: Record<string, any>[];
+}
+
+/**
+ * The one way the helpers build a test app: `loadConfig` over the test defaults and `env`, the database,
+ * a logger into `logs`, every statement into `statements`, and an ADMIN token. The caller closes it
+ * (`app.close()`).
+ */
+export async function buildTestApp(env: Record<string, string | undefined>, options: BuildTestAppOptions = {}): Promise<BuiltTestApp> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    EMBEDDED_DATA_DIR: 'memory://',
+    LOG_LEVEL: 'debug',
+    // Tests write through SQL and read through GraphQL; the cache's own tests turn it on. The whole
+    // suite can run with it on: TEST_RESPONSE_CACHE=true (writes through mutations must not be stale).
+    RESPONSE_CACHE: process.env.TEST_RESPONSE_CACHE ?? 'false',
+    ...env,
+  });
+  const { statements = [], logs = [] } = options;
+  const db = await openDatabase(config.database);
+  db.onQuery((e) => statements.push(e.query));
+  const logger = pino({ level: config.logLevel }, { write: (line: string) => logs.push(JSON.parse(line)) });
+  const app = createApp(config, db, logger);
+  const token = ({ role = 'USER', sub = randomUUID() }: { role?: 'USER' | 'ADMIN'; sub?: string } = {}) => signToken(config.auth, { sub, role });
+  const adminToken = await token({ role: 'ADMIN' });
+  const authorizeAll = options.authorize === 'all';
+  const fetch = (path: string, init?: RequestInit) => {
+    const headers = new Headers(init?.headers);
+    if ((authorizeAll || path.startsWith('/graphql')) && !headers.has('authorization')) headers.set('authorization', `Bearer ${adminToken}`);
+    if (headers.get('authorization') === '') headers.delete('authorization');
+    return Promise.resolve(app.yoga.fetch(new Request(`http://localhost${path}`, { ...init, headers })));
+  };
+  return {
+    app,
+    config,
+    logs,
+    statements,
+    fetch,
+    token,
+    gql: (query, variables, as) => postGraphQL(fetch, adminToken, query, variables, as),
+  };
+}
+
 /**
  * Gives the calling test file its own database (a copy of the migrated template on PostgreSQL, an
  * in-memory PGlite otherwise) and an app over it, torn down after the file.
  */
 export function useTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): TestApp {
+  // The same arrays for the whole file: a test may keep a reference to them.
   const statements: string[] = [];
   const logs: Record<string, any>[] = [];
-  let app: App | undefined;
-  let config: Config | undefined;
-  let adminToken = '';
+  let built: BuiltTestApp | undefined;
   let dbName: string | undefined;
   let proxy: TcpProxy | undefined;
   const template = inject('pgTemplate');
@@ -113,48 +176,36 @@ export function useTestApp(env: Record<string, string> = {}, options: TestAppOpt
         url = target.toString();
       }
     }
-    config = loadConfig({
-      NODE_ENV: 'test',
-      DATABASE_URL: url,
-      EMBEDDED_DATA_DIR: 'memory://',
-      DB_POOL_MAX: '25',
-      LOG_LEVEL: 'debug',
-      // Test files send hundreds of requests a minute as one ADMIN; the ones about the rate limit set it.
-      RATE_LIMIT_POINTS: '1000000',
-      ...env,
-    });
-    const db = await openDatabase(config.database);
-    db.onQuery((e) => statements.push(e.query));
-    const logger = pino({ level: config.logLevel }, { write: (line: string) => logs.push(JSON.parse(line)) });
-    app = createApp(config, db, logger);
-    adminToken = await signToken(config.auth, { sub: randomUUID(), role: 'ADMIN' });
+    built = await buildTestApp(
+      {
+        DATABASE_URL: url,
+        DB_POOL_MAX: '25',
+        // Test files send hundreds of requests a minute as one ADMIN; the ones about the rate limit set it.
+        RATE_LIMIT_POINTS: '1000000',
+        ...env,
+      },
+      { statements, logs },
+    );
   });
 
   afterAll(async () => {
     // The app's own shutdown order (events, Yoga, pool); idempotent, so a test may have closed it already.
-    await app?.close();
+    await built?.app.close();
     await proxy?.close();
     if (template && dbName) await dropDatabase(template.serverUrl, dbName);
   });
 
   const current = () => {
-    if (!app) throw new Error('useTestApp: the app is only ready inside tests');
-    return app;
-  };
-
-  const fetch = (path: string, init?: RequestInit) => {
-    const headers = new Headers(init?.headers);
-    if (path.startsWith('/graphql') && !headers.has('authorization')) headers.set('authorization', `Bearer ${adminToken}`);
-    if (headers.get('authorization') === '') headers.delete('authorization');
-    return Promise.resolve(current().yoga.fetch(new Request(`http://localhost${path}`, { ...init, headers })));
+    if (!built) throw new Error('useTestApp: the app is only ready inside tests');
+    return built;
   };
 
   return {
     get app() {
-      return current();
+      return current().app;
     },
     get db() {
-      return current().db;
+      return current().app.db;
     },
     get proxy() {
       if (!proxy) throw new Error('useTestApp: pass { viaProxy: true } on PostgreSQL to get a proxy');
@@ -163,13 +214,13 @@ export function useTestApp(env: Record<string, string> = {}, options: TestAppOpt
     statements,
     logs,
     resetStatements: () => statements.splice(0, statements.length),
-    fetch,
+    fetch: (path, init) => current().fetch(path, init),
     get config() {
-      if (!config) throw new Error('useTestApp: the config is only ready inside tests');
-      return config;
+      if (!built) throw new Error('useTestApp: the config is only ready inside tests');
+      return built.config;
     },
-    token: ({ role = 'USER', sub = randomUUID() } = {}) => signToken(current() && config!.auth, { sub, role }),
-    gql: (query, variables, as) => postGraphQL(fetch, adminToken, query, variables, as),
+    token: (claims) => current().token(claims),
+    gql: (query, variables, as) => current().gql(query, variables, as),
     allowSqlOverBudget: () => {
       overBudgetAllowed = true;
     },

@@ -20,3 +20,9 @@ export function usePostgresDatabase(): { url: () => string; available: boolean }
   });
   return { url: () => url, available: template !== null };
 }
+
+/**
+ * True when the suite runs on PostgreSQL (TEST_DATABASE_URL or DATABASE_URL set), false on PGlite. Races,
+ * locks and pools only mean something there: PGlite has one connection.
+ */
+export const onPostgres: boolean = inject('pgTemplate') !== null;

@@ -1,24 +1,22 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { pino } from 'pino';
+import { randomBytes } from 'node:crypto';
 import { type AsyncMessage, Connection } from 'rabbitmq-client';
-import { afterEach } from 'vitest';
-import { type App, createApp } from '../../src/app.js';
-import { signToken } from '../../src/auth.js';
-import { type Config, loadConfig } from '../../src/config.js';
-import { openDatabase } from '../../src/db.js';
-import { type GraphQLResponse, postGraphQL } from './app.js';
+import { afterEach, vi } from 'vitest';
+import type { App } from '../../src/app.js';
+import type { Config } from '../../src/config.js';
+import { buildTestApp, type GraphQLResponse } from './app.js';
 import { usePostgresDatabase } from './database.js';
 
 /** RabbitMQ for the broker tests; CI sets it, without it those tests are skipped. */
 export const amqpUrl = process.env.TEST_AMQP_URL || undefined;
 
-/** Polls `condition` every `intervalMs` until it holds; fails after `timeoutMs` with `what`. */
+/** Polls `condition` every `intervalMs` until it holds (vi.waitFor); fails after `timeoutMs` with `what`. */
 export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000, intervalMs = 25) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
+  await vi.waitFor(
+    async () => {
+      if (!(await condition())) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    },
+    { timeout: timeoutMs, interval: intervalMs },
+  );
 }
 
 export interface EventsTestApp {
@@ -74,35 +72,20 @@ export function useEventsTestBed() {
 }
 
 async function buildApp(env: Record<string, string>): Promise<EventsTestApp> {
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    EMBEDDED_DATA_DIR: 'memory://',
-    LOG_LEVEL: 'debug',
-    OUTBOX_POLL_INTERVAL_MS: '50',
-    RATE_LIMIT_POINTS: '100000',
-    ...env,
-  });
-  const db = await openDatabase(config.database);
-  const logs: Record<string, any>[] = [];
-  const logger = pino({ level: config.logLevel }, { write: (line: string) => logs.push(JSON.parse(line)) });
-  const app = createApp(config, db, logger);
-  const token = (role: 'USER' | 'ADMIN' = 'USER') => signToken(config.auth, { sub: randomUUID(), role });
-  const adminToken = await token('ADMIN');
-  const fetch = (path: string, init?: RequestInit) => {
-    const headers = new Headers(init?.headers);
-    if (!headers.has('authorization')) headers.set('authorization', `Bearer ${adminToken}`);
-    if (headers.get('authorization') === '') headers.delete('authorization');
-    return Promise.resolve(app.yoga.fetch(new Request(`http://localhost${path}`, { ...init, headers })));
-  };
+  // The admin token on every path: the event stream (/events) wants one too.
+  const built = await buildTestApp({ OUTBOX_POLL_INTERVAL_MS: '50', RATE_LIMIT_POINTS: '100000', ...env }, { authorize: 'all' });
+  const { app } = built;
+  let closing: Promise<void> | undefined;
   return {
     app,
-    config,
-    logs,
-    fetch,
-    token,
-    gql: (query, variables, as) => postGraphQL(fetch, adminToken, query, variables, as),
-    close: async () => {
-      await app.close();
+    config: built.config,
+    logs: built.logs,
+    fetch: built.fetch,
+    token: (role: 'USER' | 'ADMIN' = 'USER') => built.token({ role }),
+    gql: built.gql,
+    close() {
+      closing ??= app.close().then(() => undefined);
+      return closing;
     },
   };
 }

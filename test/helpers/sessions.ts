@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { vi } from 'vitest';
 import type { TestApp } from './app.js';
 
 /** The URL of the test app's own PostgreSQL database. */
@@ -23,16 +24,16 @@ export async function waitForLockWaiters(session: pg.Client, n = 1, orSettled?: 
     () => (settled = true),
     () => (settled = true),
   );
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    // Inside a transaction PostgreSQL reads pg_stat_activity once and keeps that snapshot: drop it.
-    await session.query('SELECT pg_stat_clear_snapshot()');
-    const { rows } = await session.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_stat_activity
-       WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
-    );
-    if (rows[0]!.n >= n || settled) return;
-    if (Date.now() > deadline) throw new Error(`no ${n} session(s) waiting on a lock after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await vi.waitFor(
+    async () => {
+      // Inside a transaction PostgreSQL reads pg_stat_activity once and keeps that snapshot: drop it.
+      await session.query('SELECT pg_stat_clear_snapshot()');
+      const { rows } = await session.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+         WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+      );
+      if (rows[0]!.n < n && !settled) throw new Error(`no ${n} session(s) waiting on a lock after ${timeoutMs} ms`);
+    },
+    { timeout: timeoutMs, interval: 20 },
+  );
 }

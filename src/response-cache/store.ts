@@ -1,0 +1,145 @@
+import { type Cache, type CacheEntityRecord, createInMemoryCache } from '@envelop/response-cache';
+import { createRedisCache } from '@envelop/response-cache-redis';
+import { Redis } from 'ioredis';
+import type { ExecutionResult } from 'graphql';
+import type { Logger } from '../logger.js';
+
+/**
+ * A response store the plugin reads and writes; `dispose` closes its connection, if any.
+ * `generation` grows with every invalidation (before it deletes anything), across replicas for Redis:
+ * a response read from the database is stored only if no invalidation happened since its lookup
+ * (see `lookup`), so a read that raced a write does not store the old answer.
+ */
+export interface ResponseStore extends Cache {
+  readonly kind: 'memory' | 'redis';
+  /** The cached response (or nothing) and the generation at that moment, in one round trip. */
+  lookup(id: string): Promise<[ExecutionResult | null | undefined, number]>;
+  generation(): Promise<number>;
+  dispose(): Promise<void>;
+}
+
+/** Prefix of every key the cache writes in Redis (the rate limiter's are `uag:rl:`). */
+export const REDIS_KEY_PREFIX = 'uag:rc:';
+
+/** Each process on its own: an LRU of `maxEntries` responses, each with its TTL. */
+export function createMemoryStore(maxEntries: number): ResponseStore {
+  const cache = createInMemoryCache({ max: maxEntries });
+  let generation = 0;
+  return {
+    kind: 'memory',
+    get: cache.get,
+    set: cache.set,
+    invalidate(entities) {
+      generation++;
+      return cache.invalidate(entities);
+    },
+    lookup: async (id) => [(await cache.get(id)) as ExecutionResult | null | undefined, generation],
+    generation: async () => generation,
+    dispose: async () => undefined,
+  };
+}
+
+export interface RedisStoreOptions {
+  url: string;
+  logger: Logger;
+  /** The longest TTL a response can get: the entity indexes live this long after their last write. */
+  maxTtlMs: number;
+  /** An index holding more responses than this is invalidated as a whole. Default 100,000. */
+  maxIndexSize?: number;
+}
+
+/**
+ * Shared by every replica: `@envelop/response-cache-redis` over a connection of its own, set up like the
+ * rate limiter's (no offline queue, so a command fails at once while Redis is away and the plugin
+ * answers from the database), with three changes:
+ * - every key is under REDIS_KEY_PREFIX (ioredis `keyPrefix`), beside the rate limiter's;
+ * - the entity indexes (`User:<id>` → responses, `User` → responses, `operations:<response>`) expire
+ *   `maxTtlMs` after their last write; the library gives them no TTL, so they would grow forever.
+ *   Under steady traffic an index is written all the time and keeps the ids of expired responses too,
+ *   so one that passes `maxIndexSize` is invalidated as a whole: its answers are dropped (and cached
+ *   again on the next reads), which is always safe, and the index starts over;
+ * - invalidating a whole type (`{ typename }` without id) reads the type's index instead of running
+ *   the library's `KEYS User:*`, a scan of the whole Redis keyspace that blocks the server.
+ */
+export function createRedisStore({ url, logger, maxTtlMs, maxIndexSize = 100_000 }: RedisStoreOptions): ResponseStore {
+  const redis = new Redis(url, {
+    keyPrefix: REDIS_KEY_PREFIX,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+    // A slow Redis must not hold requests: past this a lookup counts as a miss.
+    commandTimeout: 1_000,
+    retryStrategy: (times) => Math.min(times * 200, 5_000),
+  });
+  let up: boolean | undefined;
+  redis.on('error', (err: Error) => {
+    if (up === false) return;
+    up = false;
+    logger.warn({ err: err.message }, 'response cache: cannot reach Redis; requests are answered from the database');
+  });
+  redis.on('ready', () => {
+    logger.info(up === false ? 'response cache: Redis available again' : 'response cache: in Redis');
+    up = true;
+  });
+  // The library is typed against ioredis 5 and its own copy of @envelop/response-cache (graphql 16
+  // types); the commands it sends (get, set PX, sadd, smembers, del, pipeline) are the same in ioredis 6.
+  const inner = createRedisCache({ redis: redis as unknown as Parameters<typeof createRedisCache>[0]['redis'] }) as unknown as Cache;
+  const operationsKey = (responseId: string) => `operations:${responseId}`;
+  const GENERATION = 'generation';
+
+  const invalidate = async (entities: Iterable<CacheEntityRecord>) => {
+    // First: a read that looked up before this point and stores after it is refused.
+    await redis.incr(GENERATION);
+    const byId: CacheEntityRecord[] = [];
+    const types: string[] = [];
+    for (const entity of entities) {
+      if (entity.id != null) byId.push(entity);
+      else types.push(entity.typename);
+    }
+    if (byId.length) await inner.invalidate(byId);
+    for (const typename of types) {
+      const responseIds = await redis.smembers(typename);
+      await redis.del(typename, ...responseIds, ...responseIds.map(operationsKey));
+    }
+  };
+
+  return {
+    kind: 'redis',
+    get: (responseId) => inner.get(responseId),
+    async lookup(responseId) {
+      const replies = (await redis.pipeline().get(responseId).get(GENERATION).exec()) ?? [];
+      for (const [error] of replies) if (error) throw error;
+      const [text, generation] = replies.map(([, value]) => value as string | null);
+      return [text ? (JSON.parse(text) as ExecutionResult) : undefined, Number(generation ?? 0)];
+    },
+    generation: async () => Number((await redis.get(GENERATION)) ?? 0),
+    async set(responseId, result, entities, ttl) {
+      const records = [...entities];
+      await inner.set(responseId, result, records, ttl);
+      const indexes = new Set<string>([operationsKey(responseId)]);
+      for (const { typename, id } of records) {
+        indexes.add(typename);
+        if (id != null) indexes.add(`${typename}:${id}`);
+      }
+      indexes.delete(operationsKey(responseId));
+      const keys = [...indexes];
+      const pipeline = redis.pipeline();
+      pipeline.pexpire(operationsKey(responseId), maxTtlMs);
+      for (const key of keys) pipeline.pexpire(key, maxTtlMs).scard(key);
+      const replies = (await pipeline.exec()) ?? [];
+      // Global IDs are base64 and root fields are names: the first ':' separates type and id.
+      const full = keys
+        .filter((_, i) => Number(replies[2 + 2 * i]?.[1] ?? 0) > maxIndexSize)
+        .map((key) => (key.includes(':') ? { typename: key.slice(0, key.indexOf(':')), id: key.slice(key.indexOf(':') + 1) } : { typename: key }));
+      if (full.length) await invalidate(full);
+    },
+    invalidate,
+    async dispose() {
+      try {
+        await redis.quit();
+      } catch {
+        redis.disconnect();
+      }
+    },
+  };
+}

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { createPruner } from '../src/events/pruner.js';
 import { claim, fingerprint, pruneExpired } from '../src/idempotency/store.js';
 import { useTestApp } from './helpers/app.js';
 
@@ -127,6 +129,23 @@ describe('Idempotency-Key on mutations', () => {
     expect(await pruneExpired(t.db.prisma, 1000)).toBeGreaterThanOrEqual(1);
     const left = await t.db.prisma.$queryRaw<{ key: string }[]>`SELECT "key" FROM "IdempotencyKey" WHERE "key" IN (${key}, ${kept})`;
     expect(left.map((r) => r.key)).toEqual([kept]);
+  });
+
+  it('the pruner deletes expired keys in batches, and only those', async () => {
+    const subject = randomUUID();
+    const keys = [randomUUID(), randomUUID(), randomUUID()];
+    for (const key of keys) await claim(t.db.prisma, { subject, key, fingerprint: '0'.repeat(64), ttlHours: 1, abandonedAfterMs: 60_000 });
+    await t.db.prisma.$executeRaw`UPDATE "IdempotencyKey" SET "expiresAt" = now() - interval '1 minute' WHERE "subject" = ${subject} AND "key" <> ${keys[2]!}`;
+    const pruner = createPruner({
+      db: t.db,
+      logger: pino({ level: 'silent' }),
+      retentionHours: 1,
+      batchSize: 1,
+      rows: { deleteBatch: (size) => pruneExpired(t.db.prisma, size), name: 'expired idempotency keys' },
+    });
+    expect(await pruner.runOnce()).toBeGreaterThanOrEqual(2);
+    const left = await t.db.prisma.$queryRaw<{ key: string }[]>`SELECT "key" FROM "IdempotencyKey" WHERE "subject" = ${subject}`;
+    expect(left.map((r) => r.key)).toEqual([keys[2]]);
   });
 
   it('queries ignore the header; a malformed key is 400 BAD_REQUEST', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { createPruner } from '../src/events/pruner.js';
+import { createPruner } from '../src/events/index.js';
 import { claim, fingerprint, pruneExpired } from '../src/idempotency/store.js';
 import { useTestApp } from './helpers/app.js';
 

@@ -77,7 +77,9 @@ describe('Idempotency-Key on mutations', () => {
     const subject = randomUUID();
     const token = await t.token({ role: 'ADMIN', sub: subject });
     // The first request, claimed and still running.
-    expect(await claim(t.db.prisma, { subject, key, fingerprint: fingerprint(CREATE, undefined, body.variables), ttlHours: 1, abandonedAfterMs: 60_000 })).toEqual({ kind: 'claimed' });
+    expect(await claim(t.db.prisma, { subject, key, fingerprint: fingerprint(CREATE, undefined, body.variables), ttlHours: 1, abandonedAfterMs: 60_000 })).toEqual({
+      kind: 'claimed',
+    });
     const res = await send(body, key, token);
     expect(res.status).toBe(409);
     expect(codeOf(res.text)).toBe('IDEMPOTENCY_KEY_IN_FLIGHT');
@@ -163,4 +165,3 @@ describe('Idempotency-Key on mutations', () => {
     expect(await usersWith(address)).toBe(0);
   });
 });
-

@@ -1,4 +1,5 @@
 import type { Database } from '../db.js';
+import { periodic } from '../lib/periodic.js';
 import type { Logger } from '../logger.js';
 import { pruneBatch } from './outbox.js';
 
@@ -39,10 +40,6 @@ export function createPruner(options: PrunerOptions): Pruner {
   const deleteBatch = options.rows?.deleteBatch ?? ((size: number) => pruneBatch(db.prisma, retentionHours, size));
   const pruned = options.rows ? `pruned ${options.rows.name}` : 'outbox: pruned published events';
   const failed = options.rows ? `pruning ${options.rows.name} failed; next run will retry` : 'outbox: pruning failed; next run will retry';
-  let timer: NodeJS.Timeout | undefined;
-  let inFlight: Promise<unknown> | undefined;
-  let stopped = true;
-
   const runOnce = async () => {
     let deleted = 0;
     for (let round = 0; round < maxBatches; round++) {
@@ -54,27 +51,13 @@ export function createPruner(options: PrunerOptions): Pruner {
     return deleted;
   };
 
-  const schedule = (ms: number) => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      inFlight = runOnce()
+  const task = periodic(
+    () =>
+      runOnce()
         .catch((error: unknown) => logger.warn({ err: error }, failed))
-        .finally(() => schedule(intervalMs));
-    }, ms);
-    timer.unref();
-  };
+        .then(() => intervalMs),
+    { firstRunAfterMs, unref: true },
+  );
 
-  return {
-    runOnce,
-    start() {
-      if (!stopped) return;
-      stopped = false;
-      schedule(firstRunAfterMs);
-    },
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await inFlight;
-    },
-  };
+  return { runOnce, start: task.start, stop: task.stop };
 }

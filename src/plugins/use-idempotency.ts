@@ -21,9 +21,7 @@ export interface IdempotencyOptions {
 const KEY = /^"?([\x20-\x21\x23-\x5b\x5d-\x7e]{1,255})"?$/;
 
 type Outcome =
-  | { kind: 'claimed'; subject: string; key: string; retryable: boolean }
-  | { kind: 'replay'; response: StoredResponse }
-  | { kind: 'refuse'; code: ErrorCode; message: string };
+  { kind: 'claimed'; subject: string; key: string; retryable: boolean } | { kind: 'replay'; response: StoredResponse } | { kind: 'refuse'; code: ErrorCode; message: string };
 
 const REFUSALS = {
   mismatch: [ErrorCode.IDEMPOTENCY_KEY_MISMATCH, 'This Idempotency-Key was used for a different request.'],

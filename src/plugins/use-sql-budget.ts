@@ -1,4 +1,4 @@
-import { getOperationAST } from 'graphql';
+import { type ExecutionArgs, getOperationAST } from 'graphql';
 import { Histogram } from 'prom-client';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
@@ -39,10 +39,12 @@ export function useSqlBudget({ db, metrics, budget, warn }: SqlBudgetOptions): P
   });
   return {
     onExecute({ args, executeFn, setExecuteFn }) {
-      const operation = getOperationAST(args.document, args.operationName);
+      const { document, operationName } = args as ExecutionArgs;
+      const operation = getOperationAST(document, operationName);
       if (!operation || operation.operation === 'subscription') return;
       const tally: StatementTally = { count: 0, texts: warn ? [] : undefined };
-      setExecuteFn((a) => db.tally(tally, () => executeFn(a)));
+      // Envelop types the executor's result as any: passed through untouched.
+      setExecuteFn((a) => db.tally(tally, (): unknown => executeFn(a)));
       return {
         onExecuteDone() {
           const name = operation.name?.value;

@@ -7,7 +7,8 @@ import { corsOption } from './cors.js';
 import type { Database } from './db.js';
 import { CIRCUIT_GAUGE } from './downstream/policy.js';
 import { createProfileClient, PROFILE_DEPENDENCY, type ProfileClient } from './downstream/profile-client.js';
-import { createEvents, type Events } from './events/index.js';
+import { createEvents, createPruner, type Events } from './events/index.js';
+import { pruneExpired } from './idempotency/store.js';
 import { graphiqlOptions, renderGraphiQL } from './graphiql.js';
 import { createLifecycle, type Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
@@ -20,6 +21,7 @@ import { useErrorStatus } from './plugins/use-error-status.js';
 import { useGraphiQLAssets } from './plugins/use-graphiql-assets.js';
 import { useGraphQLMetrics } from './plugins/use-graphql-metrics.js';
 import { useHealth } from './plugins/use-health.js';
+import { useIdempotency } from './plugins/use-idempotency.js';
 import { useHttpMetrics } from './plugins/use-http-metrics.js';
 import { useMetricsEndpoint } from './plugins/use-metrics-endpoint.js';
 import { useOperationLimits } from './plugins/use-operation-limits.js';
@@ -33,6 +35,7 @@ import { createResponseCache } from './plugins/use-response-cache.js';
 import { MAX_LIST_ITEMS } from './resolvers/validation.js';
 import { useRouting } from './plugins/use-routing.js';
 import { useSecurityHeaders } from './plugins/use-security-headers.js';
+import { useSqlBudget } from './plugins/use-sql-budget.js';
 import { requestIdOf, viewerOf } from './request-info.js';
 import { ALL_ROUTES, ROUTES } from './routes.js';
 import { schema } from './schema/index.js';
@@ -135,6 +138,9 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
       ),
       // Before the metrics and the request log, which then count and log its 304s.
       ...(responseCache ? [responseCache.conditionalGet] : []),
+      // Its onResponse answers replays and refusals first, so metrics, logs and headers see the final
+      // response; its claim runs in onParams, after authentication and the rate limit (onRequest).
+      useIdempotency({ db, logger, ...config.idempotency, maxTokens: config.limits.maxTokens }),
       ...on('httpMetrics', () => useHttpMetrics({ metrics })),
       ...on('requestLogging', () => useRequestLogging({ logger })),
       // 406/415 before authentication; request errors answer 4xx whatever the Accept header; headers on every response.
@@ -163,6 +169,8 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
       // request that would have run (see createResponseCache).
       ...(responseCache ? [responseCache.plugin] : []),
       ...on('deadline', () => useRequestDeadline()),
+      // Operations that reach execution only: their statements are counted per operation.
+      useSqlBudget({ db, metrics, budget: config.sqlBudget.perRequest, warn: config.sqlBudget.warn }),
       ...on('masking', () => useMaskedErrorReporting({ logger })),
       ...on('errorStatus', () => useErrorStatus()),
     ],
@@ -172,7 +180,13 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
     // Live subscriptions (SSE) would otherwise hold the drain until its deadline.
     events.endSubscriptions();
   };
-  const lifecycle = createLifecycle({ config, logger, yoga, db, events, metrics, beginShutdown });
+  const idempotencyPruner = createPruner({
+    db,
+    logger,
+    retentionHours: config.idempotency.ttlHours,
+    rows: { deleteBatch: (size) => pruneExpired(db.prisma, size), name: 'expired idempotency keys' },
+  });
+  const lifecycle = createLifecycle({ config, logger, yoga, db, events, metrics, beginShutdown, background: [idempotencyPruner] });
   return {
     yoga,
     db,

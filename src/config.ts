@@ -122,6 +122,8 @@ const envSchema = z.object({
   PROFILE_BREAKER_PROBES: int(1, 1000).default(5),
   PROFILE_MAX_CONCURRENT: int(1, 10_000).default(10),
   PROFILE_MAX_QUEUE: int(0, 100_000).default(100),
+  SQL_BUDGET_PER_REQUEST: int(1, 100_000).default(10),
+  IDEMPOTENCY_TTL_HOURS: int(1, 8_760).default(24),
   RESPONSE_CACHE: boolean.default(true),
   RESPONSE_CACHE_TTL_MS: int(1, 86_400_000).default(60_000),
   RESPONSE_CACHE_TTL_PER_TYPE: ttlMap.optional(),
@@ -190,6 +192,8 @@ export interface Config {
   readonly limits: LimitsConfig;
   readonly database: DatabaseConfig;
   readonly events: EventsConfig;
+  readonly sqlBudget: SqlBudgetConfig;
+  readonly idempotency: IdempotencyConfig;
   readonly responseCache: ResponseCacheConfig;
   readonly profileService: ProfileServiceConfig;
   /** Benchmarking aid only (DIAGNOSTIC_DISABLE_PLUGINS): what is switched off; empty when serving. */
@@ -234,6 +238,25 @@ export interface ResponseCacheConfig {
   readonly ttlPerType: Readonly<Record<string, number>>;
   /** Most responses kept in memory (the memory store only; least recently used go first). */
   readonly maxEntries: number;
+}
+
+/** Idempotency keys of mutations (the `Idempotency-Key` header). */
+export interface IdempotencyConfig {
+  /** A key and its stored response are kept this long. */
+  readonly ttlHours: number;
+  /**
+   * An in-flight key older than this was left by a request that died with its process (a request
+   * never runs past its deadline): the next request with the key takes it over.
+   */
+  readonly abandonedAfterMs: number;
+}
+
+/** The N+1 alarm: SQL statements per GraphQL operation. */
+export interface SqlBudgetConfig {
+  /** Statements one query or mutation may send before it is reported. */
+  readonly perRequest: number;
+  /** Report (log a warning naming the operation and its most repeated statement); production only counts. */
+  readonly warn: boolean;
 }
 
 /** The outbox relay, the pruner and the live event feed. */
@@ -376,6 +399,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxConcurrent: e.PROFILE_MAX_CONCURRENT,
       maxQueue: e.PROFILE_MAX_QUEUE,
     }),
+    sqlBudget: Object.freeze({ perRequest: e.SQL_BUDGET_PER_REQUEST, warn: !production }),
+    idempotency: Object.freeze({ ttlHours: e.IDEMPOTENCY_TTL_HOURS, abandonedAfterMs: 2 * e.REQUEST_TIMEOUT_MS }),
     responseCache: Object.freeze({
       enabled: e.RESPONSE_CACHE,
       redisUrl: e.REDIS_URL,

@@ -1,9 +1,9 @@
 import type { CORSOptions } from 'graphql-yoga';
 
-/** Request headers a cross-origin page may send: its bearer token, JSON, a request id. */
-const ALLOWED_HEADERS = ['authorization', 'content-type', 'accept', 'x-request-id'];
+/** Request headers a cross-origin page may send: its bearer token, JSON, a request id, an idempotency key. */
+const ALLOWED_HEADERS = ['authorization', 'content-type', 'accept', 'x-request-id', 'idempotency-key'];
 /** Response headers its script may read. */
-const EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'www-authenticate'];
+const EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'www-authenticate', 'idempotent-replayed'];
 
 export type CorsOption = false | ((request: Request) => CORSOptions);
 

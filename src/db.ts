@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
@@ -23,6 +24,16 @@ export interface QueryEvent {
   readonly durationMs: number;
 }
 
+/**
+ * The statements one unit of work (a GraphQL execution) sent, counted by `Database.tally`. Counting is
+ * one increment per statement; the texts are kept (references, no copies) only when `texts` is an
+ * array, and only until the owner drops them.
+ */
+export interface StatementTally {
+  count: number;
+  texts: string[] | undefined;
+}
+
 export interface DatabaseOptions {
   /** Apply pending migrations before returning (always done for the embedded database). */
   readonly migrate?: boolean;
@@ -40,6 +51,12 @@ export interface Database {
   poolStats(): PoolStats | undefined;
   /** Subscribes to every statement Prisma sends (metrics time them, tests count them). */
   onQuery(listener: (event: QueryEvent) => void): () => void;
+  /**
+   * Runs `fn` with `tally` as its statement tally: every statement Prisma sends from `fn`'s async
+   * context (its awaits, promise callbacks, timers, DataLoader batches it schedules) is added to it.
+   * A statement belongs to the async context that sent it; see README, "SQL statement budget".
+   */
+  tally<T>(tally: StatementTally, fn: () => T): T;
   /** Cheap round trip used by readiness checks. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -118,10 +135,18 @@ function wrap({ kind, created, adapterFactory, pool, close: closeDriver }: Drive
     transactionOptions: { maxWait: config.connectionTimeoutMs, timeout: config.transactionTimeoutMs },
   });
   const listeners = new Set<(event: QueryEvent) => void>();
+  // Prisma emits the query event synchronously in the async function that awaited the statement,
+  // which runs in the context of the request that called Prisma: the store there is that request's.
+  const tallies = new AsyncLocalStorage<StatementTally>();
   let closing: Promise<void> | undefined;
   (prisma as unknown as { $on(e: 'query', cb: (e: { query: string; duration: number }) => void): void }).$on(
     'query',
     (e) => {
+      const tally = tallies.getStore();
+      if (tally) {
+        tally.count++;
+        tally.texts?.push(e.query);
+      }
       const event = { query: e.query, durationMs: e.duration };
       for (const listener of listeners) listener(event);
     },
@@ -137,6 +162,7 @@ function wrap({ kind, created, adapterFactory, pool, close: closeDriver }: Drive
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    tally: (tally, fn) => tallies.run(tally, fn),
     async ping() {
       await prisma.$queryRawUnsafe('SELECT 1');
     },

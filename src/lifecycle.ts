@@ -41,10 +41,12 @@ export interface LifecycleOptions {
   events: Events;
   metrics: Metrics;
   beginShutdown: () => void;
+  /** Other timers (the idempotency key pruner): started with the events, stopped with them. */
+  background?: readonly { start: () => void; stop: () => Promise<void> }[];
 }
 
 /** The one owner of the app's start and shutdown order (main and the test helpers only call it). */
-export function createLifecycle({ config, logger, yoga, db, events, metrics, beginShutdown }: LifecycleOptions): Lifecycle {
+export function createLifecycle({ config, logger, yoga, db, events, metrics, beginShutdown, background = [] }: LifecycleOptions): Lifecycle {
   const listeners: { name: ListenerName; server: Server }[] = [];
   let closing: Promise<boolean> | undefined;
 
@@ -61,7 +63,7 @@ export function createLifecycle({ config, logger, yoga, db, events, metrics, beg
       logger.info({ clean }, 'shutdown: listener closed');
     }
     // The relay finishes its batch in flight; the broker connection closes before the pool does.
-    await events.stop();
+    await Promise.all([events.stop(), ...background.map((b) => b.stop())]);
     logger.info('shutdown: events relay stopped, broker closed');
     await yoga.dispose();
     logger.info('shutdown: yoga disposed');
@@ -71,7 +73,10 @@ export function createLifecycle({ config, logger, yoga, db, events, metrics, beg
   };
 
   return {
-    start: () => events.start(),
+    start: async () => {
+      for (const b of background) b.start();
+      await events.start();
+    },
     listen(name, port, host) {
       const handler = name === 'graphql' ? yoga : metricsHandler(metrics);
       // Yoga's documented Node integration: its handler settles every request itself, nothing is left unhandled.

@@ -62,6 +62,12 @@ describe('loadConfig', () => {
     expect(loadConfig({}).limits).toMatchObject({ introspection: true, hideSuggestions: false });
   });
 
+  it('SQL budget: 10 statements by default, warnings outside production, a bad value refused', () => {
+    expect(loadConfig({}).sqlBudget).toEqual({ perRequest: 10, warn: true });
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), SQL_BUDGET_PER_REQUEST: '25' }).sqlBudget).toEqual({ perRequest: 25, warn: false });
+    expect(() => loadConfig({ SQL_BUDGET_PER_REQUEST: '0' })).toThrow(/SQL_BUDGET_PER_REQUEST/);
+  });
+
   it('treats empty values as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', PORT: '' }).database.url).toBeUndefined();
   });

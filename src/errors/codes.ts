@@ -14,6 +14,8 @@ export const ErrorCode = {
   NOT_ACCEPTABLE: 'NOT_ACCEPTABLE',
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   REQUEST_ENTITY_TOO_LARGE: 'REQUEST_ENTITY_TOO_LARGE',
+  IDEMPOTENCY_KEY_MISMATCH: 'IDEMPOTENCY_KEY_MISMATCH',
+  IDEMPOTENCY_KEY_IN_FLIGHT: 'IDEMPOTENCY_KEY_IN_FLIGHT',
   RATE_LIMITED: 'RATE_LIMITED',
   REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
@@ -71,7 +73,8 @@ export const ERROR_CODES: { readonly [C in ErrorCode]: ErrorCodeSpec } = {
     status: 400,
     http: '400, 405',
     retryable: false,
-    description: 'Not a GraphQL request: invalid JSON, no `query`, a batch (array) of operations; a mutation over GET answers 405',
+    description:
+      'Not a GraphQL request: invalid JSON, no `query`, a batch (array) of operations, an `Idempotency-Key` that is not 1-255 printable characters; a mutation over GET answers 405',
   },
   OPERATION_RESOLUTION_FAILURE: {
     status: 400,
@@ -110,6 +113,19 @@ export const ERROR_CODES: { readonly [C in ErrorCode]: ErrorCodeSpec } = {
     http: '413',
     retryable: false,
     description: 'The body is larger than `MAX_BODY_BYTES`',
+  },
+  IDEMPOTENCY_KEY_MISMATCH: {
+    status: 422,
+    http: '422',
+    retryable: false,
+    description:
+      'This `Idempotency-Key` was used (by the same token subject, within `IDEMPOTENCY_TTL_HOURS`) for a different operation or variables; nothing ran. Use a new key for a new request',
+  },
+  IDEMPOTENCY_KEY_IN_FLIGHT: {
+    status: 409,
+    http: '409',
+    retryable: true,
+    description: 'The first request with this `Idempotency-Key` is still running; nothing ran. Retry later to get its response',
   },
   RATE_LIMITED: {
     status: 429,

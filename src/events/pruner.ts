@@ -15,6 +15,11 @@ export interface PrunerOptions {
   batchSize?: number;
   /** DELETEs per run; the rest waits for the next run. Default 50. */
   maxBatches?: number;
+  /**
+   * What to prune instead of published events (the same schedule and bounds): one DELETE of at most
+   * `batchSize` rows returning how many, and the name logged. Default: the outbox.
+   */
+  rows?: { readonly deleteBatch: (batchSize: number) => Promise<number>; readonly name: string };
 }
 
 export interface Pruner {
@@ -32,21 +37,24 @@ export interface Pruner {
 export function createPruner(options: PrunerOptions): Pruner {
   const { db, logger, retentionHours } = options;
   const { intervalMs = 600_000, firstRunAfterMs = 60_000, batchSize = 1_000, maxBatches = 50 } = options;
+  const deleteBatch = options.rows?.deleteBatch ?? ((size: number) => pruneBatch(db.prisma, retentionHours, size));
+  const pruned = options.rows ? `pruned ${options.rows.name}` : 'outbox: pruned published events';
+  const failed = options.rows ? `pruning ${options.rows.name} failed; next run will retry` : 'outbox: pruning failed; next run will retry';
   const runOnce = async () => {
     let deleted = 0;
     for (let round = 0; round < maxBatches; round++) {
-      const n = await pruneBatch(db.prisma, retentionHours, batchSize);
+      const n = await deleteBatch(batchSize);
       deleted += n;
       if (n < batchSize) break;
     }
-    if (deleted) logger.info({ deleted, retentionHours }, 'outbox: pruned published events');
+    if (deleted) logger.info({ deleted, retentionHours }, pruned);
     return deleted;
   };
 
   const task = periodic(
     () =>
       runOnce()
-        .catch((error: unknown) => logger.warn({ err: error }, 'outbox: pruning failed; next run will retry'))
+        .catch((error: unknown) => logger.warn({ err: error }, failed))
         .then(() => intervalMs),
     { firstRunAfterMs, unref: true },
   );

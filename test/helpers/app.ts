@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, inject } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { signToken } from '../../src/auth.js';
 import { randomUUID } from 'node:crypto';
 import { type Config, loadConfig } from '../../src/config.js';
 import { type Database, openDatabase } from '../../src/db.js';
+import { SQL_BUDGET_EXCEEDED } from '../../src/plugins/use-sql-budget.js';
 import { pino } from 'pino';
 import { createDatabase, databaseUrl, dropDatabase, uniqueDatabaseName } from './postgres.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
@@ -37,6 +38,11 @@ export interface TestApp {
   readonly config: Config;
   /** With `{ viaProxy: true }` on PostgreSQL: the TCP proxy between the app and the database. */
   readonly proxy: TcpProxy;
+  /**
+   * The current test may send operations past SQL_BUDGET_PER_REQUEST (it exceeds the budget on
+   * purpose); otherwise such an operation fails the test that sent it.
+   */
+  allowSqlOverBudget(): void;
 }
 
 /** POSTs an operation to /graphql as ADMIN (`adminToken`), as another caller, or with no token (`{ token: null }`). */
@@ -59,6 +65,8 @@ export async function postGraphQL(
 export interface TestAppOptions {
   /** Connect through a TCP proxy the test can cut (PostgreSQL only). */
   viaProxy?: boolean;
+  /** 'allow': no test of this file fails for an operation past SQL_BUDGET_PER_REQUEST. Default 'enforce'. */
+  sqlBudget?: 'enforce' | 'allow';
 }
 
 /** An app over its own database connection, as the test helpers build one (see `buildTestApp`). */
@@ -137,6 +145,22 @@ export function useTestApp(env: Record<string, string> = {}, options: TestAppOpt
   let dbName: string | undefined;
   let proxy: TcpProxy | undefined;
   const template = inject('pgTemplate');
+  // The N+1 alarm: the app logs each operation past the budget (outside production); a test that sent
+  // one fails here, with the operation and its repeated statement, unless it allowed it.
+  let logsBeforeTest = 0;
+  let overBudgetAllowed = false;
+  beforeEach(() => {
+    logsBeforeTest = logs.length;
+    overBudgetAllowed = options.sqlBudget === 'allow';
+  });
+  afterEach(() => {
+    const over = logs.slice(logsBeforeTest).filter((l) => l.msg === SQL_BUDGET_EXCEEDED);
+    if (over.length === 0 || overBudgetAllowed) return;
+    const lines = over.map(
+      (l) => `  ${l.operationType} ${l.operationName ?? '(anonymous)'}: ${l.statements} statements (budget ${l.budget}), ${l.repeatedTimes}× ${l.repeatedStatement}`,
+    );
+    throw new Error(`SQL statement budget exceeded (call allowSqlOverBudget() if on purpose):\n${lines.join('\n')}`);
+  });
 
   beforeAll(async () => {
     let url: string | undefined;
@@ -197,5 +221,8 @@ export function useTestApp(env: Record<string, string> = {}, options: TestAppOpt
     },
     token: (claims) => current().token(claims),
     gql: (query, variables, as) => current().gql(query, variables, as),
+    allowSqlOverBudget: () => {
+      overBudgetAllowed = true;
+    },
   };
 }

@@ -25,6 +25,7 @@ import { useReadiness } from './plugins/use-readiness.js';
 import { useRequestErrorStatus } from './plugins/use-request-error-status.js';
 import { requestSignal, useRequestDeadline } from './plugins/use-request-deadline.js';
 import { useRequestLogging } from './plugins/use-request-logging.js';
+import { useRest } from './plugins/use-rest.js';
 import { createResponseCache } from './plugins/use-response-cache.js';
 import { MAX_LIST_ITEMS } from './resolvers/validation.js';
 import { useRouting } from './plugins/use-routing.js';
@@ -115,6 +116,8 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
       useAuth({ verify: createTokenVerifier(config.auth), logger }),
       // After useAuth: a verified token draws on its subject's budget, anything else on its address's.
       useRateLimit({ ...config.limits.rateLimit, logger, clientAddress: createClientAddress(config.http.trustedProxyHops) }),
+      // After the rate limit: the REST API (/api/v1/), each route a fixed operation run through Yoga.
+      useRest({ logger, maxBodyBytes: config.limits.maxBodyBytes }),
       useHealth(),
       ...(config.graphiql ? [useGraphiQLAssets()] : []),
       useReadiness({

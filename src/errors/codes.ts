@@ -35,6 +35,8 @@ export interface ErrorCodeSpec {
   readonly status: number;
   /** A result without data whose errors carry this code answers this status (useErrorStatus). */
   readonly statusWithoutData?: number;
+  /** The status of this code in a REST problem (src/rest/), when it is not `status`. */
+  readonly restStatus?: number;
   /** The HTTP column of README's table: every status a client may see with this code. */
   readonly http: string;
   /** A later retry of the same request may succeed. */
@@ -54,10 +56,11 @@ export const ERROR_CODES: { readonly [C in ErrorCode]: ErrorCodeSpec } = {
   },
   FORBIDDEN: {
     status: 200,
-    http: '200',
+    restStatus: 403,
+    http: '200 or 403',
     retryable: false,
     description:
-      "The caller's role or team role does not allow it (a USER creating teams or changing roles, a non-OWNER managing members); the field is null and nothing was written",
+      "The caller's role or team role does not allow it (a USER creating teams or changing roles, a non-OWNER managing members); the field is null and nothing was written (403 over REST)",
   },
   BAD_USER_INPUT: {
     status: 400,

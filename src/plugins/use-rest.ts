@@ -1,12 +1,14 @@
 import type { ExecutionResult } from 'graphql';
 import type { Plugin, YogaServer } from 'graphql-yoga';
-import { ErrorCode, isErrorCode, PROBLEM_MEDIA_TYPE, problem, problemOfGraphQLError, problemResponse } from '../errors/index.js';
+import { ErrorCode, isErrorCode, methodNotAllowed, PROBLEM_MEDIA_TYPE, problem, problemOfGraphQLError, problemResponse } from '../errors/index.js';
 import type { Logger } from '../logger.js';
 import { requestInfoOf } from '../request-info.js';
 import { handleRest } from '../rest/handler.js';
+import { renderOpenApi } from '../rest/openapi.js';
 import { DOCUMENTS } from '../rest/operations.js';
 import { unauthenticated } from './use-auth.js';
 import { reportMaskedErrors } from './use-error-masking.js';
+import { withRequestErrorCodes } from './use-request-error-status.js';
 
 export interface RestOptions {
   logger: Logger;
@@ -22,6 +24,7 @@ export interface RestOptions {
  * Every refusal on the prefix, including other plugins' (429, 401), is answered as problem+json.
  */
 export function useRest({ logger, maxBodyBytes }: RestOptions): Plugin {
+  const openapi = renderOpenApi();
   let yoga: YogaServer<Record<string, unknown>, Record<string, unknown>> | undefined;
   return {
     onYogaInit({ yoga: server }) {
@@ -29,6 +32,12 @@ export function useRest({ logger, maxBodyBytes }: RestOptions): Plugin {
     },
     async onRequest({ request, url, fetchAPI, serverContext, endResponse }) {
       const info = requestInfoOf(request);
+      if (info.route === 'openapi') {
+        // Public, like the schema GraphiQL shows: no token needed to read how to call the API.
+        if (request.method !== 'GET' && request.method !== 'HEAD') endResponse(methodNotAllowed(fetchAPI, ['GET', 'HEAD']));
+        else endResponse(new fetchAPI.Response(request.method === 'HEAD' ? null : openapi, { headers: { 'content-type': 'application/json; charset=utf-8' } }));
+        return;
+      }
       if (info.route !== 'rest') return;
       if (!info.viewer) {
         endResponse(unauthenticated(fetchAPI, info));
@@ -36,7 +45,9 @@ export function useRest({ logger, maxBodyBytes }: RestOptions): Plugin {
       }
       const run = async (operation: keyof typeof DOCUMENTS, variables: Record<string, unknown>): Promise<ExecutionResult> => {
         const params = { query: DOCUMENTS[operation], variables, operationName: undefined };
-        const result = (await yoga!.getResultForParams({ params, request }, serverContext as Record<string, unknown>)) as ExecutionResult;
+        let result = (await yoga!.getResultForParams({ params, request }, serverContext as Record<string, unknown>)) as ExecutionResult;
+        // The result hooks of the GraphQL route that concern errors: codes for request errors, masked ones logged.
+        result = (withRequestErrorCodes(result) as ExecutionResult | undefined) ?? result;
         return (reportMaskedErrors(logger, request, result) as ExecutionResult | undefined) ?? result;
       };
       try {

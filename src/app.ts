@@ -10,6 +10,7 @@ import { graphiqlOptions, renderGraphiQL } from './graphiql.js';
 import { createLifecycle, type Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { useApiDocs } from './plugins/use-api-docs.js';
 import { useAuth } from './plugins/use-auth.js';
 import { useContentNegotiation } from './plugins/use-content-negotiation.js';
 import { maskError, useMaskedErrorReporting } from './plugins/use-error-masking.js';
@@ -120,6 +121,7 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
       useRest({ logger, maxBodyBytes: config.limits.maxBodyBytes }),
       useHealth(),
       ...(config.graphiql ? [useGraphiQLAssets()] : []),
+      useApiDocs(),
       useReadiness({
         checks: [{ name: 'database', check: () => db.ping() }, ...events.readinessChecks],
         timeoutMs: config.http.readinessTimeoutMs,

@@ -65,11 +65,19 @@ describe('REST: GET /api/v1/users/{id}', () => {
     }
   });
 
-  it('400 for an ID over its bound (the GraphQL argument bound)', async () => {
-    const res = await call('GET', pathOf('x'.repeat(101)));
-    expect(res.status).toBe(400);
-    expect(res.headers.get('content-type')).toBe('application/problem+json');
-    expect(res.text).not.toMatch(LEAK);
+  it('an ID over its bound is refused as GraphQL refuses it: 400 on GET and DELETE, 422 ValidationError on PUT', async () => {
+    const long = pathOf('x'.repeat(101));
+    const put = await call('PUT', long, { body: { name: 'X' } });
+    expectProblem(put, 422, 'ValidationError');
+    expectDocumented('PUT', USER, put);
+    for (const method of ['GET', 'DELETE']) {
+      const res = await call(method, long);
+      expect(res.status, method).toBe(400);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      expect(res.body.code).toBe('BAD_USER_INPUT');
+      expect(res.text).not.toMatch(LEAK);
+      expectDocumented(method, USER, res);
+    }
   });
 
   it('401 UNAUTHENTICATED without a token or with a bad one, with WWW-Authenticate', async () => {
@@ -276,5 +284,29 @@ describe('openapi.json', () => {
     const res = await call('GET', '/api/v1/openapi.json', { token: null });
     expect(res.status).toBe(200);
     expect(res.text).toBe(renderOpenApi());
+  });
+});
+
+describe('REST: the checks of the GraphQL route apply', () => {
+  const limited = useTestApp({ RATE_LIMIT_POINTS: '2' });
+  it('the rate limit: the third request of a subject is 429 RATE_LIMITED as problem+json, with Retry-After; GraphQL shares the budget', async () => {
+    const user = await makeUser(limited);
+    const token = await limited.token({ role: 'USER' });
+    const get = () => limited.fetch(pathOf(user.gid), { headers: { authorization: `Bearer ${token}` } });
+    expect((await get()).status).toBe(200);
+    expect((await limited.gql('{ me { id } }', {}, { token })).errors).toBeUndefined();
+    const res = await get();
+    const text = await res.text();
+    const spent: RestResponse = { status: res.status, headers: res.headers, text, body: JSON.parse(text) };
+    expectProblem(spent, 429, 'RATE_LIMITED');
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(spent.body.retryAfterS).toBeGreaterThan(0);
+    expect(res.headers.get('x-request-id')).toBeTruthy();
+    expectDocumented('GET', USER, spent);
+  });
+
+  it('requests are counted in the HTTP metrics under the REST route', async () => {
+    const metrics = await (await t.fetch('/metrics')).text();
+    expect(metrics).toMatch(/http_requests_total\{[^}]*route="\/api\/v1\/"[^}]*status="201"[^}]*\} [1-9]/);
   });
 });

@@ -73,7 +73,7 @@ export function buildOpenApi(): Record<string, unknown> {
         get: {
           operationId: 'getUser',
           summary: 'A user (GraphQL `user`)',
-          responses: { '200': { description: 'The user.', headers: etagHeader, content: json(ref('User')) }, ...problems(404, ...COMMON) },
+          responses: { '200': { description: 'The user.', headers: etagHeader, content: json(ref('User')) }, ...problems(400, 404, ...COMMON) },
         },
         put: {
           operationId: 'updateUser',
@@ -97,7 +97,7 @@ export function buildOpenApi(): Record<string, unknown> {
         delete: {
           operationId: 'deleteUser',
           summary: 'Delete a user and their memberships (GraphQL `deleteUser`; ADMIN only)',
-          responses: { '204': { description: 'Deleted.' }, ...problems(403, 404, ...COMMON) },
+          responses: { '204': { description: 'Deleted.' }, ...problems(400, 403, 404, ...COMMON) },
         },
       },
     },

@@ -266,6 +266,9 @@ describe('REST: routing', () => {
     expect(del.headers.get('allow')).toBe('GET, POST');
     for (const path of ['/api/v1/teams', '/api/v1/users/a/b', '/api/v1/users/', '/api/v1/']) expectProblem(await call('GET', path), 404, 'NOT_FOUND');
     expectProblem(await call('GET', USERS, { headers: { accept: 'text/html' } }), 406, 'NOT_ACCEPTABLE');
+    expect((await call('GET', USERS, { headers: { accept: 'application/problem+json, application/json' } })).status).toBe(200);
+    // Outside the prefix, exactly as written: not REST, the server's plain 404.
+    for (const path of ['/api/v1', '/API/v1/users', '/api/v2/users']) expect((await call('GET', path)).status, path).toBe(404);
   });
 });
 

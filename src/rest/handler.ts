@@ -9,7 +9,7 @@ import {
 } from '../errors/index.js';
 import { createAcceptCheck, mediaTypeOf } from '../media-types.js';
 import { ROUTES } from '../routes.js';
-import { DOCUMENTS, etagOf, type OperationName, type RestUser } from './operations.js';
+import { etagOf, type OperationName, type RestUser } from './operations.js';
 
 /** Runs one of the fixed documents through Yoga (see use-rest.ts); errors come back masked. */
 export type RunOperation = (operation: OperationName, variables: Record<string, unknown>) => Promise<ExecutionResult>;
@@ -216,4 +216,3 @@ function json(ctx: RestRequestContext, status: number, body: unknown, headers: R
   });
 }
 
-export { DOCUMENTS };

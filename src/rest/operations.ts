@@ -2,6 +2,8 @@
  * The GraphQL operations behind the REST API: fixed documents run through Yoga's own execution (the
  * same schema, context, validation, authorization, limits and events). REST adds only the mapping of
  * paths, query strings, bodies and headers to variables, and of results to statuses.
+ * Why not SOFA (sofa-api): 0.18.10 declares graphql ^15 || ^16 (this server runs 17), and its routes
+ * (one per root field, input as a JSON field) and statuses (200 for a typed error) are not this API's.
  */
 
 const USER_FIELDS = 'id email name role version createdAt updatedAt';

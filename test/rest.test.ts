@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { renderOpenApi } from '../src/rest/openapi.js';
 import { useTestApp } from './helpers/app.js';
+import { onPostgres } from './helpers/database.js';
 import { LEAK, makeUser, NO_UUID, unique } from './helpers/fixtures.js';
 import { expectDocumented, OPENAPI_FILE, type RestResponse } from './helpers/openapi.js';
 import { toGlobalId } from '../src/ids.js';
@@ -311,5 +312,27 @@ describe('REST: the checks of the GraphQL route apply', () => {
   it('requests are counted in the HTTP metrics under the REST route', async () => {
     const metrics = await (await t.fetch('/metrics')).text();
     expect(metrics).toMatch(/http_requests_total\{[^}]*route="\/api\/v1\/"[^}]*status="201"[^}]*\} [1-9]/);
+  });
+});
+
+describe.skipIf(!onPostgres)('REST: the database goes away', () => {
+  const down = useTestApp({ DB_CONNECTION_TIMEOUT_MS: '500', DB_IDLE_TIMEOUT_MS: '60000' }, { viaProxy: true });
+  it('503 SERVICE_UNAVAILABLE as problem+json, nothing leaked, logged with the request id (as GraphQL)', async () => {
+    const user = await makeUser(down);
+    const get = () => down.fetch(pathOf(user.gid), { headers: { authorization: `Bearer ${admin}` } });
+    down.proxy.cut();
+    try {
+      const res = await get();
+      const text = await res.text();
+      const failed: RestResponse = { status: res.status, headers: res.headers, text, body: JSON.parse(text) };
+      expectProblem(failed, 503, 'SERVICE_UNAVAILABLE');
+      expect(text).not.toMatch(/127\.0\.0\.1|postgres|timeout|ECONN/i);
+      expectDocumented('GET', USER, failed);
+      const requestId = res.headers.get('x-request-id');
+      expect(down.logs.some((l) => l.requestId === requestId && l.msg === 'database unavailable: no connection in time')).toBe(true);
+    } finally {
+      down.proxy.restore();
+    }
+    await vi.waitFor(async () => expect((await get()).status).toBe(200), { timeout: 20_000, interval: 200 });
   });
 });

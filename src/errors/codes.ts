@@ -140,13 +140,13 @@ export const ERROR_CODES: { readonly [C in ErrorCode]: ErrorCodeSpec } = {
     status: 404,
     http: '404',
     retryable: false,
-    description: 'No such path on this server (the GraphQL route is exactly `/graphql`)',
+    description: 'No such path on this server (the GraphQL route is exactly `/graphql`); over REST also no user with that ID (`GET /api/v1/users/{id}`)',
   },
   METHOD_NOT_ALLOWED: {
     status: 405,
     http: '405',
     retryable: false,
-    description: "`/health`, `/ready`, `/metrics` and GraphiQL's files answer `GET` and `HEAD` only; `Allow` lists them",
+    description: "`/health`, `/ready`, `/metrics` and GraphiQL's files answer `GET` and `HEAD` only, each REST route its own methods; `Allow` lists them",
   },
   CORS_ORIGIN_NOT_ALLOWED: {
     status: 403,

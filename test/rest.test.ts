@@ -336,3 +336,19 @@ describe.skipIf(!onPostgres)('REST: the database goes away', () => {
     await vi.waitFor(async () => expect((await get()).status).toBe(200), { timeout: 20_000, interval: 200 });
   });
 });
+
+describe('REST: writes invalidate the response cache like GraphQL mutations', () => {
+  const cached = useTestApp({ RESPONSE_CACHE: 'true' });
+  it('a GraphQL read cached before a REST PUT sees the change after it, and a REST GET too', async () => {
+    const user = await makeUser(cached);
+    const read = () => cached.gql<{ user: { name: string } }>('query ($id: ID!) { user(id: $id) { name } }', { id: user.gid });
+    expect((await read()).data?.user.name).toBe('User user');
+    expect((await read()).data?.user.name).toBe('User user');
+    const bearer = { authorization: `Bearer ${admin}`, 'content-type': 'application/json' };
+    const put = await cached.fetch(pathOf(user.gid), { method: 'PUT', headers: bearer, body: JSON.stringify({ name: 'Changed over REST' }) });
+    expect(put.status).toBe(200);
+    expect((await read()).data?.user.name).toBe('Changed over REST');
+    const get = await cached.fetch(pathOf(user.gid), { headers: bearer });
+    expect(((await get.json()) as { name: string }).name).toBe('Changed over REST');
+  });
+});

@@ -312,6 +312,7 @@ describe('REST: the checks of the GraphQL route apply', () => {
   it('requests are counted in the HTTP metrics under the REST route', async () => {
     const metrics = await (await t.fetch('/metrics')).text();
     expect(metrics).toMatch(/http_requests_total\{[^}]*route="\/api\/v1\/"[^}]*status="201"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/http_requests_total\{method="DELETE",route="\/api\/v1\/",status="204"\} [1-9]/);
   });
 });
 

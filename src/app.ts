@@ -14,6 +14,7 @@ import { createLifecycle, type Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { pluginSwitch } from './plugins/diagnostic-switch.js';
+import { useApiDocs } from './plugins/use-api-docs.js';
 import { useAuth } from './plugins/use-auth.js';
 import { useContentNegotiation } from './plugins/use-content-negotiation.js';
 import { maskError, useMaskedErrorReporting } from './plugins/use-error-masking.js';
@@ -31,6 +32,7 @@ import type { ReadinessCheck } from './readiness.js';
 import { useRequestErrorStatus } from './plugins/use-request-error-status.js';
 import { requestSignal, useRequestDeadline } from './plugins/use-request-deadline.js';
 import { useRequestLogging } from './plugins/use-request-logging.js';
+import { useRest } from './plugins/use-rest.js';
 import { createResponseCache } from './plugins/use-response-cache.js';
 import { MAX_LIST_ITEMS } from './resolvers/validation.js';
 import { useRouting } from './plugins/use-routing.js';
@@ -152,8 +154,11 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
       ...on('rateLimit', () =>
         useRateLimit({ ...config.limits.rateLimit, logger, clientAddress: createClientAddress(config.http.trustedProxyHops) }),
       ),
+      // After the rate limit: the REST API (/api/v1/), each route a fixed operation run through Yoga.
+      useRest({ logger, maxBodyBytes: config.limits.maxBodyBytes }),
       ...on('probes', () => useHealth()),
       ...(config.graphiql ? [useGraphiQLAssets()] : []),
+      useApiDocs(),
       ...on('probes', () =>
         useReadiness({
           checks: [{ name: 'database', check: () => db.ping() }, ...events.readinessChecks, ...profileReadiness(profiles)],

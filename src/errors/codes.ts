@@ -38,6 +38,8 @@ export interface ErrorCodeSpec {
   readonly status: number;
   /** A result without data whose errors carry this code answers this status (useErrorStatus). */
   readonly statusWithoutData?: number;
+  /** The status of this code in a REST problem (src/rest/), when it is not `status`. */
+  readonly restStatus?: number;
   /** The HTTP column of README's table: every status a client may see with this code. */
   readonly http: string;
   /** A later retry of the same request may succeed. */
@@ -57,10 +59,11 @@ export const ERROR_CODES: { readonly [C in ErrorCode]: ErrorCodeSpec } = {
   },
   FORBIDDEN: {
     status: 200,
-    http: '200',
+    restStatus: 403,
+    http: '200 or 403',
     retryable: false,
     description:
-      "The caller's role or team role does not allow it (a USER creating teams or changing roles, a non-OWNER managing members); the field is null and nothing was written",
+      "The caller's role or team role does not allow it (a USER creating teams or changing roles, a non-OWNER managing members); the field is null and nothing was written (403 over REST)",
   },
   BAD_USER_INPUT: {
     status: 400,
@@ -154,13 +157,13 @@ export const ERROR_CODES: { readonly [C in ErrorCode]: ErrorCodeSpec } = {
     status: 404,
     http: '404',
     retryable: false,
-    description: 'No such path on this server (the GraphQL route is exactly `/graphql`)',
+    description: 'No such path on this server (the GraphQL route is exactly `/graphql`); over REST also no user with that ID (`GET /api/v1/users/{id}`)',
   },
   METHOD_NOT_ALLOWED: {
     status: 405,
     http: '405',
     retryable: false,
-    description: "`/health`, `/ready`, `/metrics` and GraphiQL's files answer `GET` and `HEAD` only; `Allow` lists them",
+    description: "`/health`, `/ready`, `/metrics` and GraphiQL's files answer `GET` and `HEAD` only, each REST route its own methods; `Allow` lists them",
   },
   CORS_ORIGIN_NOT_ALLOWED: {
     status: 403,

@@ -8,3 +8,4 @@ export * from './codes.js';
 export * from './graphql.js';
 export * from './response.js';
 export * from './classify.js';
+export * from './problem.js';

@@ -2,7 +2,8 @@ import type { Plugin } from 'graphql-yoga';
 import { InvalidTokenError, type TokenVerifier } from '../auth.js';
 import type { Logger } from '../logger.js';
 import { ErrorCode, refusal } from '../errors/index.js';
-import { requestInfoOf } from '../request-info.js';
+import { type RequestInfo, requestInfoOf } from '../request-info.js';
+import { isApiRoute } from '../routes.js';
 
 export interface AuthOptions {
   verify: TokenVerifier;
@@ -27,7 +28,7 @@ export function useAuth({ verify, logger }: AuthOptions): Plugin {
   return {
     async onRequest({ request }) {
       const info = requestInfoOf(request);
-      if (info.route !== 'graphql') return;
+      if (!isApiRoute(info.route)) return;
       const header = request.headers.get('authorization');
       if (!header) return;
       const match = BEARER.exec(header.trim());
@@ -43,13 +44,16 @@ export function useAuth({ verify, logger }: AuthOptions): Plugin {
     onRequestParse({ request, fetchAPI, endResponse }) {
       const info = requestInfoOf(request);
       if (info.viewer) return;
-      endResponse(
-        info.tokenRefused
-          ? refusal(fetchAPI, ErrorCode.UNAUTHENTICATED, 'The access token is invalid or expired.', {
-              headers: { 'www-authenticate': `${REALM}, error="invalid_token"` },
-            })
-          : refusal(fetchAPI, ErrorCode.UNAUTHENTICATED, 'Authentication required.', { headers: { 'www-authenticate': REALM } }),
-      );
+      endResponse(unauthenticated(fetchAPI, info));
     },
   };
+}
+
+/** The 401 of a request without a verified token (the REST handler answers it too, before running anything). */
+export function unauthenticated(fetchAPI: { Response: typeof Response }, info: RequestInfo): Response {
+  return info.tokenRefused
+    ? refusal(fetchAPI, ErrorCode.UNAUTHENTICATED, 'The access token is invalid or expired.', {
+        headers: { 'www-authenticate': `${REALM}, error="invalid_token"` },
+      })
+    : refusal(fetchAPI, ErrorCode.UNAUTHENTICATED, 'Authentication required.', { headers: { 'www-authenticate': REALM } });
 }

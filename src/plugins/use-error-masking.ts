@@ -1,3 +1,4 @@
+import type { ExecutionResult } from 'graphql';
 import { maskError as yogaMaskError, type Plugin } from 'graphql-yoga';
 import { ErrorCode, knownFailureOf, originalOf, rewriteResultErrors, withExtensions } from '../errors/index.js';
 import type { Logger } from '../logger.js';
@@ -36,16 +37,21 @@ export interface MaskedErrorReportingOptions {
 export function useMaskedErrorReporting({ logger }: MaskedErrorReportingOptions): Plugin {
   return {
     onResultProcess({ request, result, setResult }) {
-      let requestId: string | undefined;
-      const rewritten = rewriteResultErrors(result, (error) => {
-        if (!originals.has(error)) return error;
-        requestId ??= requestIdOf(request);
-        const entry = { requestId, err: originals.get(error), path: error.path?.join('.') };
-        if (error.extensions?.code === ErrorCode.SERVICE_UNAVAILABLE) logger.warn(entry, 'database unavailable: no connection in time');
-        else logger.error(entry, 'unexpected error (masked)');
-        return withExtensions(error, { ...error.extensions, requestId });
-      });
+      const rewritten = reportMaskedErrors(logger, request, result);
       if (rewritten) setResult(rewritten);
     },
   };
+}
+
+/** Logs a result's masked errors and stamps them with the request id; the new result, or undefined when none. */
+export function reportMaskedErrors(logger: Logger, request: Request, result: unknown): ExecutionResult | ExecutionResult[] | undefined {
+  let requestId: string | undefined;
+  return rewriteResultErrors(result, (error) => {
+    if (!originals.has(error)) return error;
+    requestId ??= requestIdOf(request);
+    const entry = { requestId, err: originals.get(error), path: error.path?.join('.') };
+    if (error.extensions?.code === ErrorCode.SERVICE_UNAVAILABLE) logger.warn(entry, 'database unavailable: no connection in time');
+    else logger.error(entry, 'unexpected error (masked)');
+    return withExtensions(error, { ...error.extensions, requestId });
+  });
 }

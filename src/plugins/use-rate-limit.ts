@@ -5,6 +5,7 @@ import type { ClientAddress } from '../client-address.js';
 import type { Logger } from '../logger.js';
 import { ErrorCode, refusal } from '../errors/index.js';
 import { requestInfoOf } from '../request-info.js';
+import { isApiRoute } from '../routes.js';
 
 export interface RateLimitOptions {
   /** Requests one caller may make per window (each budget: a subject's, an address's). */
@@ -103,7 +104,7 @@ export function useRateLimit(options: RateLimitOptions): Plugin {
   return {
     async onRequest({ request, serverContext, fetchAPI, endResponse }) {
       const info = requestInfoOf(request);
-      if (info.route !== 'graphql') return;
+      if (!isApiRoute(info.route)) return;
       const refused = info.viewer
         ? await consume(subjects, info.viewer.userId, info.id)
         : await consume(addresses, clientAddress(serverContext), info.id);

@@ -1,4 +1,4 @@
-import type { GraphQLError } from 'graphql';
+import type { ExecutionResult, GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { ErrorCode, rewriteResultErrors, withExtensions } from '../errors/index.js';
 
@@ -20,16 +20,21 @@ const uncoded = (e: GraphQLError) => http(e)?.status === 400 && e.extensions?.co
 export function useRequestErrorStatus(): Plugin {
   return {
     onResultProcess({ result, setResult }) {
-      const rewritten = rewriteResultErrors(result, (error) =>
-        legacy(error) || uncoded(error)
-          ? withExtensions(error, {
-              ...error.extensions,
-              code: error.extensions.code ?? ErrorCode.BAD_USER_INPUT,
-              http: { ...http(error), spec: false },
-            })
-          : error,
-      );
+      const rewritten = withRequestErrorCodes(result);
       if (rewritten) setResult(rewritten);
     },
   };
+}
+
+/** The two fixes above on a result (the REST API applies them too); undefined when nothing changed. */
+export function withRequestErrorCodes(result: unknown): ExecutionResult | ExecutionResult[] | undefined {
+  return rewriteResultErrors(result, (error) =>
+    legacy(error) || uncoded(error)
+      ? withExtensions(error, {
+          ...error.extensions,
+          code: error.extensions.code ?? ErrorCode.BAD_USER_INPUT,
+          http: { ...http(error), spec: false },
+        })
+      : error,
+  );
 }

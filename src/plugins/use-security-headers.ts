@@ -58,7 +58,7 @@ export function useSecurityHeaders(options: SecurityHeadersOptions = {}): Plugin
         headers.set('content-security-policy', JSON_CSP);
         return;
       }
-      // Only the GraphiQL page is HTML: hash its inline scripts (once per distinct page).
+      // Only the GraphiQL page and the REST docs page are HTML: hash their inline scripts (the docs page has none).
       return response
         .clone()
         .text()

@@ -91,6 +91,9 @@ const envSchema = z.object({
   RESPONSE_CACHE_TTL_PER_TYPE: ttlMap.optional(),
   RESPONSE_CACHE_TTL_PROFILE_MS: int(0, 86_400_000).default(30_000),
   RESPONSE_CACHE_MAX_ENTRIES: int(1, 10_000_000).default(1_000),
+  // The OTLP/HTTP collector's base URL (spans go to <endpoint>/v1/traces); unset: tracing off.
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).max(255).default('user-api-gateway'),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -151,6 +154,7 @@ export interface Config {
   readonly database: DatabaseConfig;
   readonly events: EventsConfig;
   readonly responseCache: ResponseCacheConfig;
+  readonly tracing: TracingConfig;
 }
 
 /** The response cache of query results (see src/plugins/use-response-cache.ts). */
@@ -167,6 +171,14 @@ export interface ResponseCacheConfig {
   readonly ttlPerType: Readonly<Record<string, number>>;
   /** Most responses kept in memory (the memory store only; least recently used go first). */
   readonly maxEntries: number;
+}
+
+/** OpenTelemetry tracing (see src/tracing/). */
+export interface TracingConfig {
+  /** OTLP/HTTP base URL; undefined: tracing is off and costs nothing. */
+  readonly endpoint: string | undefined;
+  /** `service.name` of the spans. */
+  readonly serviceName: string;
 }
 
 /** The outbox relay, the pruner and the live event feed. */
@@ -290,6 +302,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       batchSize: e.OUTBOX_BATCH_SIZE,
       retentionHours: e.OUTBOX_RETENTION_HOURS,
     }),
+    tracing: Object.freeze({ endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME }),
     responseCache: Object.freeze({
       enabled: e.RESPONSE_CACHE,
       redisUrl: e.REDIS_URL,

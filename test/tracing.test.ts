@@ -8,6 +8,7 @@ import { parseGlobalIdOf } from '../src/ids.js';
 import { createTracing, type Tracing } from '../src/tracing/index.js';
 import { buildTestApp, type BuiltTestApp } from './helpers/app.js';
 import { usePostgresDatabase } from './helpers/database.js';
+import { publishedValidators } from './helpers/event-contract.js';
 import { amqpUrl, startTestConsumer, type TestConsumer } from './helpers/events.js';
 
 // One tracer provider for the file (its globals are per process); spans are kept in memory.
@@ -154,6 +155,8 @@ describe('tracing on (in-memory exporter)', () => {
     expect(producer!.spanContext().traceId).toBe(traceId);
     expect(parentOf(producer!)).toBe(resolve!.spanContext().spanId);
     expect(message.headers?.traceparent).toBe(`00-${traceId}-${producer!.spanContext().spanId}-01`);
+    // As asyncapi.yaml documents the headers.
+    expect(publishedValidators().headers(message.headers)).toBe(true);
   });
 
   it('puts trace_id and span_id on every log line written inside a request', async () => {

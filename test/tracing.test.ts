@@ -159,6 +159,16 @@ describe('tracing on (in-memory exporter)', () => {
     expect(publishedValidators().headers(message.headers)).toBe(true);
   });
 
+  it('exports no trace for probes, nor for queries outside a request (relay and feed polls, readiness pings)', async () => {
+    exporter.reset();
+    expect((await t.fetch('/health')).status).toBe(200);
+    expect((await t.fetch('/ready')).status).toBe(200);
+    // The relay polls every 50 ms here: a few polls' worth of time.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((s) => s.name)).toEqual([]);
+  });
+
   it('puts trace_id and span_id on every log line written inside a request', async () => {
     const { requestId } = await post('query Logged { users(first: 1) { edges { node { id } } } }');
     const { server } = await traceOf(requestId);

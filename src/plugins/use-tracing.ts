@@ -4,6 +4,7 @@ import { getOperationAST, type GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
 import { requestInfoOf } from '../request-info.js';
+import type { Route } from '../routes.js';
 
 /**
  * One trace per request: a SERVER span for the HTTP request, continuing the caller's W3C
@@ -16,6 +17,8 @@ export function useTracing({ tracer }: { tracer: Tracer }): Plugin<Context> {
   return {
     instrumentation: {
       request({ request }, wrapped) {
+        // Probes and scrapes are not traced: a trace every few seconds per replica, telling nothing.
+        if (UNTRACED_ROUTES.has(requestInfoOf(request).route)) return wrapped();
         const parent = propagation.extract(context.active(), request.headers, HEADERS_GETTER);
         const info = requestInfoOf(request);
         // Named by the route's path, never an arbitrary client path (span names should have few values).
@@ -73,6 +76,8 @@ export function tracedSchema(schema: GraphQLSchema, tracer: Tracer): GraphQLSche
     },
   });
 }
+
+const UNTRACED_ROUTES = new Set<Route | null>(['health', 'ready', 'metrics']);
 
 const HEADERS_GETTER = {
   get: (carrier: Headers, key: string) => carrier.get(key) ?? undefined,

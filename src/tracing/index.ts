@@ -2,7 +2,14 @@ import { context, isSpanContextValid, propagation, trace, type Context, type Tra
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import {
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  type Sampler,
+  SamplingDecision,
+  SimpleSpanProcessor,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { PrismaInstrumentation, registerInstrumentations } from '@prisma/instrumentation';
 import type { TracingConfig } from '../config.js';
@@ -36,6 +43,7 @@ export function createTracing(config: TracingConfig, options: TracingOptions = {
     : new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl(config.endpoint!) }));
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': config.serviceName }),
+    sampler: new ParentBasedSampler({ root: NO_ORPHAN_QUERIES }),
     spanProcessors: [processor],
   });
   // Global: the AsyncLocalStorage context manager (the active span follows async calls), the W3C
@@ -57,6 +65,18 @@ export function createTracing(config: TracingConfig, options: TracingOptions = {
     },
   };
 }
+
+/**
+ * Root spans are kept, except Prisma's: a query outside any request or publish (the relay's and the
+ * feed's polls every OUTBOX_POLL_INTERVAL_MS, the pruner, readiness pings) would otherwise be a trace of
+ * its own several times a second. Spans with a parent follow their parent's decision (ParentBased).
+ */
+const NO_ORPHAN_QUERIES: Sampler = {
+  shouldSample: (_context, _traceId, name) => ({
+    decision: name.startsWith('prisma:') ? SamplingDecision.NOT_RECORD : SamplingDecision.RECORD_AND_SAMPLED,
+  }),
+  toString: () => 'NoOrphanPrismaQueries',
+};
 
 /** OTEL_EXPORTER_OTLP_ENDPOINT is the collector's base URL; traces go to its /v1/traces (OTLP spec). */
 export function tracesUrl(endpoint: string): string {

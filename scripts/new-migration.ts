@@ -9,6 +9,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { loadDatabaseConfig } from '../src/config.js';
 import { diffToSchema, findProjectRoot, isEmptyMigration } from '../src/migrations.js';
 
 // The Prisma CLI writes this lock file; keep it byte-identical so either tool can take over.
@@ -20,7 +21,13 @@ if (!name) {
   process.exit(1);
 }
 
-const url = process.env.DATABASE_URL || undefined;
+let url: string | undefined;
+try {
+  url = loadDatabaseConfig().url;
+} catch (error) {
+  process.stderr.write(`Could not compute the migration: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
 const pglite = url ? undefined : new PGlite('memory://');
 const adapterFactory: SqlDriverAdapterFactory = pglite ? new PrismaPGlite(pglite) : new PrismaPg({ connectionString: url });
 try {

@@ -19,7 +19,7 @@ function sources() {
       const rel = path.join(dir, name);
       return statSync(path.join(root, rel)).isDirectory() ? walk(rel) : /\.(ts|mts|json)$/.test(name) ? [rel] : [];
     });
-  return [...walk('src'), 'scripts/migrate.ts', 'prisma/seed.ts', 'tsconfig.json', 'tsconfig.build.json', 'package.json'].sort();
+  return [...walk('src'), 'scripts/migrate.ts', 'prisma/seed.ts', ...walk('prisma/seed'), 'tsconfig.json', 'tsconfig.build.json', 'package.json'].sort();
 }
 
 function digest() {

@@ -96,8 +96,6 @@ const envSchema = z.object({
   OTEL_SERVICE_NAME: z.string().min(1).max(255).default('user-api-gateway'),
 });
 
-export type Env = z.input<typeof envSchema>;
-
 export interface DatabaseConfig {
   /** PostgreSQL connection string; absent means the embedded PGlite database. */
   readonly url: string | undefined;
@@ -228,7 +226,7 @@ export interface LimitsConfig {
  * The secret a development or test server uses when no JWT configuration is given, so a newcomer can
  * sign tokens with `npm run token`. Production refuses to start without real configuration.
  */
-export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-do-not-use-in-production!';
+const DEVELOPMENT_JWT_SECRET = 'development-only-secret-do-not-use-in-production!';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -319,6 +317,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
  */
 export function loadDatabaseConfig(env: Record<string, string | undefined> = process.env): DatabaseConfig {
   return databaseConfig(parseEnv(env));
+}
+
+/**
+ * Whether this is a production process, for what is built while modules load, before `loadConfig` runs
+ * (the schema builder). NODE_ENV only, unvalidated: `loadConfig` reports a bad value.
+ */
+export function isProduction(env: Record<string, string | undefined> = process.env): boolean {
+  return env.NODE_ENV === 'production';
 }
 
 type ParsedEnv = z.output<typeof envSchema>;

@@ -78,7 +78,7 @@ interface Driver {
   readonly adapterFactory: SqlMigrationAwareDriverAdapterFactory;
   readonly pool: pg.Pool | undefined;
   migrate(log?: (message: string) => void): Promise<string[]>;
-  close(): Promise<void>;
+  readonly close: () => Promise<void>;
 }
 
 async function openDriver(config: DatabaseConfig, { fromTemplate = true } = {}): Promise<Driver> {

@@ -5,10 +5,10 @@ import { DEVELOPMENT_ADMIN } from './dev-admin.js';
 import { ROUTES } from './routes.js';
 
 /** Where useGraphiQLAssets serves GraphiQL's code, styles, editor workers and icon. */
-export const GRAPHIQL_ASSETS_PATH = ROUTES.graphiqlAssets;
+const GRAPHIQL_ASSETS_PATH = ROUTES.graphiqlAssets;
 
 /** Lifetime of the token a development GraphiQL page carries: reloading the page makes a new one. */
-export const GRAPHIQL_TOKEN_TTL = '1h';
+const GRAPHIQL_TOKEN_TTL = '1h';
 
 const TITLE = 'User API gateway';
 

@@ -5,6 +5,7 @@ import type { Context } from './context.js';
 import type { Database } from './db.js';
 import { ERROR_CODES, ErrorCode, NOT_FOUND_MESSAGE, REFUSAL_HEADERS, refusalBody } from './errors/index.js';
 import type { Events } from './events/index.js';
+import { waitAtMost } from './lib/timeout.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { ROUTES } from './routes.js';
@@ -39,7 +40,7 @@ export interface LifecycleOptions {
   db: Database;
   events: Events;
   metrics: Metrics;
-  beginShutdown(): void;
+  beginShutdown: () => void;
 }
 
 /** The one owner of the app's start and shutdown order (main and the test helpers only call it). */
@@ -64,7 +65,8 @@ export function createLifecycle({ config, logger, yoga, db, events, metrics, beg
     logger.info('shutdown: events relay stopped, broker closed');
     await yoga.dispose();
     logger.info('shutdown: yoga disposed');
-    await (clean ? db.close() : Promise.race([db.close(), new Promise((r) => setTimeout(r, CUT_POOL_CLOSE_MS))]));
+    // When the drain was cut, statements may still hold pool clients; don't wait for them.
+    await (clean ? db.close() : waitAtMost(db.close(), CUT_POOL_CLOSE_MS));
     return clean;
   };
 
@@ -72,6 +74,8 @@ export function createLifecycle({ config, logger, yoga, db, events, metrics, beg
     start: () => events.start(),
     listen(name, port, host) {
       const handler = name === 'graphql' ? yoga : metricsHandler(metrics);
+      // Yoga's documented Node integration: its handler settles every request itself, nothing is left unhandled.
+      // eslint-disable-next-line @typescript-eslint/no-misused-promises
       const server = createHttpServer(handler, { requestTimeoutMs: config.http.requestTimeoutMs });
       return new Promise((resolve, reject) => {
         server.once('error', reject);

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PoolStats } from './db.js';
+import { waitAtMost } from './lib/timeout.js';
 import { type Route, ROUTES } from './routes.js';
 
 export interface Metrics {
@@ -117,17 +118,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers: [registry],
     async collect() {
       if (!options.outboxBacklog) return;
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<undefined>((resolve) => {
-        timer = setTimeout(() => resolve(undefined), backlogTimeoutMs);
-      });
       try {
-        const count = await Promise.race([options.outboxBacklog(), timeout]);
+        const count = await waitAtMost(options.outboxBacklog(), backlogTimeoutMs);
         if (count !== undefined) this.set(count);
       } catch {
         // The database is away: keep the last value; readiness tells the rest.
-      } finally {
-        clearTimeout(timer);
       }
     },
   });

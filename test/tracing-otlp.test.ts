@@ -57,11 +57,14 @@ describe('OTLP/HTTP export', () => {
     expect(response.status).toBe(200);
     await response.text();
     // The batch processor exports on its schedule; a flush sends what has ended now.
-    await vi.waitFor(async () => {
-      await tracing.forceFlush();
-      const text = received.map((r) => r.body.toString('utf8')).join('\n');
-      if (!text.includes(requestId)) throw new Error('the request span was not exported yet');
-    }, { timeout: 20_000, interval: 200 });
+    await vi.waitFor(
+      async () => {
+        await tracing.forceFlush();
+        const text = received.map((r) => r.body.toString('utf8')).join('\n');
+        if (!text.includes(requestId)) throw new Error('the request span was not exported yet');
+      },
+      { timeout: 20_000, interval: 200 },
+    );
 
     expect(new Set(received.map((r) => r.path))).toEqual(new Set(['/v1/traces']));
     expect(received.every((r) => r.contentType.startsWith('application/json'))).toBe(true);

@@ -146,9 +146,12 @@ describe('tracing on (in-memory exporter)', () => {
 
     if (!consumer) return;
     // The relay's PRODUCER span continues that trace, and the message carries its traceparent.
-    await vi.waitFor(() => {
-      if (!consumer!.messages.some((m) => m.messageId && m.headers?.aggregateId === userId)) throw new Error('message not received');
-    }, { timeout: 30_000 });
+    await vi.waitFor(
+      () => {
+        if (!consumer!.messages.some((m) => m.messageId && m.headers?.aggregateId === userId)) throw new Error('message not received');
+      },
+      { timeout: 30_000 },
+    );
     const message = consumer.messages.find((m) => m.headers?.aggregateId === userId)!;
     const producer = exporter.getFinishedSpans().find((s) => s.kind === SpanKind.PRODUCER && s.attributes['messaging.message.id'] === message.messageId);
     expect(producer?.name).toBe('user.created publish');

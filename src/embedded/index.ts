@@ -16,8 +16,8 @@ export interface EmbeddedDatabase {
   readonly pglite: PGlite;
   /** True when this open created the database (a new directory, or `memory://`): it is empty. */
   readonly created: boolean;
-  /** Closes PGlite and gives the directory up for other processes. Idempotent. */
-  close(): Promise<void>;
+  /** Closes PGlite and gives the directory up for other processes. Idempotent; a closure, safe to pass on. */
+  readonly close: () => Promise<void>;
 }
 
 /**

@@ -36,7 +36,7 @@ interface Link {
 
 function someInChain(error: unknown, test: (e: Link) => boolean): boolean {
   for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 6; depth++) {
-    if (test(e as Link)) return true;
+    if (test(e)) return true;
     const { cause, meta } = e as { cause?: unknown; meta?: { driverAdapterError?: unknown } };
     e = cause ?? meta?.driverAdapterError;
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Connection, type Consumer } from 'rabbitmq-client';
+import { withTimeout } from '../lib/timeout.js';
 import type { Logger } from '../logger.js';
 import type { EventMessage } from './contract.js';
 
@@ -114,12 +115,4 @@ export function connectBroker({ url, exchange, logger, publishTimeoutMs = 10_000
       }
     },
   };
-}
-
-export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,4 +1,5 @@
 import type { Database } from '../db.js';
+import { periodic } from '../lib/periodic.js';
 import type { Logger } from '../logger.js';
 import { pruneBatch } from './outbox.js';
 
@@ -31,10 +32,6 @@ export interface Pruner {
 export function createPruner(options: PrunerOptions): Pruner {
   const { db, logger, retentionHours } = options;
   const { intervalMs = 600_000, firstRunAfterMs = 60_000, batchSize = 1_000, maxBatches = 50 } = options;
-  let timer: NodeJS.Timeout | undefined;
-  let inFlight: Promise<unknown> | undefined;
-  let stopped = true;
-
   const runOnce = async () => {
     let deleted = 0;
     for (let round = 0; round < maxBatches; round++) {
@@ -46,27 +43,13 @@ export function createPruner(options: PrunerOptions): Pruner {
     return deleted;
   };
 
-  const schedule = (ms: number) => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      inFlight = runOnce()
+  const task = periodic(
+    () =>
+      runOnce()
         .catch((error: unknown) => logger.warn({ err: error }, 'outbox: pruning failed; next run will retry'))
-        .finally(() => schedule(intervalMs));
-    }, ms);
-    timer.unref();
-  };
+        .then(() => intervalMs),
+    { firstRunAfterMs, unref: true },
+  );
 
-  return {
-    runOnce,
-    start() {
-      if (!stopped) return;
-      stopped = false;
-      schedule(firstRunAfterMs);
-    },
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await inFlight;
-    },
-  };
+  return { runOnce, start: task.start, stop: task.stop };
 }

@@ -1,5 +1,6 @@
 import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import type { Database } from '../db.js';
+import { periodic } from '../lib/periodic.js';
 import { contextFromTraceparent, injectTraceHeaders } from '../tracing/index.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -73,9 +74,7 @@ export function createRelay(options: RelayOptions): Relay {
   };
   const maxBackoffMs = options.maxBackoffMs ?? 10_000;
   const lock = db.kind === 'postgresql';
-  let running: Promise<void> | undefined;
-  let stopping = false;
-  let wake: () => void = () => undefined;
+  let failures = 0;
 
   const publishAll = async (events: OutboxRecord[], claimedAt: number) => {
     const published: string[] = [];
@@ -118,54 +117,37 @@ export function createRelay(options: RelayOptions): Relay {
       ? db.prisma.$transaction((tx) => batch(tx), { maxWait: 5_000, timeout: options.transactionTimeoutMs ?? 30_000 })
       : batch(db.prisma);
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wake = () => undefined;
-        resolve();
+  /** One pass of the relay loop; resolves to the pause before the next (0: a full batch went, go on). */
+  const pass = async () => {
+    let delay = pollIntervalMs;
+    // While the broker is away, claim nothing: no locks held for publishes that cannot succeed.
+    if (broker.ready) {
+      try {
+        const result = await runOnce();
+        if (result.failed > 0) failures++;
+        else failures = 0;
+        if (result.claimed > 0 && result.failed === 0) delay = 0;
+      } catch (error) {
+        failures++;
+        logger.warn({ err: error }, 'outbox: relay batch failed; will retry');
       }
-      wake = done;
-    });
-
-  const loop = async () => {
-    let failures = 0;
-    broker.onConnect(() => {
-      failures = 0;
-      wake();
-    });
-    while (!stopping) {
-      let delay = pollIntervalMs;
-      // While the broker is away, claim nothing: no locks held for publishes that cannot succeed.
-      if (broker.ready) {
-        try {
-          const result = await runOnce();
-          if (result.failed > 0) failures++;
-          else failures = 0;
-          if (result.claimed > 0 && result.failed === 0) delay = 0;
-        } catch (error) {
-          failures++;
-          logger.warn({ err: error }, 'outbox: relay batch failed; will retry');
-        }
-      }
-      if (failures > 0) delay = Math.min(maxBackoffMs, pollIntervalMs * 2 ** failures) * (0.75 + Math.random() / 2);
-      if (!stopping && delay > 0) await sleep(delay);
     }
+    if (failures > 0) delay = Math.min(maxBackoffMs, pollIntervalMs * 2 ** failures) * (0.75 + Math.random() / 2);
+    return delay;
   };
+  const task = periodic(pass, { firstRunAfterMs: 0, unref: false });
+  // A (re)connected broker ends the backoff at once.
+  broker.onConnect(() => {
+    failures = 0;
+    task.wake();
+  });
 
   return {
     runOnce,
-    start() {
-      if (running) return;
-      stopping = false;
-      running = loop();
-    },
+    start: task.start,
     async stop() {
-      stopping = true;
-      wake();
-      await running;
-      running = undefined;
+      await task.stop();
+      failures = 0; // a restart begins without backoff
     },
   };
 }

@@ -1,6 +1,8 @@
 import type { Database } from '../db.js';
 import type { Logger } from '../logger.js';
-import { type Broker, withTimeout } from './broker.js';
+import { periodic } from '../lib/periodic.js';
+import { withTimeout } from '../lib/timeout.js';
+import type { Broker } from './broker.js';
 import type { EventHub } from './feed.js';
 import { parseMessage, toLiveEvent } from './message.js';
 import { eventsAfter, latestSeq } from './outbox.js';
@@ -55,8 +57,6 @@ export interface OutboxTailOptions {
 export async function feedFromOutboxTail({ db, hub, logger, pollIntervalMs, batchSize }: OutboxTailOptions): Promise<FeedSource> {
   let last = await latestSeq(db.prisma);
   let stopping = false;
-  let timer: NodeJS.Timeout | undefined;
-  let inFlight: Promise<void> | undefined;
   const poll = async () => {
     try {
       // Bounded: at most ten batches per poll, then the timer again.
@@ -70,20 +70,13 @@ export async function feedFromOutboxTail({ db, hub, logger, pollIntervalMs, batc
       logger.warn({ err: error }, 'live events: outbox tail poll failed');
     }
   };
-  const schedule = () => {
-    if (stopping) return;
-    timer = setTimeout(() => {
-      inFlight = poll().finally(schedule);
-    }, pollIntervalMs);
-    timer.unref();
-  };
-  schedule();
+  const task = periodic(() => poll().then(() => pollIntervalMs), { firstRunAfterMs: pollIntervalMs, unref: true });
+  task.start();
   return {
     ready: true,
     async stop() {
       stopping = true;
-      clearTimeout(timer);
-      await inFlight;
+      await task.stop();
     },
   };
 }

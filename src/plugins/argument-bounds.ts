@@ -2,7 +2,6 @@ import {
   type DocumentNode,
   getNamedType,
   getNullableType,
-  type GraphQLArgument,
   type GraphQLField,
   type GraphQLInputType,
   type GraphQLSchema,
@@ -52,12 +51,12 @@ function check(value: unknown, type: GraphQLInputType, bounds: InputBounds, maxL
     // Coerced arguments: a list is always an array here, whether it came as a literal or a variable.
     const items = value as unknown[];
     if (items.length > maxListItems) throw badUserInput(`${where} has ${items.length} items; at most ${maxListItems} are allowed.`);
-    for (const item of items) check(item, nullable.ofType as GraphQLInputType, bounds, maxListItems, field, path);
+    for (const item of items) check(item, nullable.ofType, bounds, maxListItems, field, path);
   } else if (isInputObjectType(nullable)) {
     const fields = nullable.getFields();
     for (const [name, fieldValue] of Object.entries(value as Record<string, unknown>)) {
       const inputField = fields[name];
-      if (inputField) check(fieldValue, inputField.type, inputField.extensions as InputBounds, maxListItems, field, `${path}.${name}`);
+      if (inputField) check(fieldValue, inputField.type, inputField.extensions, maxListItems, field, `${path}.${name}`);
     }
   } else if (typeof value === 'string') {
     if (bounds.maxLength !== undefined && value.length > bounds.maxLength) {
@@ -80,8 +79,8 @@ function check(value: unknown, type: GraphQLInputType, bounds: InputBounds, maxL
 export function argumentBoundsEstimator({ maxListItems }: { maxListItems: number }): ComplexityEstimator {
   return ({ field, args }) => {
     if (field.args.length === 0 || reportsValidationErrors(field)) return;
-    for (const arg of field.args as readonly GraphQLArgument[]) {
-      check(args[arg.name], arg.type, arg.extensions as InputBounds, maxListItems, field.name, arg.name);
+    for (const arg of field.args) {
+      check(args[arg.name], arg.type, arg.extensions, maxListItems, field.name, arg.name);
     }
   };
 }
@@ -90,9 +89,9 @@ function checkShape(value: unknown, type: GraphQLInputType, maxListItems: number
   if (value == null || typeof value !== 'object') return;
   const nullable = getNullableType(type);
   if (isListType(nullable)) {
-    if (!Array.isArray(value)) return checkShape(value, nullable.ofType as GraphQLInputType, maxListItems, where);
+    if (!Array.isArray(value)) return checkShape(value, nullable.ofType, maxListItems, where);
     if (value.length > maxListItems) throw badUserInput(`${where} has ${value.length} items; at most ${maxListItems} are allowed.`);
-    for (const item of value) checkShape(item, nullable.ofType as GraphQLInputType, maxListItems, where);
+    for (const item of value) checkShape(item, nullable.ofType, maxListItems, where);
   } else if (isInputObjectType(nullable) && !Array.isArray(value)) {
     const fields = nullable.getFields();
     const most = Object.keys(fields).length;

@@ -34,10 +34,6 @@ export interface OperationLimitsOptions {
   maxSelections: number;
   /** Highest estimated cost: see `connectionCostEstimator`. */
   maxCost: number;
-  /** Page size a connection field without `first`/`last` returns. Default 20. */
-  defaultPageSize?: number;
-  /** The resolvers' cap on `first`/`last`. Default 100. */
-  maxPageSize?: number;
   /** Most items in any list argument (`nodes(ids:)`, `events(types:)`), literal, default or variable. Default 100. */
   maxListItems?: number;
   /** False refuses `__schema` and `__type` (`__typename` stays allowed). */
@@ -70,7 +66,7 @@ const reportLimit = (context: { reportError(error: GraphQLError): void } | null,
  * So `users(first: 100) { edges { node { teams(first: 100) { … } } } }` costs 100 × 100 × …, which
  * is how many rows it can really fetch, while a wide but flat query stays cheap.
  */
-export function connectionCostEstimator({ defaultPageSize = 20, maxPageSize = 100 } = {}): ComplexityEstimator {
+function connectionCostEstimator({ defaultPageSize = 20, maxPageSize = 100 } = {}): ComplexityEstimator {
   return ({ field, args, childComplexity }) => {
     let size = 1;
     if (field.args.some((a) => a.name === 'first' || a.name === 'last')) {
@@ -148,7 +144,7 @@ export function useOperationLimits(options: OperationLimitsOptions): Plugin {
   const aliasesRule = maxAliasesRule({ n: maxAliases, allowList: [], ...rejection });
   const directivesRule = maxDirectivesRule(maxDirectives, reportLimit);
   const maxListItems = options.maxListItems ?? 100;
-  const estimators = [argumentBoundsEstimator({ maxListItems }), connectionCostEstimator(options)];
+  const estimators = [argumentBoundsEstimator({ maxListItems }), connectionCostEstimator()];
 
   const costOf = (schema: GraphQLSchema, query: DocumentNode, params: { variables?: unknown; operationName?: unknown } | undefined) => {
     const variables = params?.variables && typeof params.variables === 'object' ? (params.variables as Record<string, unknown>) : {};
@@ -206,7 +202,7 @@ export function useOperationLimits(options: OperationLimitsOptions): Plugin {
       if (!introspection) addValidationRule(NoSchemaIntrospectionCustomRule);
       return ({ valid }) => {
         if (!valid) return;
-        const cost = costOf(schema, documentAST, (context as { params?: { variables?: unknown; operationName?: unknown } }).params);
+        const cost = costOf(schema as GraphQLSchema, documentAST as DocumentNode, (context as { params?: { variables?: unknown; operationName?: unknown } }).params);
         if (cost !== undefined && cost > maxCost) {
           throw limitError(
             Number.isFinite(cost)

@@ -1,5 +1,6 @@
 import type { Plugin } from 'graphql-yoga';
 import { methodNotAllowed } from '../errors/index.js';
+import { withTimeout } from '../lib/timeout.js';
 import type { ReadinessCheck } from '../readiness.js';
 import { requestRouteOf } from '../request-info.js';
 
@@ -11,14 +12,6 @@ export interface ReadinessOptions {
   timeoutMs?: number;
   /** True once shutdown has begun: readiness then fails at once, so traffic drains away. */
   isShuttingDown: () => boolean;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('timed out')), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**

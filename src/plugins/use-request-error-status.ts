@@ -2,9 +2,7 @@ import type { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { ErrorCode, rewriteResultErrors, withExtensions } from '../errors/index.js';
 
-type HttpExtension = { spec?: boolean; status?: number } | undefined;
-
-const http = (e: GraphQLError) => e.extensions?.http as HttpExtension;
+const http = (e: GraphQLError) => e.extensions?.http;
 /** Yoga's mark for a request error it answers 200 to `Accept: application/json`. */
 const legacy = (e: GraphQLError) => http(e)?.spec === true;
 /** A 400 without a code: variables that do not coerce. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { defaultBuildResponseCacheKey, type Cache, type CacheEntityRecord, useResponseCache as useEnvelopResponseCache } from '@envelop/response-cache';
-import { type DocumentNode, type ExecutionResult, getOperationAST, Kind, print, printSchema, type SelectionSetNode } from 'graphql';
+import { type DocumentNode, type ExecutionArgs, type ExecutionResult, getOperationAST, Kind, print, printSchema, type SelectionSetNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { Counter } from 'prom-client';
 import type { ResponseCacheConfig } from '../config.js';
@@ -37,7 +37,7 @@ export const sessionOf = (viewer: Viewer | null): string | null => (viewer ? `${
 const rootFieldsMemo = new WeakMap<DocumentNode, Map<string, string[]>>();
 function rootFieldsOf(document: DocumentNode, operationName: string | null | undefined): string[] {
   let byName = rootFieldsMemo.get(document);
-  if (!byName) rootFieldsMemo.set(document, (byName = new Map()));
+  if (!byName) rootFieldsMemo.set(document, (byName = new Map<string, string[]>()));
   const key = operationName ?? '';
   let fields = byName.get(key);
   if (fields) return fields;
@@ -215,11 +215,12 @@ export function createResponseCache({ config, logger, metrics }: ResponseCacheOp
     onExecute({ args }) {
       const context = args.contextValue as unknown as Context;
       if (!context.viewer) return;
-      const operation = getOperationAST(args.document, args.operationName);
+      const { document, operationName } = args as ExecutionArgs;
+      const operation = getOperationAST(document, operationName);
       if (operation?.operation === 'query') {
         rootTags.set(
           context,
-          rootFieldsOf(args.document, args.operationName).map((id) => ({ typename: 'Query', id })),
+          rootFieldsOf(document, operationName).map((id) => ({ typename: 'Query', id })),
         );
         return;
       }

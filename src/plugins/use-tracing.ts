@@ -1,6 +1,6 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
 import { MapperKind, mapSchema } from '@graphql-tools/utils';
-import { getOperationAST, type GraphQLSchema } from 'graphql';
+import { type DocumentNode, getOperationAST, type GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
 import { requestInfoOf } from '../request-info.js';
@@ -36,7 +36,7 @@ export function useTracing({ tracer }: { tracer: Tracer }): Plugin<Context> {
     },
     onExecute({ args }) {
       // Runs inside the execute span (the instrumentation wraps the onExecute hooks).
-      const operation = getOperationAST(args.document, args.operationName);
+      const operation = getOperationAST(args.document as DocumentNode, args.operationName as string | undefined);
       const span = trace.getActiveSpan();
       if (!operation || !span) return;
       span.setAttribute('graphql.operation.type', operation.operation);
@@ -70,8 +70,7 @@ export function tracedSchema(schema: GraphQLSchema, tracer: Tracer): GraphQLSche
       const name = `graphql.resolve ${typeName}.${fieldName}`;
       return {
         ...field,
-        resolve: (root, args, ctx, info) =>
-          inSpan(tracer, name, () => resolve(root, args, ctx, info), { 'graphql.field.path': `${typeName}.${fieldName}` }),
+        resolve: (root, args, ctx, info) => inSpan(tracer, name, () => resolve(root, args, ctx, info), { 'graphql.field.path': `${typeName}.${fieldName}` }),
       };
     },
   });

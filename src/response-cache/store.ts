@@ -27,15 +27,15 @@ export function createMemoryStore(maxEntries: number): ResponseStore {
   let generation = 0;
   return {
     kind: 'memory',
-    get: cache.get,
-    set: cache.set,
+    get: (id) => cache.get(id),
+    set: (id, result, collectedEntities, ttl) => cache.set(id, result, collectedEntities, ttl),
     invalidate(entities) {
       generation++;
       return cache.invalidate(entities);
     },
-    lookup: async (id) => [(await cache.get(id)) as ExecutionResult | null | undefined, generation],
-    generation: async () => generation,
-    dispose: async () => undefined,
+    lookup: async (id) => [(await cache.get(id)), generation],
+    generation: () => Promise.resolve(generation),
+    dispose: () => Promise.resolve(),
   };
 }
 
@@ -83,7 +83,7 @@ export function createRedisStore({ url, logger, maxTtlMs, maxIndexSize = 100_000
   });
   // The library is typed against ioredis 5 and its own copy of @envelop/response-cache (graphql 16
   // types); the commands it sends (get, set PX, sadd, smembers, del, pipeline) are the same in ioredis 6.
-  const inner = createRedisCache({ redis: redis as unknown as Parameters<typeof createRedisCache>[0]['redis'] }) as unknown as Cache;
+  const inner = createRedisCache({ redis: redis }) as unknown as Cache;
   const operationsKey = (responseId: string) => `operations:${responseId}`;
   const GENERATION = 'generation';
 

@@ -2,6 +2,7 @@ import SchemaBuilder from '@pothos/core';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { isProduction } from '../config.js';
 import type { Context } from '../context.js';
 import { forbiddenError, unauthenticatedError } from '../errors/index.js';
 import type PrismaTypes from '../generated/pothos-types.js';
@@ -50,7 +51,7 @@ export const builder = new SchemaBuilder<{
     filterConnectionTotalCount: true,
     // A resolver that forgets to pass Pothos' `query` into its Prisma call silently loses the
     // relation planning (an N+1); fail loudly outside production.
-    onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'error',
+    onUnusedQuery: isProduction() ? null : 'error',
   },
   relay: {
     clientMutationId: 'omit',

@@ -10,7 +10,7 @@ import {
 import { builder } from './builder.js';
 
 /** The contract's typed errors, returned as data in mutation result unions. */
-export const ErrorInterface = builder.interfaceRef<{ message: string }>('Error').implement({
+const ErrorInterface = builder.interfaceRef<{ message: string }>('Error').implement({
   description: 'Every error returned as data implements this interface.',
   fields: (t) => ({
     message: t.exposeString('message', { description: 'A human-readable explanation.' }),

@@ -44,6 +44,6 @@ builder.queryFields((t) => ({
         extensions: { maxLength: MAX_LENGTH.id },
       }),
     },
-    resolve: (_root, args, ctx) => Promise.all(args.ids.map((id) => resolveNode(ctx, id))),
+    resolve: (_root, args, ctx) => Promise.all(args.ids.map(async (id) => resolveNode(ctx, id))),
   }),
 }));

@@ -20,7 +20,7 @@ import {
   VersionConflictErrorRef,
 } from './errors.js';
 
-export const RoleEnum = builder.enumType('Role', {
+const RoleEnum = builder.enumType('Role', {
   description: 'What a user may do across the service.',
   values: {
     USER: { description: 'Reads users and teams; edits their own name and email.' },
@@ -28,7 +28,7 @@ export const RoleEnum = builder.enumType('Role', {
   } as const,
 });
 
-export const OrderDirectionEnum = builder.enumType('OrderDirection', {
+const OrderDirectionEnum = builder.enumType('OrderDirection', {
   description: 'Sort direction.',
   values: { ASC: { description: 'Ascending.' }, DESC: { description: 'Descending.' } } as const,
 });

@@ -3,7 +3,7 @@ import type { Database } from '../db.js';
 import { DEVELOPMENT_ADMIN, ensureDevelopmentAdmin } from '../dev-admin.js';
 import type { Logger } from '../logger.js';
 import { migrationStatus } from '../migrations.js';
-import { seedSample } from '../../prisma/seed.js';
+import { seedSample } from '../../prisma/seed/sample.js';
 import { maskUrl, StartupError, unreachableDatabase } from './errors.js';
 
 /**

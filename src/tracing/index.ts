@@ -2,14 +2,7 @@ import { context, isSpanContextValid, propagation, trace, type Context, type Tra
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  type Sampler,
-  SamplingDecision,
-  SimpleSpanProcessor,
-  type SpanExporter,
-} from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, ParentBasedSampler, type Sampler, SamplingDecision, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { PrismaInstrumentation, registerInstrumentations } from '@prisma/instrumentation';
 import type { TracingConfig } from '../config.js';
@@ -38,9 +31,7 @@ const TRACER_NAME = 'user-api-gateway';
 
 export function createTracing(config: TracingConfig, options: TracingOptions = {}): Tracing | undefined {
   if (!config.endpoint && !options.exporter) return undefined;
-  const processor = options.exporter
-    ? new SimpleSpanProcessor(options.exporter)
-    : new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl(config.endpoint!) }));
+  const processor = options.exporter ? new SimpleSpanProcessor(options.exporter) : new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl(config.endpoint!) }));
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': config.serviceName }),
     sampler: new ParentBasedSampler({ root: NO_ORPHAN_QUERIES }),
@@ -103,10 +94,8 @@ export function traceparentOfActiveSpan(): string | null {
 export function injectTraceHeaders<T extends Record<string, string>>(headers: T): T;
 export function injectTraceHeaders(headers: Headers): Headers;
 export function injectTraceHeaders(headers: Record<string, string> | Headers): Record<string, string> | Headers {
-  const setter = headers instanceof Headers
-    ? { set: (carrier: Headers, key: string, value: string) => carrier.set(key, value) }
-    : { set: (carrier: Record<string, string>, key: string, value: string) => void (carrier[key] = value) };
-  propagation.inject(context.active(), headers, setter as never);
+  if (headers instanceof Headers) propagation.inject(context.active(), headers, { set: (carrier, key, value) => carrier.set(key, value) });
+  else propagation.inject(context.active(), headers, { set: (carrier, key, value) => void (carrier[key] = value) });
   return headers;
 }
 
@@ -115,7 +104,7 @@ export function contextFromTraceparent(traceparent: string | null | undefined, t
   const carrier: Record<string, string> = {};
   if (traceparent) carrier.traceparent = traceparent;
   if (tracestate) carrier.tracestate = tracestate;
-  return W3C.extract(context.active(), carrier, { get: (c, k) => c[k], keys: (c) => Object.keys(c) });
+  return W3C.extract(context.active(), carrier, { get: (c: Record<string, string>, k: string) => c[k], keys: (c: Record<string, string>) => Object.keys(c) });
 }
 
 const W3C = new W3CTraceContextPropagator();

@@ -3,7 +3,7 @@ import { vi } from 'vitest';
 import type { TestApp } from './app.js';
 
 /** The URL of the test app's own PostgreSQL database. */
-export function databaseUrlOf(t: TestApp): string {
+function databaseUrlOf(t: TestApp): string {
   return (t.db.pool as unknown as { options: { connectionString: string } }).options.connectionString;
 }
 

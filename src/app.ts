@@ -38,9 +38,11 @@ import { MAX_LIST_ITEMS } from './resolvers/validation.js';
 import { useRouting } from './plugins/use-routing.js';
 import { useSecurityHeaders } from './plugins/use-security-headers.js';
 import { useSqlBudget } from './plugins/use-sql-budget.js';
+import { tracedSchema, useTracing } from './plugins/use-tracing.js';
 import { requestIdOf, viewerOf } from './request-info.js';
 import { ALL_ROUTES, ROUTES } from './routes.js';
 import { schema } from './schema/index.js';
+import type { Tracing } from './tracing/index.js';
 
 /**
  * An endpoint no request URL can end with (a space is always percent-encoded): Yoga 5 installs its
@@ -61,8 +63,13 @@ export interface App extends Lifecycle, AsyncDisposable {
   beginShutdown(): void;
 }
 
+export interface AppOptions {
+  /** OpenTelemetry (createTracing); absent: no spans and no tracing code on the request path. */
+  readonly tracing?: Tracing;
+}
+
 /** Builds the Yoga app over an open database, without listening (tests call `yoga.fetch`). */
-export function createApp(config: Config, db: Database, logger: Logger): App {
+export function createApp(config: Config, db: Database, logger: Logger, { tracing }: AppOptions = {}): App {
   let shuttingDown = false;
   let profiles: ProfileClient | undefined;
   // The backlog is read at scrape time, when `events` exists.
@@ -84,7 +91,7 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
     );
     metrics.downstreamCircuitState.set({ dependency }, CIRCUIT_GAUGE.closed);
   }
-  const events: Events = createEvents({ config: config.events, db, logger, metrics });
+  const events: Events = createEvents({ config: config.events, db, logger, metrics, tracer: tracing?.tracer });
   db.onQuery((e) => metrics.dbQueryDuration.observe(e.durationMs / 1000));
   const onBatch = (loader: string, size: number) => metrics.loaderBatchSize.observe({ loader }, size);
   const cors = corsOption(config.http.corsOrigins);
@@ -94,7 +101,7 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
   const { on, off } = pluginSwitch(config.disabledPlugins, logger);
 
   const yoga = createYoga<Record<string, unknown>, Context>({
-    schema,
+    schema: tracing ? tracedSchema(schema, tracing.tracer) : schema,
     graphqlEndpoint: ROUTES.graphql,
     // Served from this server (no CDN); in development it opens signed in (see graphiql.ts).
     graphiql: graphiqlOptions(config),
@@ -129,6 +136,8 @@ export function createApp(config: Config, db: Database, logger: Logger): App {
       });
     },
     plugins: [
+      // Wraps the whole request (its instrumentation), so every other plugin runs inside its span.
+      ...(tracing ? [useTracing({ tracer: tracing.tracer })] : []),
       // First: classifies the request once; other paths are 404 before anything else runs.
       ...on('routing', () =>
         useRouting({

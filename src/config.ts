@@ -135,6 +135,9 @@ const envSchema = z.object({
     .refine((list) => list.every((p) => (DIAGNOSTIC_PLUGINS as readonly string[]).includes(p)), `each entry must be one of ${DIAGNOSTIC_PLUGINS.join(', ')}`)
     .optional(),
   DIAGNOSTIC_DISABLE_PLUGINS_ACK: z.string().optional(),
+  // The OTLP/HTTP collector's base URL (spans go to <endpoint>/v1/traces); unset: tracing off.
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).max(255).default('user-api-gateway'),
 });
 
 export interface DatabaseConfig {
@@ -198,6 +201,7 @@ export interface Config {
   readonly profileService: ProfileServiceConfig;
   /** Benchmarking aid only (DIAGNOSTIC_DISABLE_PLUGINS): what is switched off; empty when serving. */
   readonly disabledPlugins: ReadonlySet<DiagnosticPlugin>;
+  readonly tracing: TracingConfig;
 }
 
 /** The downstream profile service behind `User.profile` and the policies around its calls. */
@@ -257,6 +261,14 @@ export interface SqlBudgetConfig {
   readonly perRequest: number;
   /** Report (log a warning naming the operation and its most repeated statement); production only counts. */
   readonly warn: boolean;
+}
+
+/** OpenTelemetry tracing (see src/tracing/). */
+export interface TracingConfig {
+  /** OTLP/HTTP base URL; undefined: tracing is off and costs nothing. */
+  readonly endpoint: string | undefined;
+  /** `service.name` of the spans. */
+  readonly serviceName: string;
 }
 
 /** The outbox relay, the pruner and the live event feed. */
@@ -401,6 +413,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }),
     sqlBudget: Object.freeze({ perRequest: e.SQL_BUDGET_PER_REQUEST, warn: !production }),
     idempotency: Object.freeze({ ttlHours: e.IDEMPOTENCY_TTL_HOURS, abandonedAfterMs: 2 * e.REQUEST_TIMEOUT_MS }),
+    tracing: Object.freeze({ endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME }),
     responseCache: Object.freeze({
       enabled: e.RESPONSE_CACHE,
       redisUrl: e.REDIS_URL,

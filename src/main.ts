@@ -4,6 +4,7 @@ import { createLogger, type Logger } from './logger.js';
 import { announce } from './startup/banner.js';
 import { prepareDatabase } from './startup/database.js';
 import { listenProblem, StartupError } from './startup/errors.js';
+import { createTracing, traceLogFields } from './tracing/index.js';
 
 /** Time past SHUTDOWN_TIMEOUT_MS for disposing Yoga and closing the pool. */
 const HARD_DEADLINE_GRACE_MS = 5_000;
@@ -19,7 +20,10 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   // Pretty when stdout is a terminal, JSON lines otherwise (see createLogger).
-  const logger = createLogger({ level: config.logLevel });
+  // Tracing only when OTEL_EXPORTER_OTLP_ENDPOINT is set; before anything that could make a span.
+  const tracing = createTracing(config.tracing);
+  const logger = createLogger({ level: config.logLevel, ...(tracing ? { mixin: traceLogFields } : {}) });
+  if (tracing) logger.info({ endpoint: config.tracing.endpoint, serviceName: config.tracing.serviceName }, 'tracing: exporting spans over OTLP/HTTP');
   const fail = (error: unknown) => exitOnStartupFailure(error, logger);
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
   if (config.auth.usingDevelopmentSecret) {
@@ -37,7 +41,7 @@ async function main(): Promise<void> {
   const failWithDb = (error: unknown) => db.close().catch(() => undefined).then(() => fail(error));
   await prepareDatabase(db, config.database, logger).catch(failWithDb);
   logger.info({ database: db.kind }, 'database ready');
-  const app = createApp(config, db, logger);
+  const app = createApp(config, db, logger, { tracing });
   await app.start();
   const { host, port, metricsPort } = config.http;
   const server = await app.listen('graphql', port, host).catch((e) => failWithDb(listenProblem(e, 'PORT', port, host)));
@@ -58,6 +62,8 @@ async function main(): Promise<void> {
     }, config.http.shutdownTimeoutMs + HARD_DEADLINE_GRACE_MS).unref();
     // The app owns the order (readiness, drain, events, Yoga, pool); the process only exits after it.
     const clean = await app.close({ signal });
+    // The spans of the last requests and relay batches leave before the exit (bounded by the deadline above).
+    await tracing?.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'tracing: final export failed'));
     logger.info({ durationMs: Date.now() - started, clean }, 'shutdown: database closed, exiting');
     logger.flush();
     process.exit(clean ? 0 : 1);

@@ -2,6 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, DIAGNOSTIC_ACK, loadConfig } from '../src/config.js';
 
 describe('loadConfig', () => {
+  it('turns tracing on only with an http(s) OTEL_EXPORTER_OTLP_ENDPOINT', () => {
+    expect(loadConfig({}).tracing).toEqual({ endpoint: undefined, serviceName: 'user-api-gateway' });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: '' }).tracing.endpoint).toBeUndefined();
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SERVICE_NAME: 'gw' }).tracing).toEqual({
+      endpoint: 'http://collector:4318',
+      serviceName: 'gw',
+    });
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://collector:4317' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT: must be an http\(s\) URL/);
+  });
+
   it('has sane defaults: embedded database, port 4000, GraphiQL in development', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({

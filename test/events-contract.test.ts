@@ -45,7 +45,7 @@ describe('asyncapi.yaml', () => {
       expect(message!.name()).toBe(channel!.address());
       // References resolved: the message's payload and headers schemas are there, not dangling.
       expect(message!.payload()!.properties()!.type!.const()).toBe(channel!.address());
-      expect(Object.keys(message!.headers()!.properties()!)).toEqual(['aggregateId', 'seq', 'schemaVersion']);
+      expect(Object.keys(message!.headers()!.properties()!)).toEqual(['aggregateId', 'seq', 'schemaVersion', 'traceparent']);
     }
   });
 
@@ -143,8 +143,9 @@ describe('recordEvent', () => {
     });
     const text = sql.sql.replace(/\s+/g, ' ');
     expect(text).toContain(`jsonb_build_object('teamId', "teamId", 'userId', "userId", 'role', "role")`);
-    expect(text).toContain('INSERT INTO "OutboxEvent" ("type", "schemaVersion", "aggregateId", "payload")');
-    expect(sql.values).toEqual(['team.member_removed', EVENTS['team.member_removed'].schemaVersion]);
+    expect(text).toContain('INSERT INTO "OutboxEvent" ("type", "schemaVersion", "aggregateId", "payload", "traceparent")');
+    // No active span here (tracing is off in this file): the row's traceparent is NULL.
+    expect(sql.values).toEqual(['team.member_removed', EVENTS['team.member_removed'].schemaVersion, null]);
   });
 
   it('refuses a payload without one of the declared fields (a type error too)', () => {

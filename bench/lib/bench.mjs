@@ -3,6 +3,7 @@
 // Every phase is bounded in time; every child process is stopped at the end, also on failure.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,6 +35,8 @@ const BUILD = path.join(ROOT, 'node_modules/.cache/uag-bench');
 const SCENARIOS = ['node', 'usersPage', 'teamsPage', 'createUser'];
 /** Scenarios measured again with the response cache on (every request after the warm-up is a hit). */
 const CACHE_SCENARIOS = ['node', 'usersPage'];
+/** Scenarios measured again with tracing on (OTLP/HTTP to a sink in this process). */
+const TRACING_SCENARIOS = ['node', 'usersPage', 'createUser'];
 const TARGETS = ['ours', 'postgraphile'];
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
@@ -76,6 +79,7 @@ function readConfig() {
     build: process.env.BENCH_SKIP_BUILD !== '1',
     redisUrl: process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379',
     cacheRows: process.env.BENCH_CACHE !== '0',
+    tracingRows: process.env.BENCH_TRACING !== '0',
   };
 }
 
@@ -153,7 +157,7 @@ function serverSpec(target, cfg, dbUrl, env = {}) {
   const logDir = path.join(BENCH, 'logs');
   if (target === 'ours') {
     return {
-      name: env.RESPONSE_CACHE === 'true' ? `ours-cache-${env.REDIS_URL ? 'redis' : 'memory'}` : 'ours',
+      name: env.RESPONSE_CACHE === 'true' ? `ours-cache-${env.REDIS_URL ? 'redis' : 'memory'}` : env.OTEL_EXPORTER_OTLP_ENDPOINT ? 'ours-tracing' : 'ours',
       script: path.join(BUILD, 'dist/src/main.js'),
       cwd: ROOT,
       env: {
@@ -173,7 +177,7 @@ function serverSpec(target, cfg, dbUrl, env = {}) {
         RESPONSE_CACHE: 'false',
         ...env,
       },
-      logFile: path.join(logDir, env.RESPONSE_CACHE === 'true' ? 'ours-cache.log' : 'ours.log'),
+      logFile: path.join(logDir, env.RESPONSE_CACHE === 'true' ? 'ours-cache.log' : env.OTEL_EXPORTER_OTLP_ENDPOINT ? 'ours-tracing.log' : 'ours.log'),
       headers: cfg.headers,
     };
   }
@@ -479,6 +483,45 @@ async function measureCache(cfg, db, admin, runTag, results) {
   }
 }
 
+/**
+ * The tracing rows: our server with OTEL_EXPORTER_OTLP_ENDPOINT set to an OTLP/HTTP sink in this process
+ * (answers 200, counts what it gets), every request traced and exported. The plain "ours" rows are the
+ * same build with tracing off: the difference is the cost of tracing on, and off is the default path.
+ */
+async function measureTracing(cfg, db, admin, runTag, results) {
+  let posts = 0;
+  let bytes = 0;
+  const sink = http.createServer((request, response) => {
+    request.on('data', (chunk) => (bytes += chunk.length));
+    request.on('end', () => {
+      posts++;
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${sink.address().port}`;
+  const defs = scenarios('ours', `${runTag}t`);
+  phase('our server with tracing on (OTLP/HTTP to a local sink)');
+  const live = { ...(await startBehindProxy('ours', cfg, db.uniformUrl, {}, { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint })), admin };
+  try {
+    const runs = {};
+    const counter = { next: 0 };
+    for (let round = 1; round <= cfg.rounds; round++) {
+      for (const name of TRACING_SCENARIOS) {
+        const isError = (text) => quickError(true, name, text);
+        (runs[name] ??= []).push(await measure(cfg, live, `${name} tracing on`, defs[name], isError, counter));
+      }
+    }
+    results.tracing = Object.fromEntries(TRACING_SCENARIOS.map((name) => [name, best(runs[name])]));
+  } finally {
+    await live.stop();
+    await deleteLoadUsers(db.uniformUrl);
+    await new Promise((resolve) => sink.close(resolve));
+  }
+  results.notes.push(`Tracing rows: the OTLP sink received ${posts} export requests, ${(bytes / 1048576).toFixed(1)} MiB.`);
+  if (posts === 0) results.problems.push('tracing rows: the OTLP sink received nothing (was tracing on?)');
+}
+
 /** `npm run build`'s compiler and config, with the output in BUILD/dist. */
 async function buildPrivate() {
   rmSync(path.join(BUILD, 'dist'), { recursive: true, force: true });
@@ -671,6 +714,7 @@ export async function main() {
       for (const target of TARGETS) await live[target]?.stop();
     }
     if (cfg.cacheRows) await measureCache(cfg, db, admin, runTag, results);
+    if (cfg.tracingRows) await measureTracing(cfg, db, admin, runTag, results);
     if (cfg.rounds > 1) await helloRound(2);
     results.hello = best(helloRuns);
 

@@ -48,6 +48,9 @@ function rows(results) {
       const r = results.cache?.[store]?.[name];
       if (r) out.push({ scenario: LABELS[name], server: label, r });
     }
+    // Our server again with OTEL_EXPORTER_OTLP_ENDPOINT set: every request traced and exported.
+    const traced = results.tracing?.[name];
+    if (traced) out.push({ scenario: LABELS[name], server: 'ours, tracing on (OTLP)', r: traced });
   }
   out.push({ scenario: '{ hello }', server: 'Yoga ceiling', r: results.hello });
   return out;
@@ -414,7 +417,7 @@ export function renderMarkdown(results) {
   L.push(
     '`npm run bench` (installs bench/ dependencies on first use; needs PostgreSQL on 127.0.0.1:5432, or `BENCH_DATABASE_URL`). ' +
       'Knobs: `BENCH_DURATION` (s, default 10), `BENCH_WARMUP` (3), `BENCH_CONNECTIONS` (10), `BENCH_POOL_MAX` (10), `BENCH_SKEW_REQUESTS` (20), ' +
-      '`BENCH_PROFILE_DURATION` (8), `BENCH_PROFILE=0` (no profiles), `BENCH_SKIP_BUILD=1`, `BENCH_DB_NAME` (uag_bench), `BENCH_REDIS_URL` (redis://127.0.0.1:6379), `BENCH_CACHE=0` (no cache rows), `BENCH_ABLATION=1` (the ablation table).',
+      '`BENCH_PROFILE_DURATION` (8), `BENCH_PROFILE=0` (no profiles), `BENCH_SKIP_BUILD=1`, `BENCH_DB_NAME` (uag_bench), `BENCH_REDIS_URL` (redis://127.0.0.1:6379), `BENCH_CACHE=0` (no cache rows), `BENCH_ABLATION=1` (the ablation table), `BENCH_TRACING=0` (no tracing rows).',
   );
   L.push('');
   return L.join('\n');

@@ -19,7 +19,7 @@ export interface Broker {
   /** Connected and not blocked by the broker. */
   readonly ready: boolean;
   /** Resolves once the broker confirmed the message (publisher confirms). */
-  publish(message: EventMessage): Promise<void>;
+  publish(message: EventMessage, headers?: Readonly<Record<string, string>>): Promise<void>;
   /** Calls `handler` with every message on the exchange, through a queue of this process's own. */
   consumeAll(handler: (body: unknown) => void): Consumer;
   /** Called after every (re)connect. */
@@ -65,7 +65,7 @@ export function connectBroker({ url, exchange, logger, publishTimeoutMs = 10_000
     get ready() {
       return connection.ready;
     },
-    publish(message) {
+    publish(message, extraHeaders) {
       const sent = publisher.send(
         {
           exchange,
@@ -76,7 +76,8 @@ export function connectBroker({ url, exchange, logger, publishTimeoutMs = 10_000
           type: message.type,
           timestamp: Math.floor(Date.parse(message.occurredAt) / 1000),
           appId: 'user-api-gateway',
-          headers: { aggregateId: message.aggregateId, seq: message.seq, schemaVersion: message.schemaVersion },
+          // Extra headers: the W3C trace context (traceparent) the relay passes on.
+          headers: { ...extraHeaders, aggregateId: message.aggregateId, seq: message.seq, schemaVersion: message.schemaVersion },
         },
         Buffer.from(JSON.stringify(message)),
       );

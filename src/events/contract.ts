@@ -144,6 +144,11 @@ export const messageHeadersSchema = z
     aggregateId: uuid.describe('As in the body: route or shard by it without parsing the body.'),
     seq: z.string().regex(/^[1-9][0-9]*$/).describe('As in the body.'),
     schemaVersion: z.int().min(1).describe('As in the body: pick a decoder without parsing the body.'),
+    traceparent: z
+      .string()
+      .regex(/^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/)
+      .optional()
+      .describe('W3C Trace Context of the write that produced the event (absent when tracing was off): continue its trace.'),
   })
   .describe('AMQP message headers.');
 

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { EventsConfig } from '../config.js';
 import type { Database } from '../db.js';
 import type { Logger } from '../logger.js';
@@ -32,6 +33,8 @@ export interface EventsOptions {
   db: Database;
   logger: Logger;
   metrics: Metrics;
+  /** Tracing on: the relay makes a producer span per publish, in the trace of the write. */
+  tracer?: Tracer;
 }
 
 /** Everything that moves events out of the outbox: relay, live feed, pruner. */
@@ -56,7 +59,7 @@ export interface Events {
   backlog(): Promise<number>;
 }
 
-export function createEvents({ config, db, logger, metrics }: EventsOptions): Events {
+export function createEvents({ config, db, logger, metrics, tracer }: EventsOptions): Events {
   const log = logger.child({ component: 'events' });
   const hub = new EventHub();
   const pruner = createPruner({ db, logger: log, retentionHours: config.retentionHours });
@@ -77,6 +80,7 @@ export function createEvents({ config, db, logger, metrics }: EventsOptions): Ev
         metrics,
         batchSize: config.batchSize,
         pollIntervalMs: config.pollIntervalMs,
+        tracer,
       });
       relay.start();
       source = feedFromBroker(broker, hub, log);

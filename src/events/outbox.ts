@@ -12,9 +12,11 @@ export interface OutboxRecord {
   readonly aggregateId: string;
   readonly payload: unknown;
   readonly occurredAt: Date;
+  /** W3C traceparent of the span that wrote it; null when tracing was off. */
+  readonly traceparent: string | null;
 }
 
-const COLUMNS = Prisma.sql`e."id", e."seq", e."type", e."schemaVersion", e."aggregateId", e."payload", e."occurredAt"`;
+const COLUMNS = Prisma.sql`e."id", e."seq", e."type", e."schemaVersion", e."aggregateId", e."payload", e."occurredAt", e."traceparent"`;
 
 /**
  * Claims up to `limit` unpublished events, keeping the order per aggregate: first the oldest

@@ -1,4 +1,5 @@
 import { Prisma } from '../generated/prisma/client.js';
+import { traceparentOfActiveSpan } from '../tracing/index.js';
 import { EVENTS, type EventPayload, type EventType } from './contract.js';
 
 /**
@@ -37,9 +38,11 @@ export function recordEvent<T extends EventType>(type: T, { from, aggregateId, p
     if (!column) throw new Error(`recordEvent(${type}): no column for payload field ${key}`);
     return Prisma.sql`${Prisma.raw(`'${key}'`)}, ${column}`;
   });
+  // The span this statement is built in (the mutation's resolver): the relay continues its trace.
+  const traceparent = traceparentOfActiveSpan();
   return Prisma.sql`
-    INSERT INTO "OutboxEvent" ("type", "schemaVersion", "aggregateId", "payload")
-    SELECT ${type}::text, ${schemaVersion}::int, ${aggregateId}, jsonb_build_object(${Prisma.join(fields, ', ')}) FROM ${Prisma.raw(from)}`;
+    INSERT INTO "OutboxEvent" ("type", "schemaVersion", "aggregateId", "payload", "traceparent")
+    SELECT ${type}::text, ${schemaVersion}::int, ${aggregateId}, jsonb_build_object(${Prisma.join(fields, ', ')}), ${traceparent}::varchar FROM ${Prisma.raw(from)}`;
 }
 
 /** A timestamp column as JavaScript's `toISOString()` writes it (UTC, milliseconds, "Z"), for payloads. */

@@ -1,5 +1,7 @@
+import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import type { Database } from '../db.js';
 import { periodic } from '../lib/periodic.js';
+import { contextFromTraceparent, injectTraceHeaders } from '../tracing/index.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Broker } from './broker.js';
@@ -16,6 +18,8 @@ export interface RelayOptions {
   pollIntervalMs: number;
   /** Longest pause after repeated failures. Default 10 s. */
   maxBackoffMs?: number;
+  /** Tracing on: a PRODUCER span per publish, child of the span that wrote the event. */
+  tracer?: Tracer;
   /** Must exceed the broker's publish timeout: the claim transaction lives through the publishing. */
   transactionTimeoutMs?: number;
 }
@@ -41,7 +45,33 @@ export interface Relay {
  * embedded database belongs to one process, so there the claim needs no transaction or lock.
  */
 export function createRelay(options: RelayOptions): Relay {
-  const { db, broker, logger, metrics, batchSize, pollIntervalMs } = options;
+  const { db, broker, logger, metrics, batchSize, pollIntervalMs, tracer } = options;
+
+  /**
+   * Publishes one event with its trace context in the headers. Tracing off: the row's traceparent as
+   * written. On: a PRODUCER span in the writer's trace, whose traceparent the consumer continues.
+   */
+  const publish = async (event: OutboxRecord) => {
+    const message = toMessage(event);
+    if (!tracer) return broker.publish(message, event.traceparent ? { traceparent: event.traceparent } : undefined);
+    const parent = event.traceparent ? contextFromTraceparent(event.traceparent) : context.active();
+    const span = tracer.startSpan(
+      `${event.type} publish`,
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: { 'messaging.system': 'rabbitmq', 'messaging.operation.type': 'send', 'messaging.destination.name': event.type, 'messaging.message.id': event.id },
+      },
+      parent,
+    );
+    try {
+      await context.with(trace.setSpan(parent, span), () => broker.publish(message, injectTraceHeaders({})));
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      throw error;
+    } finally {
+      span.end();
+    }
+  };
   const maxBackoffMs = options.maxBackoffMs ?? 10_000;
   const lock = db.kind === 'postgresql';
   let failures = 0;
@@ -57,7 +87,7 @@ export function createRelay(options: RelayOptions): Relay {
       [...chains.values()].map(async (chain) => {
         for (const event of chain) {
           try {
-            await broker.publish(toMessage(event));
+            await publish(event);
             published.push(event.id);
             metrics.outboxPublishDuration.observe((performance.now() - claimedAt) / 1000);
           } catch (error) {

@@ -56,13 +56,15 @@ function report(done: string, role = Prisma.sql`NULL::"TeamRole"`, transfer = NO
       ${transfer}`;
 }
 
-const MEMBER_ADDED = recordEvent('team.member_added', {
+// Built per statement: the row carries the traceparent of the span it is written in.
+const memberAddedEvent = () => recordEvent('team.member_added', {
   from: 'added',
   aggregateId: column('teamId'),
   payload: { userId: column('userId'), teamId: column('teamId'), role: column('role'), joinedAt: isoTimestamp('"joinedAt"') },
 });
 
-const MEMBER_REMOVED = recordEvent('team.member_removed', {
+// Built per statement: the row carries the traceparent of the span it is written in.
+const memberRemovedEvent = () => recordEvent('team.member_removed', {
   from: 'removed',
   aggregateId: column('teamId'),
   payload: { teamId: column('teamId'), userId: column('userId'), role: column('role') },
@@ -77,7 +79,7 @@ export function addMemberStatement(userId: string, teamId: string, role: TeamRol
       SELECT usr."id", team."id", ${role}::"TeamRole" FROM usr, team WHERE (SELECT ok FROM allowed)
       ON CONFLICT DO NOTHING
       RETURNING "userId", "teamId", "role", "joinedAt"),
-    event AS (${MEMBER_ADDED})
+    event AS (${memberAddedEvent()})
     ${report('added')}`;
 }
 
@@ -97,7 +99,7 @@ export function removeMemberStatement(userId: string, teamId: string, caller: Ca
       WHERE "teamId" = (SELECT "id" FROM team) AND "userId" = (SELECT "id" FROM usr) AND (SELECT ok FROM allowed)
         AND ((SELECT "role" FROM target) = 'MEMBER' OR EXISTS (SELECT FROM other_owner))
       RETURNING "teamId", "userId", "role"),
-    event AS (${MEMBER_REMOVED})
+    event AS (${memberRemovedEvent()})
     ${report('removed', Prisma.sql`(SELECT "role" FROM target)`)}`;
 }
 

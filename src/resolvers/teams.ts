@@ -12,7 +12,8 @@ export type CreateTeamResult = CreateTeamSuccess | ValidationError | SlugTakenEr
 
 const createTeamInput = z.object({ slug, name: text(1, MAX_LENGTH.name) });
 
-const TEAM_CREATED = recordEvent('team.created', {
+// Built per statement: the row carries the traceparent of the span it is written in.
+const teamCreatedEvent = () => recordEvent('team.created', {
   from: 'created',
   aggregateId: column('id'),
   payload: { id: column('id'), slug: column('slug'), name: column('name'), createdAt: isoTimestamp('"createdAt"') },
@@ -27,7 +28,7 @@ export async function createTeam(prisma: PrismaClient, input: { slug: string; na
       INSERT INTO "Team" ("slug", "name") VALUES (${data.slug}, ${data.name})
       ON CONFLICT ("slug") DO NOTHING
       RETURNING *),
-    event AS (${TEAM_CREATED})
+    event AS (${teamCreatedEvent()})
     SELECT * FROM created`;
   return team ? new CreateTeamSuccess(team) : new SlugTakenError(data.slug);
 }

@@ -38,8 +38,11 @@ const updateUserInput = z.object({
 // outbox event commit together with no BEGIN/COMMIT round trips (see recordEvent for the event order).
 // Prisma's query builder cannot write a row and another table's row in one statement, hence $queryRaw.
 
-/** user.created, from the inserted row's columns (not the whole row: no internal counters). */
-const USER_CREATED = recordEvent('user.created', {
+/**
+ * user.created, from the inserted row's columns (not the whole row: no internal counters). Built per
+ * statement: the row carries the traceparent of the span it is written in.
+ */
+const userCreatedEvent = () => recordEvent('user.created', {
   from: 'created',
   aggregateId: column('id'),
   payload: {
@@ -69,7 +72,7 @@ export async function createUser(
       INSERT INTO "User" ("email", "name", "role") VALUES (${data.email}, ${data.name}, ${role})
       ON CONFLICT ("email") DO NOTHING
       RETURNING *),
-    event AS (${USER_CREATED})
+    event AS (${userCreatedEvent()})
     SELECT * FROM created`;
   return user ? new CreateUserSuccess(user) : new EmailTakenError(data.email);
 }

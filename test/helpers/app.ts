@@ -6,6 +6,7 @@ import { type Config, loadConfig } from '../../src/config.js';
 import { type Database, openDatabase } from '../../src/db.js';
 import { SQL_BUDGET_EXCEEDED } from '../../src/plugins/use-sql-budget.js';
 import { pino } from 'pino';
+import { traceLogFields, type Tracing } from '../../src/tracing/index.js';
 import { createDatabase, databaseUrl, dropDatabase, uniqueDatabaseName } from './postgres.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
@@ -91,6 +92,8 @@ export interface BuildTestAppOptions {
   /** Arrays to collect into (the caller's own, e.g. shared for a whole file); new ones otherwise. */
   statements?: string[];
   logs?: Record<string, any>[];
+  /** Tracing (createTracing with a test exporter): the app makes spans; log lines carry trace ids. */
+  tracing?: Tracing;
 }
 
 /**
@@ -111,8 +114,9 @@ export async function buildTestApp(env: Record<string, string | undefined>, opti
   const { statements = [], logs = [] } = options;
   const db = await openDatabase(config.database);
   db.onQuery((e) => statements.push(e.query));
-  const logger = pino({ level: config.logLevel }, { write: (line: string) => logs.push(JSON.parse(line)) });
-  const app = createApp(config, db, logger);
+  const mixin = options.tracing ? { mixin: traceLogFields } : {};
+  const logger = pino({ level: config.logLevel, ...mixin }, { write: (line: string) => logs.push(JSON.parse(line)) });
+  const app = createApp(config, db, logger, { tracing: options.tracing });
   const token = ({ role = 'USER', sub = randomUUID() }: { role?: 'USER' | 'ADMIN'; sub?: string } = {}) => signToken(config.auth, { sub, role });
   const adminToken = await token({ role: 'ADMIN' });
   const authorizeAll = options.authorize === 'all';

@@ -36,10 +36,7 @@ export default tseslint.config(
     files: ['src/**/*.ts', 'scripts/**/*.ts', 'prisma/**/*.ts'],
     ignores: ['src/config.ts'],
     rules: {
-      'no-restricted-properties': [
-        'error',
-        { object: 'process', property: 'env', message: 'Read configuration through src/config.ts (loadConfig, loadDatabaseConfig).' },
-      ],
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration through src/config.ts (loadConfig, loadDatabaseConfig).' }],
       'no-restricted-imports': [
         'error',
         {

@@ -24,7 +24,11 @@ function sources() {
 
 function digest() {
   const hash = createHash('sha256');
-  for (const file of sources()) hash.update(`${file}\0`).update(readFileSync(path.join(root, file))).update('\0');
+  for (const file of sources())
+    hash
+      .update(`${file}\0`)
+      .update(readFileSync(path.join(root, file)))
+      .update('\0');
   return hash.digest('hex');
 }
 

@@ -141,9 +141,7 @@ export function createApp(config: Config, db: Database, logger: Logger, { tracin
       // First: classifies the request once; other paths are 404 before anything else runs.
       ...on('routing', () =>
         useRouting({
-          routes: ALL_ROUTES.filter(
-            (r) => !(r === 'metrics' && config.http.metricsPort !== undefined) && !(r === 'graphiqlAssets' && !config.graphiql),
-          ),
+          routes: ALL_ROUTES.filter((r) => !(r === 'metrics' && config.http.metricsPort !== undefined) && !(r === 'graphiqlAssets' && !config.graphiql)),
           cors: cors !== false,
         }),
       ),
@@ -160,9 +158,7 @@ export function createApp(config: Config, db: Database, logger: Logger, { tracin
       ...on('httpHardening', () => useSecurityHeaders()),
       ...on('auth', () => useAuth({ verify: createTokenVerifier(config.auth), logger })),
       // After useAuth: a verified token draws on its subject's budget, anything else on its address's.
-      ...on('rateLimit', () =>
-        useRateLimit({ ...config.limits.rateLimit, logger, clientAddress: createClientAddress(config.http.trustedProxyHops) }),
-      ),
+      ...on('rateLimit', () => useRateLimit({ ...config.limits.rateLimit, logger, clientAddress: createClientAddress(config.http.trustedProxyHops) })),
       // After the rate limit: the REST API (/api/v1/), each route a fixed operation run through Yoga.
       useRest({ logger, maxBodyBytes: config.limits.maxBodyBytes }),
       ...on('probes', () => useHealth()),

@@ -72,11 +72,7 @@ export function createTokenVerifier(config: AuthConfig, options: { jwksCooldownM
 }
 
 /** Signs an HS256 token the server configured with `config` accepts (development tooling and tests). */
-export function signToken(
-  config: AuthConfig,
-  claims: { sub: string; role: 'USER' | 'ADMIN' },
-  expiresIn: string | number = '1h',
-): Promise<string> {
+export function signToken(config: AuthConfig, claims: { sub: string; role: 'USER' | 'ADMIN' }, expiresIn: string | number = '1h'): Promise<string> {
   if (!config.secret) throw new Error('signToken needs JWT_SECRET (tokens for JWKS setups come from the identity provider)');
   let jwt = new SignJWT({ role: claims.role }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(claims.sub).setIssuedAt().setExpirationTime(expiresIn);
   if (config.issuer) jwt = jwt.setIssuer(config.issuer);

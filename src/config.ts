@@ -18,7 +18,12 @@ const isOrigin = (value: string) => {
 };
 const origins = z
   .string()
-  .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+  .transform((v) =>
+    v
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+  )
   .refine((list) => list.every((o) => o === '*' || isOrigin(o)), 'each entry must be an origin (https://host[:port], no path or trailing slash) or *')
   .refine((list) => !list.includes('*') || list.length === 1, '* allows every origin and stands alone');
 
@@ -29,8 +34,16 @@ const origins = z
 const TTL_ENTRY = /^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)=(\d{1,9})$/;
 const ttlMap = z
   .string()
-  .transform((v) => v.split(',').map((e) => e.trim()).filter(Boolean))
-  .refine((list) => list.every((e) => TTL_ENTRY.test(e) && Number(TTL_ENTRY.exec(e)![2]) <= 86_400_000), 'each entry must be Type=milliseconds or Type.field=milliseconds (at most 86400000)')
+  .transform((v) =>
+    v
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean),
+  )
+  .refine(
+    (list) => list.every((e) => TTL_ENTRY.test(e) && Number(TTL_ENTRY.exec(e)![2]) <= 86_400_000),
+    'each entry must be Type=milliseconds or Type.field=milliseconds (at most 86400000)',
+  )
   .transform((list) => Object.fromEntries(list.map((e) => TTL_ENTRY.exec(e)!.slice(1, 3)).map(([key, ms]) => [key!, Number(ms)])) as Record<string, number>);
 
 /**
@@ -61,9 +74,7 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: int(0, 65_535).default(4000),
   GRAPHIQL: boolean.optional(),
-  DATABASE_URL: z
-    .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' })
-    .optional(),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }).optional(),
   DB_POOL_MAX: int(1, 1000).default(10),
   DB_CONNECTION_TIMEOUT_MS: int(1, 600_000).default(5_000),
   DB_IDLE_TIMEOUT_MS: int(1, 3_600_000).default(10_000),
@@ -79,7 +90,10 @@ const envSchema = z.object({
   READINESS_TIMEOUT_MS: int(50, 60_000).default(1_000),
   TRUSTED_PROXY_HOPS: int(0, 10).default(0),
   CORS_ORIGINS: origins.optional(),
-  JWT_SECRET: z.string().refine((v) => Buffer.byteLength(v) >= 32, 'must be at least 32 bytes').optional(),
+  JWT_SECRET: z
+    .string()
+    .refine((v) => Buffer.byteLength(v) >= 32, 'must be at least 32 bytes')
+    .optional(),
   JWT_JWKS_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   JWT_ISSUER: z.string().min(1).optional(),
   JWT_AUDIENCE: z.string().min(1).optional(),
@@ -131,7 +145,12 @@ const envSchema = z.object({
   RESPONSE_CACHE_MAX_ENTRIES: int(1, 10_000_000).default(1_000),
   DIAGNOSTIC_DISABLE_PLUGINS: z
     .string()
-    .transform((v) => v.split(',').map((p) => p.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    )
     .refine((list) => list.every((p) => (DIAGNOSTIC_PLUGINS as readonly string[]).includes(p)), `each entry must be one of ${DIAGNOSTIC_PLUGINS.join(', ')}`)
     .optional(),
   DIAGNOSTIC_DISABLE_PLUGINS_ACK: z.string().optional(),
@@ -347,9 +366,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push('RESPONSE_CACHE_TTL_PER_TYPE, RESPONSE_CACHE_TTL_PROFILE_MS: both set the TTL of UserProfile; set one of them');
   }
   if (e.DIAGNOSTIC_DISABLE_PLUGINS?.length && e.DIAGNOSTIC_DISABLE_PLUGINS_ACK !== DIAGNOSTIC_ACK) {
-    problems.push(
-      `DIAGNOSTIC_DISABLE_PLUGINS: switches protections off, for benchmarking only; refused unless DIAGNOSTIC_DISABLE_PLUGINS_ACK=${DIAGNOSTIC_ACK}`,
-    );
+    problems.push(`DIAGNOSTIC_DISABLE_PLUGINS: switches protections off, for benchmarking only; refused unless DIAGNOSTIC_DISABLE_PLUGINS_ACK=${DIAGNOSTIC_ACK}`);
   }
   if (problems.length) throw new ConfigError(problems);
   const production = e.NODE_ENV === 'production';

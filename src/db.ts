@@ -139,18 +139,15 @@ function wrap({ kind, created, adapterFactory, pool, close: closeDriver }: Drive
   // which runs in the context of the request that called Prisma: the store there is that request's.
   const tallies = new AsyncLocalStorage<StatementTally>();
   let closing: Promise<void> | undefined;
-  (prisma as unknown as { $on(e: 'query', cb: (e: { query: string; duration: number }) => void): void }).$on(
-    'query',
-    (e) => {
-      const tally = tallies.getStore();
-      if (tally) {
-        tally.count++;
-        tally.texts?.push(e.query);
-      }
-      const event = { query: e.query, durationMs: e.duration };
-      for (const listener of listeners) listener(event);
-    },
-  );
+  (prisma as unknown as { $on(e: 'query', cb: (e: { query: string; duration: number }) => void): void }).$on('query', (e) => {
+    const tally = tallies.getStore();
+    if (tally) {
+      tally.count++;
+      tally.texts?.push(e.query);
+    }
+    const event = { query: e.query, durationMs: e.duration };
+    for (const listener of listeners) listener(event);
+  });
   return {
     kind,
     created,

@@ -38,7 +38,11 @@ async function main(): Promise<void> {
   const { createApp } = await import('./app.js');
   const db = await opening;
   // From here a failure also closes the database: an embedded one is given up for the next start.
-  const failWithDb = (error: unknown) => db.close().catch(() => undefined).then(() => fail(error));
+  const failWithDb = (error: unknown) =>
+    db
+      .close()
+      .catch(() => undefined)
+      .then(() => fail(error));
   await prepareDatabase(db, config.database, logger).catch(failWithDb);
   logger.info({ database: db.kind }, 'database ready');
   const app = createApp(config, db, logger, { tracing });

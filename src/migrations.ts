@@ -9,12 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import {
-  bindMigrationAwareSqlAdapterFactory,
-  DriverAdapterError,
-  type SqlDriverAdapter,
-  type SqlDriverAdapterFactory,
-} from '@prisma/driver-adapter-utils';
+import { bindMigrationAwareSqlAdapterFactory, DriverAdapterError, type SqlDriverAdapter, type SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 
@@ -27,7 +22,10 @@ interface MigrationList {
   migrationDirectories: { path: string; migrationFile: { path: string; content: FileContent } }[];
 }
 type DiffTarget = { tag: 'empty' } | ({ tag: 'migrations' } & MigrationList) | { tag: 'schemaDatamodel'; files: { path: string; content: string }[] };
-interface SchemaFilter { externalTables: string[]; externalEnums: string[] }
+interface SchemaFilter {
+  externalTables: string[];
+  externalEnums: string[];
+}
 interface SchemaEngine {
   applyMigrations(input: { migrationsList: MigrationList; filters: SchemaFilter }): Promise<{ appliedMigrationNames: string[] }>;
   diff(params: { from: DiffTarget; to: DiffTarget; script: boolean; exitCode: boolean | null; filters: SchemaFilter }): Promise<{ stdout: string | null }>;
@@ -81,16 +79,22 @@ export function findProjectRoot(from = path.dirname(fileURLToPath(import.meta.ur
 async function listMigrations(baseDir: string): Promise<MigrationList> {
   const lockfile = { path: 'migration_lock.toml', content: await readFile(path.join(baseDir, 'migration_lock.toml'), 'utf8').catch(() => null) };
   const entries = await readdir(baseDir, { withFileTypes: true }).catch(() => []);
-  const dirs = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort((a, b) => a.localeCompare(b));
-  const migrationDirectories = await Promise.all(dirs.map(async (dir) => ({
-    path: dir,
-    migrationFile: {
-      path: 'migration.sql',
-      content: await readFile(path.join(baseDir, dir, 'migration.sql'), 'utf8').then(
-        (value): FileContent => ({ tag: 'ok', value }),
-        (error: Error): FileContent => ({ tag: 'error', value: error.message })),
-    },
-  })));
+  const dirs = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort((a, b) => a.localeCompare(b));
+  const migrationDirectories = await Promise.all(
+    dirs.map(async (dir) => ({
+      path: dir,
+      migrationFile: {
+        path: 'migration.sql',
+        content: await readFile(path.join(baseDir, dir, 'migration.sql'), 'utf8').then(
+          (value): FileContent => ({ tag: 'ok', value }),
+          (error: Error): FileContent => ({ tag: 'error', value: error.message }),
+        ),
+      },
+    })),
+  );
   return { baseDir, lockfile, shadowDbInitScript: '', migrationDirectories };
 }
 
@@ -130,16 +134,28 @@ function asAdapterError(error: unknown): unknown {
   const e = error as Partial<Record<'code' | 'severity' | 'detail' | 'column' | 'hint', unknown>>;
   if (!(error instanceof Error) || typeof e.code !== 'string') return error;
   const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
-  return new DriverAdapterError({ kind: 'postgres', code: e.code, severity: text(e.severity) ?? 'ERROR', message: error.message,
-    detail: text(e.detail), column: text(e.column), hint: text(e.hint) });
+  return new DriverAdapterError({
+    kind: 'postgres',
+    code: e.code,
+    severity: text(e.severity) ?? 'ERROR',
+    message: error.message,
+    detail: text(e.detail),
+    column: text(e.column),
+    hint: text(e.hint),
+  });
 }
 
 /**
  * Runs `fn` with an engine on `adapterFactory`. The engine opens connections itself and never closes
  * them, so we close them afterwards; the shadow database (diff only) is always a fresh in-memory PGlite.
  */
-async function withEngine<T>(adapterFactory: SqlDriverAdapterFactory, datamodel: string, skipEngineLock: boolean,
-  log: ((msg: string) => void) | undefined, fn: (engine: SchemaEngine) => Promise<T>): Promise<T> {
+async function withEngine<T>(
+  adapterFactory: SqlDriverAdapterFactory,
+  datamodel: string,
+  skipEngineLock: boolean,
+  log: ((msg: string) => void) | undefined,
+  fn: (engine: SchemaEngine) => Promise<T>,
+): Promise<T> {
   const { SchemaEngine } = await loadEngine();
   const opened: SqlDriverAdapter[] = [];
   const shadows: PGlite[] = [];
@@ -159,10 +175,14 @@ async function withEngine<T>(adapterFactory: SqlDriverAdapterFactory, datamodel:
       return forEngine(await new PrismaPGlite(shadow).connect(), false);
     },
   });
-  const engine = await SchemaEngine.new({ datamodels: [['schema.prisma', datamodel]] }, (json) => {
-    const message = log && engineMessage(json);
-    if (message) log(message);
-  }, factory);
+  const engine = await SchemaEngine.new(
+    { datamodels: [['schema.prisma', datamodel]] },
+    (json) => {
+      const message = log && engineMessage(json);
+      if (message) log(message);
+    },
+    factory,
+  );
   try {
     return await fn(engine);
   } finally {
@@ -233,11 +253,12 @@ export async function applyMigrations(adapterFactory: SqlDriverAdapterFactory, o
   // instead of loading the engine (seconds). A failed migration still goes to the engine, which reports it.
   const status = await migrationStatus(adapterFactory, migrationsDir);
   if (status.pending.length === 0 && status.failed.length === 0) return { applied: [] };
-  const run = () => withEngine(adapterFactory, DATASOURCE_ONLY, connectionString !== undefined, log, async (engine) => {
-    const migrationsList = await listMigrations(path.resolve(migrationsDir));
-    const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList, filters: NO_FILTERS });
-    return { applied: appliedMigrationNames };
-  });
+  const run = () =>
+    withEngine(adapterFactory, DATASOURCE_ONLY, connectionString !== undefined, log, async (engine) => {
+      const migrationsList = await listMigrations(path.resolve(migrationsDir));
+      const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList, filters: NO_FILTERS });
+      return { applied: appliedMigrationNames };
+    });
   return connectionString !== undefined ? withAdvisoryLock(connectionString, log, run) : serialized(run);
 }
 
@@ -262,7 +283,12 @@ export async function diffToSchema(adapterFactory: SqlDriverAdapterFactory, opti
 
 /** True when `sql` holds nothing but comments and whitespace (the engine says "-- This is an empty migration."). */
 export function isEmptyMigration(sql: string): boolean {
-  return sql.replace(/\/\*[\s\S]*?\*\//g, '').replace(/--[^\n]*/g, '').trim() === '';
+  return (
+    sql
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .replace(/--[^\n]*/g, '')
+      .trim() === ''
+  );
 }
 
 /** Which migrations of a directory a database lacks. */

@@ -52,8 +52,7 @@ const NESTED_TEAMS_PAGE = /* GraphQL */ `
   }
 `;
 
-const aliases = (prefix: string, n: number, field: (i: number) => string) =>
-  Array.from({ length: n }, (_, i) => `${prefix}${i}: ${field(i + 1)}`).join('\n');
+const aliases = (prefix: string, n: number, field: (i: number) => string) => Array.from({ length: n }, (_, i) => `${prefix}${i}: ${field(i + 1)}`).join('\n');
 
 describe('nested reads cost a fixed number of SQL statements', () => {
   // One statement: the page, its nested pages with their counts, and the root totalCount.
@@ -158,7 +157,7 @@ describe('nested reads cost a fixed number of SQL statements', () => {
     expect(bySlug.statements).toHaveLength(1);
   });
 
-  it('nested connections fetch only the page: LIMIT inside the statement, counts from the parents\' columns', async () => {
+  it("nested connections fetch only the page: LIMIT inside the statement, counts from the parents' columns", async () => {
     const { statements } = await statementsFor(NESTED_USERS_PAGE, { n: 5 });
     expect(statements).toHaveLength(1);
     const [page] = statements as [string];
@@ -176,9 +175,7 @@ describe('nested reads cost a fixed number of SQL statements', () => {
     const narrow = await statementsFor(`{ teams(first: 2) { edges { node { members(first: 2) { edges { node { email } } } } } } }`);
     expect(narrow.statements[0]).toMatch(/'email', "\w+"\."email"/);
     expect(narrow.statements[0]).not.toMatch(/'updatedAt'/);
-    const wide = await statementsFor(
-      `{ teams(first: 2) { edges { node { members(first: 2) { edges { node { email role version createdAt updatedAt } } } } } } }`,
-    );
+    const wide = await statementsFor(`{ teams(first: 2) { edges { node { members(first: 2) { edges { node { email role version createdAt updatedAt } } } } } } }`);
     expect(wide.statements[0]).toMatch(/'updatedAt'/);
     const member = wide.data.teams.edges[0].node.members.edges[0].node;
     expect(member).toMatchObject({ role: 'USER', version: 1 });
@@ -187,9 +184,7 @@ describe('nested reads cost a fixed number of SQL statements', () => {
   });
 
   it('answers connections asked only for their totalCount', async () => {
-    const { data } = await statementsFor(
-      `{ users(first: 2) { totalCount edges { node { teams(first: 1) { totalCount edges { node { members { totalCount } } } } } } } }`,
-    );
+    const { data } = await statementsFor(`{ users(first: 2) { totalCount edges { node { teams(first: 1) { totalCount edges { node { members { totalCount } } } } } } } }`);
     expect(data.users.edges[0].node.teams).toEqual({ totalCount: 5, edges: [{ node: { members: { totalCount: 20 } } }] });
   });
 

@@ -1,13 +1,4 @@
-import {
-  getNamedType,
-  type GraphQLArgument,
-  type GraphQLInputField,
-  isInputObjectType,
-  isListType,
-  isNonNullType,
-  isObjectType,
-  type GraphQLInputType,
-} from 'graphql';
+import { getNamedType, type GraphQLArgument, type GraphQLInputField, isInputObjectType, isListType, isNonNullType, isObjectType, type GraphQLInputType } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toGlobalId } from '../src/ids.js';
 import { schema } from '../src/schema/index.js';
@@ -167,10 +158,7 @@ describe('arguments over their bound: 400 BAD_USER_INPUT before any statement, n
   });
 
   it('real cursors fit their bound, nested membership cursors included', async () => {
-    const { body } = await post(
-      'query ($t: ID!) { users(first: 1) { edges { cursor } } team(id: $t) { members(first: 1) { edges { cursor } } } }',
-      { t: teamId },
-    );
+    const { body } = await post('query ($t: ID!) { users(first: 1) { edges { cursor } } team(id: $t) { members(first: 1) { edges { cursor } } } }', { t: teamId });
     const cursors = [body.data!.users.edges[0].cursor, body.data!.team.members.edges[0].cursor] as string[];
     for (const cursor of cursors) expect(cursor.length).toBeLessThanOrEqual(200);
     const next = await post('query ($t: ID!, $c: String) { team(id: $t) { members(after: $c) { totalCount } } }', { t: teamId, c: cursors[1] });
@@ -204,9 +192,12 @@ describe('a search with control characters is a clean BAD_USER_INPUT', () => {
 
 // ---- mutations with a ValidationError result: the result, not a top-level error ------------------------
 
-const CREATE_USER = 'mutation ($i: CreateUserInput!) { createUser(input: $i) { __typename ... on ValidationError { fieldErrors { path message } } ... on CreateUserSuccess { user { name } } } }';
-const UPDATE_USER = 'mutation ($i: UpdateUserInput!) { updateUser(input: $i) { __typename ... on ValidationError { fieldErrors { path message } } ... on UpdateUserSuccess { user { name } } } }';
-const CREATE_TEAM = 'mutation ($i: CreateTeamInput!) { createTeam(input: $i) { __typename ... on ValidationError { fieldErrors { path message } } ... on CreateTeamSuccess { team { name } } } }';
+const CREATE_USER =
+  'mutation ($i: CreateUserInput!) { createUser(input: $i) { __typename ... on ValidationError { fieldErrors { path message } } ... on CreateUserSuccess { user { name } } } }';
+const UPDATE_USER =
+  'mutation ($i: UpdateUserInput!) { updateUser(input: $i) { __typename ... on ValidationError { fieldErrors { path message } } ... on UpdateUserSuccess { user { name } } } }';
+const CREATE_TEAM =
+  'mutation ($i: CreateTeamInput!) { createTeam(input: $i) { __typename ... on ValidationError { fieldErrors { path message } } ... on CreateTeamSuccess { team { name } } } }';
 
 /** Sends a mutation, expects a ValidationError naming one field, and that nothing was written. */
 async function refused(query: string, input: Record<string, unknown>, field: string, message: string) {

@@ -241,7 +241,8 @@ const documents: { name: string; operation: () => Operation; status: number; cod
   {
     name: '100 ids × teams(first: 100) × members(first: 100), every branch @include(if: false)',
     operation: () => ({
-      query: 'query ($ids: [ID!]!) { nodes(ids: $ids) { ... on User @include(if: false) { teams(first: 100) { edges { node { members(first: 100) { edges { node { id } } } } } } } } }',
+      query:
+        'query ($ids: [ID!]!) { nodes(ids: $ids) { ... on User @include(if: false) { teams(first: 100) { edges { node { members(first: 100) { edges { node { id } } } } } } } } }',
       variables: { ids: userIds.slice(0, 100) },
     }),
     status: 400,
@@ -256,8 +257,18 @@ const documents: { name: string; operation: () => Operation; status: number; cod
     status: 400,
     code: 'GRAPHQL_VALIDATION_FAILED',
   },
-  { name: '700 spreads, each with a directive', operation: () => ({ query: `{ ${'...F @include(if: true) '.repeat(700)}} fragment F on Query { __typename }` }), status: 400, code: 'GRAPHQL_VALIDATION_FAILED' },
-  { name: '990 aliased __typename', operation: () => ({ query: `{ ${Array.from({ length: 990 }, (_, i) => `a${i}: __typename`).join(' ')} }` }), status: 400, code: 'GRAPHQL_VALIDATION_FAILED' },
+  {
+    name: '700 spreads, each with a directive',
+    operation: () => ({ query: `{ ${'...F @include(if: true) '.repeat(700)}} fragment F on Query { __typename }` }),
+    status: 400,
+    code: 'GRAPHQL_VALIDATION_FAILED',
+  },
+  {
+    name: '990 aliased __typename',
+    operation: () => ({ query: `{ ${Array.from({ length: 990 }, (_, i) => `a${i}: __typename`).join(' ')} }` }),
+    status: 400,
+    code: 'GRAPHQL_VALIDATION_FAILED',
+  },
   { name: '740 × me { id } (graphql compares every pair)', operation: () => ({ query: `{ ${'me { id } '.repeat(740)}}` }), status: 400, code: 'GRAPHQL_VALIDATION_FAILED' },
   { name: '250 × ... on Query { me { id } }', operation: () => ({ query: `{ ${'... on Query { me { id } } '.repeat(250)}}` }), status: 400, code: 'GRAPHQL_VALIDATION_FAILED' },
   { name: 'connections nested 21 levels deep', operation: () => ({ query: DEEP }), status: 400, code: 'GRAPHQL_VALIDATION_FAILED' },
@@ -276,7 +287,10 @@ const documents: { name: string; operation: () => Operation; status: number; cod
   },
   {
     name: 'a UserFilter variable with 5,000 unknown keys (graphql prints the object once per key)',
-    operation: () => ({ query: 'query ($f: UserFilter) { users(filter: $f) { totalCount } }', variables: { f: Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`k${i}`, i])) } }),
+    operation: () => ({
+      query: 'query ($f: UserFilter) { users(filter: $f) { totalCount } }',
+      variables: { f: Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`k${i}`, i])) },
+    }),
     status: 400,
     code: 'BAD_USER_INPUT',
   },

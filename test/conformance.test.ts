@@ -71,7 +71,12 @@ describe('GraphQL over HTTP conformance (graphql-http audit)', () => {
     const warnings = results.filter((r) => r.status === 'warn' && !DELIBERATE.has(r.id)).map(describeResult);
     expect(warnings, `SHOULD failures:\n${warnings.join('\n')}`).toEqual([]);
     // The deliberate ones do fail (so the set stays honest).
-    expect(results.filter((r) => r.status === 'warn').map((r) => r.id).sort()).toEqual([...DELIBERATE].sort());
+    expect(
+      results
+        .filter((r) => r.status === 'warn')
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual([...DELIBERATE].sort());
   });
 });
 

@@ -19,8 +19,12 @@ const db = usePostgresDatabase();
 async function withLockedTeam() {
   const client = new pg.Client({ connectionString: db.url() });
   await client.connect();
-  const { rows: [user] } = await client.query(`INSERT INTO "User" (email, name) VALUES ($1, 'Slow') RETURNING id`, [`slow-${Date.now()}@example.com`]);
-  const { rows: [team] } = await client.query(`INSERT INTO "Team" (slug, name) VALUES ($1, 'Slow') RETURNING id`, [`slow-${Date.now()}`]);
+  const {
+    rows: [user],
+  } = await client.query(`INSERT INTO "User" (email, name) VALUES ($1, 'Slow') RETURNING id`, [`slow-${Date.now()}@example.com`]);
+  const {
+    rows: [team],
+  } = await client.query(`INSERT INTO "Team" (slug, name) VALUES ($1, 'Slow') RETURNING id`, [`slow-${Date.now()}`]);
   await client.query('BEGIN');
   await client.query('SELECT id FROM "Team" WHERE id = $1 FOR UPDATE', [team.id]);
   return {
@@ -160,9 +164,7 @@ function slowUpload(port: number, token: string): { sent: () => number; answer: 
   let received = '';
   const length = 100_000;
   socket.on('connect', () => {
-    socket.write(
-      `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer ${token}\r\nContent-Length: ${length}\r\n\r\n`,
-    );
+    socket.write(`POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer ${token}\r\nContent-Length: ${length}\r\n\r\n`);
   });
   const trickle = setInterval(() => {
     if (socket.writable && sent < length) socket.write(sent++ === 0 ? '{' : ' ');

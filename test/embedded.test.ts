@@ -80,12 +80,13 @@ describe('the migrated template', () => {
     const real = path.join(findProjectRoot(), 'node_modules/.cache/user-api-gateway');
     cpSync(real, cacheDir, { recursive: true, filter: (src) => !/\.(tmp|building)/.test(src) });
   });
-  const names = () => readdirSync(migrationsDir).filter((f) => !f.endsWith('.toml')).sort();
+  const names = () =>
+    readdirSync(migrationsDir)
+      .filter((f) => !f.endsWith('.toml'))
+      .sort();
 
   const applied = async (pglite: PGlite) =>
-    (await pglite.query<{ migration_name: string }>('SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL ORDER BY 1')).rows.map(
-      (r) => r.migration_name,
-    );
+    (await pglite.query<{ migration_name: string }>('SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL ORDER BY 1')).rows.map((r) => r.migration_name);
 
   it('starts a directory and an in-memory database with every migration applied, as recorded by the engine', { timeout: SLOW }, async () => {
     await seeded;
@@ -149,7 +150,9 @@ describe('migrationStatus', () => {
     const empty = await PGlite.create();
     const migrated = await PGlite.create({ loadDataDir: await templateTarball() });
     try {
-      const all = readdirSync(path.join(findProjectRoot(), 'prisma/migrations')).filter((f) => !f.endsWith('.toml')).sort();
+      const all = readdirSync(path.join(findProjectRoot(), 'prisma/migrations'))
+        .filter((f) => !f.endsWith('.toml'))
+        .sort();
       expect(await migrationStatus(new PrismaPGlite(empty))).toEqual({ pending: all, failed: [] });
       expect(await migrationStatus(new PrismaPGlite(migrated))).toEqual({ pending: [], failed: [] });
       await migrated.exec(`UPDATE _prisma_migrations SET finished_at = NULL WHERE migration_name = '${all.at(-1)}'`);

@@ -37,7 +37,12 @@ describe('asyncapi.yaml', () => {
     expect(diagnostics.filter((d) => d.severity < 2).map((d) => `${d.code} ${d.path.join('.')}: ${d.message}`)).toEqual([]);
     expect(document).toBeDefined();
     expect(document!.version()).toMatch(/^3\./);
-    expect(document!.channels().all().map((c) => c.address())).toEqual(EVENT_TYPES);
+    expect(
+      document!
+        .channels()
+        .all()
+        .map((c) => c.address()),
+    ).toEqual(EVENT_TYPES);
     for (const operation of document!.operations().all()) {
       expect(operation.action()).toBe('send');
       const [channel] = operation.channels().all();

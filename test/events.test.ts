@@ -10,15 +10,7 @@ import { EventHub } from '../src/events/feed.js';
 import { EVENTS, type EventType } from '../src/events/index.js';
 import type { LiveEvent } from '../src/events/message.js';
 import { parseGlobalIdOf, toGlobalId } from '../src/ids.js';
-import {
-  amqpUrl,
-  type EventsTestApp,
-  sseReader,
-  startTestConsumer,
-  type TestConsumer,
-  useEventsTestBed,
-  waitFor,
-} from './helpers/events.js';
+import { amqpUrl, type EventsTestApp, sseReader, startTestConsumer, type TestConsumer, useEventsTestBed, waitFor } from './helpers/events.js';
 import { publishedValidators } from './helpers/event-contract.js';
 import { spawnServer, waitForPort } from './helpers/process.js';
 import { startTcpProxy } from './helpers/tcp-proxy.js';
@@ -43,10 +35,9 @@ let unique = 0;
 const email = (tag: string) => `${tag}-${Date.now().toString(36)}-${++unique}@example.com`;
 
 async function createUser(t: EventsTestApp, tag = 'user'): Promise<string> {
-  const res = await t.gql(
-    'mutation ($e: String!) { createUser(input: { email: $e, name: "Event Test" }) { __typename ... on CreateUserSuccess { user { id } } } }',
-    { e: email(tag) },
-  );
+  const res = await t.gql('mutation ($e: String!) { createUser(input: { email: $e, name: "Event Test" }) { __typename ... on CreateUserSuccess { user { id } } } }', {
+    e: email(tag),
+  });
   expect(res.data?.createUser.__typename).toBe('CreateUserSuccess');
   return parseGlobalIdOf('User', res.data!.createUser.user.id)!;
 }
@@ -428,9 +419,11 @@ describe.skipIf(!amqpUrl || !bed.onPostgres)('two relays on one PostgreSQL datab
       );
       await Promise.all([a.app.events.start(), b.app.events.start()]);
       // And more while they run, through both apps.
-      await Promise.all(users.map(async (id, i) => {
-        for (let n = 5; n < 8; n++) await update(i % 2 ? a : b, id, n);
-      }));
+      await Promise.all(
+        users.map(async (id, i) => {
+          for (let n = 5; n < 8; n++) await update(i % 2 ? a : b, id, n);
+        }),
+      );
       const rows = await outboxRows(a);
       expect(rows).toHaveLength(6 * 9);
       const messages = await received(consumer, rows.length, 60_000);
@@ -526,7 +519,6 @@ describe.each(modes)('the events subscription over SSE (%s)', (mode) => {
     expect(await anonymous.json()).toEqual({ errors: [expect.objectContaining({ extensions: { code: 'UNAUTHENTICATED' } })] });
     expect(t.app.events.subscribers).toBe(0);
   });
-
 });
 
 describe.skipIf(!amqpUrl)('the server process', () => {
@@ -573,12 +565,19 @@ describe.skipIf(!amqpUrl)('the server process', () => {
         await sse.cancel();
       }
       // By each line's time: at exit, pino may flush a line still being written after later ones.
-      const lines = server.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; time: number });
+      const lines = server
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { msg: string; time: number });
       const times = ['shutdown: listener closed', 'shutdown: events relay stopped, broker closed', 'shutdown: database closed, exiting'].map(
         (msg) => lines.find((l) => l.msg === msg)?.time ?? Number.NaN,
       );
       expect(times.every(Number.isFinite), server.output()).toBe(true);
-      expect([...times].sort((x, y) => x - y), server.output()).toEqual(times);
+      expect(
+        [...times].sort((x, y) => x - y),
+        server.output(),
+      ).toEqual(times);
     } finally {
       if (server.child.exitCode === null) server.child.kill('SIGKILL');
       await consumer.close();

@@ -60,10 +60,7 @@ async function msUntilAnswered(t: TestApp, query: string, limitMs: number): Prom
 }
 
 describe.skipIf(!onPostgres)('the database goes away and comes back', () => {
-  const t = useTestApp(
-    { DB_CONNECTION_TIMEOUT_MS: '500', READINESS_TIMEOUT_MS: '300', DB_IDLE_TIMEOUT_MS: '60000' },
-    { viaProxy: true },
-  );
+  const t = useTestApp({ DB_CONNECTION_TIMEOUT_MS: '500', READINESS_TIMEOUT_MS: '300', DB_IDLE_TIMEOUT_MS: '60000' }, { viaProxy: true });
 
   it('fails requests with a typed, retryable error, reports not ready but alive, and recovers by itself', async () => {
     expect(await t.gql(COUNT)).toEqual({ data: { users: { totalCount: 0 } } });
@@ -110,10 +107,10 @@ describe.skipIf(!onPostgres)('the request deadline', () => {
     await locker.query('BEGIN');
     await locker.query('SELECT id FROM "Team" WHERE id = $1 FOR UPDATE', [team.id]);
     try {
-      const res = await t.gql(
-        'mutation ($t: ID!, $u: ID!) { addTeamMember(input: { teamId: $t, userId: $u }) { __typename } }',
-        { t: toGlobalId('Team', team.id), u: toGlobalId('User', user.id) },
-      );
+      const res = await t.gql('mutation ($t: ID!, $u: ID!) { addTeamMember(input: { teamId: $t, userId: $u }) { __typename } }', {
+        t: toGlobalId('Team', team.id),
+        u: toGlobalId('User', user.id),
+      });
       expect(res.errors?.[0]?.extensions?.code).toBe('REQUEST_TIMEOUT');
     } finally {
       await locker.query('COMMIT');
@@ -197,11 +194,8 @@ describe.skipIf(!onPostgres)('more concurrent writes than DB_POOL_MAX, the first
 
   it('refuses the rest after DB_CONNECTION_TIMEOUT_MS with SERVICE_UNAVAILABLE (503; 200 for application/json), writes nothing, leaks nothing', async () => {
     const team = await t.db.prisma.team.create({ data: { slug: 'exhausted', name: 'Exhausted' } });
-    const users = await Promise.all(
-      [1, 2, 3, 4].map((n) => t.db.prisma.user.create({ data: { email: `exhausted-${n}@example.com`, name: `E${n}` } })),
-    );
-    const add = (n: number, accept?: string) =>
-      post(t, ADD_MEMBER, { t: toGlobalId('Team', team.id), u: toGlobalId('User', users[n]!.id) }, accept);
+    const users = await Promise.all([1, 2, 3, 4].map((n) => t.db.prisma.user.create({ data: { email: `exhausted-${n}@example.com`, name: `E${n}` } })));
+    const add = (n: number, accept?: string) => post(t, ADD_MEMBER, { t: toGlobalId('Team', team.id), u: toGlobalId('User', users[n]!.id) }, accept);
     const lock = await lockTeam(directUrl(t), team.id);
     const holders = [add(0), add(1)];
     await lock.waiters(2);

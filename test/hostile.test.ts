@@ -140,8 +140,7 @@ const REMOVE = 'mutation ($i: RemoveTeamMemberInput!) { removeTeamMember(input: 
 const UPDATE = 'mutation ($i: UpdateUserInput!) { updateUser(input: $i) { __typename ... on UpdateUserSuccess { user { name role } } } }';
 
 /** Nested connections 13 levels deep (the limit is 12), each page of one. */
-const DEEP =
-  '{ users(first: 1) { edges { node { teams(first: 1) { edges { node { members(first: 1) { edges { node { teams(first: 1) { edges { node { id } } } } } } } } } } } } }';
+const DEEP = '{ users(first: 1) { edges { node { teams(first: 1) { edges { node { members(first: 1) { edges { node { teams(first: 1) { edges { node { id } } } } } } } } } } } } }';
 /** The same depth spread over fragments, one of them reused at two depths (the fragment-cache bypass). */
 const DEEP_FRAGMENTS = `
   query { users(first: 1) { edges { node { ...U1 teams(first: 1) { edges { node { ...T } } } } } } }
@@ -249,14 +248,29 @@ const rows: Row[] = [
   forbidden('OWNER of team A adding to team B', 'alice', ADD, () => ({ i: { teamId: fx.teamB, userId: fx.dave } }), 'addTeamMember'),
   forbidden('MEMBER (not OWNER) adding to their own team', 'bob', ADD, () => ({ i: { teamId: fx.teamA, userId: fx.dave } }), 'addTeamMember'),
   forbidden('MEMBER promoting themselves to OWNER', 'bob', ADD, () => ({ i: { teamId: fx.teamA, userId: fx.bob, role: 'OWNER' } }), 'addTeamMember'),
-  forbidden('USER transferUser', 'dave', 'mutation ($i: TransferUserInput!) { transferUser(input: $i) { __typename } }', () => ({ i: { userId: fx.bob, fromTeamId: fx.teamA, toTeamId: fx.teamB } }), 'transferUser'),
-  forbidden('OWNER of the source team only, transferUser', 'alice', 'mutation ($i: TransferUserInput!) { transferUser(input: $i) { __typename } }', () => ({ i: { userId: fx.bob, fromTeamId: fx.teamA, toTeamId: fx.teamB } }), 'transferUser'),
+  forbidden(
+    'USER transferUser',
+    'dave',
+    'mutation ($i: TransferUserInput!) { transferUser(input: $i) { __typename } }',
+    () => ({ i: { userId: fx.bob, fromTeamId: fx.teamA, toTeamId: fx.teamB } }),
+    'transferUser',
+  ),
+  forbidden(
+    'OWNER of the source team only, transferUser',
+    'alice',
+    'mutation ($i: TransferUserInput!) { transferUser(input: $i) { __typename } }',
+    () => ({ i: { userId: fx.bob, fromTeamId: fx.teamA, toTeamId: fx.teamB } }),
+    'transferUser',
+  ),
   forbidden('non-OWNER MEMBER removeTeamMember', 'bob', REMOVE, () => ({ i: { teamId: fx.teamA, userId: fx.alice } }), 'removeTeamMember'),
   forbidden('OWNER of team A removing from team B', 'alice', REMOVE, () => ({ i: { teamId: fx.teamB, userId: fx.erin } }), 'removeTeamMember'),
   forbidden('OWNER with a malformed team id', 'alice', REMOVE, () => ({ i: { teamId: 'not-an-id', userId: fx.bob } }), 'removeTeamMember'),
   {
     name: 'authorization: two refused mutations in one request, each refused',
-    send: () => gql(t, `mutation { a: updateUser(input: { id: "${fx.bob}", name: "Hacked" }) { __typename } b: ${CREATE_USER.slice('mutation { '.length)}`, undefined, { token: fx.token.alice }),
+    send: () =>
+      gql(t, `mutation { a: updateUser(input: { id: "${fx.bob}", name: "Hacked" }) { __typename } b: ${CREATE_USER.slice('mutation { '.length)}`, undefined, {
+        token: fx.token.alice,
+      }),
     status: 200,
     code: 'FORBIDDEN',
     check: (body) => expect(body?.errors?.every((e) => e.extensions?.code === 'FORBIDDEN')).toBe(true),
@@ -283,7 +297,10 @@ const rows: Row[] = [
   ),
   limit('fragment fan-out (10 spreads × 5 levels), refused before validation', /^Selection limit of 300 exceeded, found 31111\./, () => gql(t, FAN_OUT)),
   limit('cost: a mutation returning a huge selection', /cost limit of 20000 exceeded/, () =>
-    gql(t, `mutation { createUser(input: { email: "costly@example.com", name: "C" }) { ... on CreateUserSuccess { user { teams(first: 100) { edges { node { members(first: 100) { edges { node { teams(first: 100) { totalCount } } } } } } } } } } }`),
+    gql(
+      t,
+      `mutation { createUser(input: { email: "costly@example.com", name: "C" }) { ... on CreateUserSuccess { user { teams(first: 100) { edges { node { members(first: 100) { edges { node { teams(first: 100) { totalCount } } } } } } } } } } }`,
+    ),
   ),
   {
     name: 'production: introspection (__schema) refused',
@@ -440,7 +457,12 @@ const rows: Row[] = [
     code: 'OPERATION_RESOLUTION_FAILURE',
   },
   { name: 'HTTP: syntax error', send: () => gql(t, 'mutation { createUser(input: {'), status: 400, code: 'GRAPHQL_PARSE_FAILED' },
-  { name: 'HTTP: unknown field, Accept: application/json', send: () => gql(t, 'mutation { dropAllUsers }', undefined, { accept: 'application/json' }), status: 400, code: 'GRAPHQL_VALIDATION_FAILED' },
+  {
+    name: 'HTTP: unknown field, Accept: application/json',
+    send: () => gql(t, 'mutation { dropAllUsers }', undefined, { accept: 'application/json' }),
+    status: 400,
+    code: 'GRAPHQL_VALIDATION_FAILED',
+  },
   { name: 'HTTP: unsupported Accept, refused before the mutation runs', send: () => gql(t, CREATE_USER, undefined, { accept: 'text/xml' }), status: 406, code: 'NOT_ACCEPTABLE' },
   { name: 'HTTP: Accept with JSON at q=0', send: () => gql(t, CREATE_USER, undefined, { accept: 'application/json;q=0, text/html' }), status: 406, code: 'NOT_ACCEPTABLE' },
 
@@ -529,7 +551,12 @@ describe('positive controls', () => {
   });
 
   it('any authenticated USER may read through node/nodes and nested edges', async () => {
-    const res = await gql(t, 'query ($ids: [ID!]!) { nodes(ids: $ids) { id ... on Team { members { edges { role node { id } } } } } }', { ids: [fx.teamA, fx.alice] }, { token: fx.token.dave });
+    const res = await gql(
+      t,
+      'query ($ids: [ID!]!) { nodes(ids: $ids) { id ... on Team { members { edges { role node { id } } } } } }',
+      { ids: [fx.teamA, fx.alice] },
+      { token: fx.token.dave },
+    );
     const body = (await res.json()) as GraphQLResponse;
     expect(body.errors).toBeUndefined();
     expect(body.data!.nodes[0].members.edges).toHaveLength(2);
@@ -551,7 +578,12 @@ describe('positive controls', () => {
 
   it('an OWNER of both teams may transfer', async () => {
     await ok(t, ADD, { i: { teamId: fx.teamB, userId: fx.alice, role: 'OWNER' } });
-    const res = await gql(t, 'mutation ($i: TransferUserInput!) { transferUser(input: $i) { __typename } }', { i: { userId: fx.bob, fromTeamId: fx.teamA, toTeamId: fx.teamB } }, { token: fx.token.alice });
+    const res = await gql(
+      t,
+      'mutation ($i: TransferUserInput!) { transferUser(input: $i) { __typename } }',
+      { i: { userId: fx.bob, fromTeamId: fx.teamA, toTeamId: fx.teamB } },
+      { token: fx.token.alice },
+    );
     expect(((await res.json()) as GraphQLResponse).data!.transferUser.__typename).toBe('TransferUserSuccess');
   });
 
@@ -570,7 +602,11 @@ describe('positive controls', () => {
 
   it.each([
     ['users(first: 50) → teams(first: 5)', '{ users(first: 50) { totalCount edges { node { id email teams(first: 5) { totalCount edges { role node { id name } } } } } } }', {}],
-    ['teams(first: 20) → members(first: 20)', '{ teams(first: 20) { totalCount edges { node { id slug members(first: 20) { totalCount edges { role node { id email } } } } } } }', {}],
+    [
+      'teams(first: 20) → members(first: 20)',
+      '{ teams(first: 20) { totalCount edges { node { id slug members(first: 20) { totalCount edges { role node { id email } } } } } } }',
+      {},
+    ],
     [
       'users(first: 100) → teams(first: 5) → members(first: 3)',
       `query ($n: Int!) { users(first: $n) { totalCount edges { node { email teams(first: 5) { totalCount edges { role joinedAt node {

@@ -130,9 +130,7 @@ describe('k8s/ manifests', () => {
     expect(deployment.spec.replicas).toBe(3);
     expect(hpa.spec).toMatchObject({ minReplicas: 3, maxReplicas: 10 });
     expect(deployment.spec.replicas).toBe(hpa.spec.minReplicas);
-    expect(hpa.spec.metrics).toEqual([
-      { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } },
-    ]);
+    expect(hpa.spec.metrics).toEqual([{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }]);
     expect(deployment.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
 
     const pod = deployment.spec.template.spec;
@@ -163,7 +161,11 @@ describe('k8s/ manifests', () => {
   });
 
   it('pods (Deployment and Job) run hardened: non-root uid, read-only root, no escalation, no capabilities, /tmp emptyDir, resources', () => {
-    const dockerUser = Number(runtimeStage().instructions.findLast((i) => i.keyword === 'USER')!.args.split(':')[0]);
+    const dockerUser = Number(
+      runtimeStage()
+        .instructions.findLast((i) => i.keyword === 'USER')!
+        .args.split(':')[0],
+    );
     for (const kind of ['Deployment', 'Job']) {
       const pod = only(manifests, kind).spec.template.spec;
       expect(pod.automountServiceAccountToken, kind).toBe(false);

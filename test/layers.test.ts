@@ -72,7 +72,14 @@ describe('the layers of src/', () => {
   it('reads the imports (the scan itself works)', () => {
     expect(graph.get('app.ts')).toEqual(expect.arrayContaining(['context.ts', 'events/index.ts', 'schema/index.ts']));
     expect(graph.get('schema/index.ts')).toEqual(expect.arrayContaining(['schema/user.ts']));
-    expect(cycles(new Map([['a', new Set(['b'])], ['b', new Set(['a'])]]))).toEqual([['a', 'b']]);
+    expect(
+      cycles(
+        new Map([
+          ['a', new Set(['b'])],
+          ['b', new Set(['a'])],
+        ]),
+      ),
+    ).toEqual([['a', 'b']]);
   });
 
   it('have no import cycle between files', () => {
@@ -90,8 +97,7 @@ describe('the layers of src/', () => {
     expect(cycles(units)).toEqual([]);
   });
 
-  const importsOf = (folder: string) =>
-    [...graph].filter(([file]) => file.startsWith(folder)).flatMap(([file, targets]) => targets.map((t) => `${file} -> ${t}`));
+  const importsOf = (folder: string) => [...graph].filter(([file]) => file.startsWith(folder)).flatMap(([file, targets]) => targets.map((t) => `${file} -> ${t}`));
 
   it('keep events/ out of the GraphQL server: it imports nothing from plugins/, schema/ or the app', () => {
     expect(importsOf('events/').filter((edge) => /-> (plugins\/|schema\/|app\.ts|context\.ts)/.test(edge))).toEqual([]);

@@ -46,23 +46,28 @@ async function world(users: number, teams: number) {
 
 describe('the counters follow every kind of write', () => {
   it('mutations, ON DELETE CASCADE and plain SQL keep them exact, and totalCount reads them', async () => {
-    const { users: [a, b, c], teams: [x, y] } = await world(3, 2);
+    const {
+      users: [a, b, c],
+      teams: [x, y],
+    } = await world(3, 2);
     const run = async (op: keyof typeof OPS, i: object) => (await t.gql(OPS[op], { i })).data!.r.__typename as string;
     expect(await run('add', { teamId: x!.gid, userId: a!.gid, role: 'OWNER' })).toBe('AddTeamMemberSuccess');
     expect(await run('add', { teamId: x!.gid, userId: b!.gid })).toBe('AddTeamMemberSuccess');
     expect(await run('add', { teamId: y!.gid, userId: b!.gid })).toBe('AddTeamMemberSuccess');
     expect(await run('transfer', { userId: b!.gid, fromTeamId: x!.gid, toTeamId: y!.gid })).toBe('MembershipError');
-    await t.db.prisma.membership.createMany({ data: [{ userId: c!.id, teamId: x!.id }, { userId: c!.id, teamId: y!.id }] });
+    await t.db.prisma.membership.createMany({
+      data: [
+        { userId: c!.id, teamId: x!.id },
+        { userId: c!.id, teamId: y!.id },
+      ],
+    });
     await t.db.prisma.membership.update({ where: { userId_teamId: { userId: c!.id, teamId: y!.id } }, data: { role: 'OWNER' } });
     expect(await wrongCounts()).toEqual([]);
     expect(await run('remove', { teamId: x!.gid, userId: b!.gid })).toBe('RemoveTeamMemberSuccess');
     expect(await run('delete', { id: c!.gid })).toBe('DeleteUserSuccess');
     await t.db.prisma.membership.deleteMany({ where: { teamId: y!.id } });
     expect(await wrongCounts()).toEqual([]);
-    const res = await t.gql(
-      'query ($x: ID!, $a: ID!) { team(id: $x) { members { totalCount } } user(id: $a) { teams { totalCount } } }',
-      { x: x!.gid, a: a!.gid },
-    );
+    const res = await t.gql('query ($x: ID!, $a: ID!) { team(id: $x) { members { totalCount } } user(id: $a) { teams { totalCount } } }', { x: x!.gid, a: a!.gid });
     expect(res.data).toEqual({ team: { members: { totalCount: 1 } }, user: { teams: { totalCount: 1 } } });
   });
 });
@@ -72,7 +77,9 @@ describe.skipIf(!onPostgres)('exact under concurrency on PostgreSQL', () => {
     const { users, teams } = await world(16, 6);
     // Every user starts in two teams; each team has an OWNER.
     await t.db.prisma.membership.createMany({
-      data: users.flatMap((u, i) => [0, 1].map((k) => ({ userId: u.id, teamId: teams[(i + k * 3) % teams.length]!.id, role: i < 6 && k === 0 ? 'OWNER' as const : 'MEMBER' as const }))),
+      data: users.flatMap((u, i) =>
+        [0, 1].map((k) => ({ userId: u.id, teamId: teams[(i + k * 3) % teams.length]!.id, role: i < 6 && k === 0 ? ('OWNER' as const) : ('MEMBER' as const) })),
+      ),
     });
     // A deterministic pseudo-random mix, so a failure can be replayed; four users get deleted midway.
     let seed = 42;
@@ -134,7 +141,10 @@ describe.skipIf(!onPostgres)('exact under concurrency on PostgreSQL', () => {
     // would cascade into a membership whose team it had not locked, and lock the team only afterwards,
     // in the count trigger. A session that locks the team, then that membership (as removeTeamMember's
     // "another OWNER remains" check does) would then deadlock with it.
-    const { users: [u], teams: [c] } = await world(1, 1);
+    const {
+      users: [u],
+      teams: [c],
+    } = await world(1, 1);
     const adder = await openSession(t);
     const remover = await openSession(t);
     try {
@@ -192,12 +202,22 @@ describe('the migration backfills the counters of existing memberships', () => {
         users: (await db.query<{ email: string; n: number }>(`SELECT "email", "teamCount" AS n FROM "User" ORDER BY "email"`)).rows,
       });
       expect(await counts()).toEqual({
-        teams: [{ slug: 'one', n: 2 }, { slug: 'two', n: 1 }],
-        users: [{ email: 'a@example.com', n: 1 }, { email: 'b@example.com', n: 2 }, { email: 'c@example.com', n: 0 }],
+        teams: [
+          { slug: 'one', n: 2 },
+          { slug: 'two', n: 1 },
+        ],
+        users: [
+          { email: 'a@example.com', n: 1 },
+          { email: 'b@example.com', n: 2 },
+          { email: 'c@example.com', n: 0 },
+        ],
       });
       // From here on the triggers keep them.
       await db.exec(`DELETE FROM "User" WHERE "email" = 'b@example.com'`);
-      expect((await counts()).teams).toEqual([{ slug: 'one', n: 1 }, { slug: 'two', n: 0 }]);
+      expect((await counts()).teams).toEqual([
+        { slug: 'one', n: 1 },
+        { slug: 'two', n: 0 },
+      ]);
     } finally {
       await db.close();
       rmSync(before, { recursive: true, force: true });

@@ -16,12 +16,23 @@ import { testServerUrl } from './helpers/postgres.js';
 const serverUrl = testServerUrl();
 const slow = { timeout: 60_000 };
 const migrationsDir = path.join(findProjectRoot(), 'prisma/migrations');
-const folders = readdirSync(migrationsDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+const folders = readdirSync(migrationsDir, { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name)
+  .sort();
 /** What `prisma migrate deploy` records: the sha256 (hex) of the migration.sql bytes. */
-const checksum = (folder: string) => createHash('sha256').update(readFileSync(path.join(migrationsDir, folder, 'migration.sql'))).digest('hex');
+const checksum = (folder: string) =>
+  createHash('sha256')
+    .update(readFileSync(path.join(migrationsDir, folder, 'migration.sql')))
+    .digest('hex');
 
 type Query = <T>(sql: string) => Promise<T[]>;
-interface MigrationRow { migration_name: string; checksum: string; finished_at: Date | null; rolled_back_at: Date | null }
+interface MigrationRow {
+  migration_name: string;
+  checksum: string;
+  finished_at: Date | null;
+  rolled_back_at: Date | null;
+}
 
 const SCHEMA_SQL = {
   columns: `SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns
@@ -172,7 +183,9 @@ describe.skipIf(!serverUrl)('migrations on PostgreSQL', () => {
       const { rows } = await check.query('SELECT migration_name, count(*)::int AS n, bool_and(finished_at IS NOT NULL) AS finished FROM _prisma_migrations GROUP BY 1 ORDER BY 1');
       expect(rows).toEqual(folders.map((migration_name) => ({ migration_name, n: 1, finished: true })));
       // Neither our lock nor the engine's may outlive the runs (the next replica would wait for it).
-      expect((await check.query(`SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)).rows).toEqual([]);
+      expect(
+        (await check.query(`SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)).rows,
+      ).toEqual([]);
     } finally {
       await check.end();
     }

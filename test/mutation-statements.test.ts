@@ -109,22 +109,31 @@ describe('each mutation is one statement (as ADMIN)', () => {
 
 describe('refusals are one statement too, and write nothing', () => {
   it.each([
-    ['createUser: EmailTakenError', async () => {
-      const email = `${unique('taken')}@example.com`;
-      await t.db.prisma.user.create({ data: { email, name: 'T' } });
-      return [M.createUser, { i: { email, name: 'Again' } }, 'EmailTakenError'] as const;
-    }],
+    [
+      'createUser: EmailTakenError',
+      async () => {
+        const email = `${unique('taken')}@example.com`;
+        await t.db.prisma.user.create({ data: { email, name: 'T' } });
+        return [M.createUser, { i: { email, name: 'Again' } }, 'EmailTakenError'] as const;
+      },
+    ],
     ['updateUser: VersionConflictError', async () => [M.updateUser, { i: { id: (await user()).gid, name: 'X', expectedVersion: 9 } }, 'VersionConflictError'] as const],
     ['updateUser: NotFoundError', async () => [M.updateUser, { i: { id: toGlobalId('User', '00000000-0000-4000-8000-000000000000'), name: 'X' } }, 'NotFoundError'] as const],
     ['deleteUser: NotFoundError', async () => [M.deleteUser, { i: { id: toGlobalId('User', '00000000-0000-4000-8000-000000000000') } }, 'NotFoundError'] as const],
-    ['removeTeamMember: last OWNER', async () => {
-      const o = await user();
-      return [M.removeTeamMember, { i: { teamId: (await team([[o, 'OWNER']])).gid, userId: o.gid } }, 'MembershipError'] as const;
-    }],
-    ['addTeamMember: already a member', async () => {
-      const m = await user();
-      return [M.addTeamMember, { i: { teamId: (await team([[m, 'MEMBER']])).gid, userId: m.gid } }, 'MembershipError'] as const;
-    }],
+    [
+      'removeTeamMember: last OWNER',
+      async () => {
+        const o = await user();
+        return [M.removeTeamMember, { i: { teamId: (await team([[o, 'OWNER']])).gid, userId: o.gid } }, 'MembershipError'] as const;
+      },
+    ],
+    [
+      'addTeamMember: already a member',
+      async () => {
+        const m = await user();
+        return [M.addTeamMember, { i: { teamId: (await team([[m, 'MEMBER']])).gid, userId: m.gid } }, 'MembershipError'] as const;
+      },
+    ],
   ])('%s', async (_name, setup) => {
     const [query, variables, expected] = await setup();
     const outbox = await t.db.prisma.outboxEvent.count();

@@ -72,24 +72,28 @@ const TRANSFER = 'mutation ($i: TransferUserInput!) { transferUser(input: $i) { 
 const refused = { data: null, errors: [expect.objectContaining({ message: 'Not allowed.', extensions: { code: 'FORBIDDEN' } })] };
 
 describe.skipIf(!onPostgres)('ownership revoked while the write waits for the team lock', () => {
-  it.each(['demoted by another session', 'deleted by the lock holder'] as const)(
-    'addTeamMember(role: OWNER) is refused and writes nothing (ownership %s)',
-    async (revoke) => {
-      const [owner, other, newcomer] = [await user('owner'), await user('other'), await user('newcomer')];
-      const a = await team([[owner, 'OWNER'], [other, 'OWNER']]);
-      const before = await stateOf([a.id], [newcomer.id]);
-      const res = await race(owner, [a.id], a.id, revoke, ADD, { teamId: a.gid, userId: newcomer.gid, role: 'OWNER' });
-      expect(res).toEqual(refused);
-      const after = await stateOf([a.id], [newcomer.id]);
-      expect(after.memberships.find((m) => m.userId === newcomer.id)).toBeUndefined();
-      expect(after.users).toEqual(before.users);
-      expect(after.events).toBe(before.events);
-    },
-  );
+  it.each(['demoted by another session', 'deleted by the lock holder'] as const)('addTeamMember(role: OWNER) is refused and writes nothing (ownership %s)', async (revoke) => {
+    const [owner, other, newcomer] = [await user('owner'), await user('other'), await user('newcomer')];
+    const a = await team([
+      [owner, 'OWNER'],
+      [other, 'OWNER'],
+    ]);
+    const before = await stateOf([a.id], [newcomer.id]);
+    const res = await race(owner, [a.id], a.id, revoke, ADD, { teamId: a.gid, userId: newcomer.gid, role: 'OWNER' });
+    expect(res).toEqual(refused);
+    const after = await stateOf([a.id], [newcomer.id]);
+    expect(after.memberships.find((m) => m.userId === newcomer.id)).toBeUndefined();
+    expect(after.users).toEqual(before.users);
+    expect(after.events).toBe(before.events);
+  });
 
   it('removeTeamMember is refused and writes nothing', async () => {
     const [owner, other, member] = [await user('owner'), await user('other'), await user('member')];
-    const a = await team([[owner, 'OWNER'], [other, 'OWNER'], [member, 'MEMBER']]);
+    const a = await team([
+      [owner, 'OWNER'],
+      [other, 'OWNER'],
+      [member, 'MEMBER'],
+    ]);
     const res = await race(owner, [a.id], a.id, 'demoted by another session', REMOVE, { teamId: a.gid, userId: member.gid });
     expect(res).toEqual(refused);
     const after = await stateOf([a.id], [member.id]);
@@ -100,7 +104,10 @@ describe.skipIf(!onPostgres)('ownership revoked while the write waits for the te
 
   it('transferUser is refused and writes nothing when ownership of the target team is revoked', async () => {
     const [owner, member] = [await user('owner'), await user('member')];
-    const a = await team([[owner, 'OWNER'], [member, 'MEMBER']]);
+    const a = await team([
+      [owner, 'OWNER'],
+      [member, 'MEMBER'],
+    ]);
     const b = await team([[owner, 'OWNER']]);
     const before = await stateOf([a.id, b.id], [member.id]);
     const res = await race(owner, [a.id, b.id], b.id, 'demoted by another session', TRANSFER, { userId: member.gid, fromTeamId: a.gid, toTeamId: b.gid });

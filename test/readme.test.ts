@@ -45,8 +45,7 @@ describe('the README API tour', () => {
 
   it('shows every query and mutation of the contract', () => {
     const contract = readFileSync(path.join(root, 'contract/api-contract.graphql'), 'utf8');
-    const fields = (type: string) =>
-      [...new RegExp(`type ${type} \\{([\\s\\S]*?)\\n\\}`).exec(contract)![1]!.matchAll(/^\s+"?([a-z]\w*)[(:]/gm)].map((m) => m[1]!);
+    const fields = (type: string) => [...new RegExp(`type ${type} \\{([\\s\\S]*?)\\n\\}`).exec(contract)![1]!.matchAll(/^\s+"?([a-z]\w*)[(:]/gm)].map((m) => m[1]!);
     const shown = tour.map((b) => b.code).join('\n');
     for (const field of [...fields('Query'), ...fields('Mutation')]) expect(shown, field).toMatch(new RegExp(`\\b${field}\\s*[({]`));
     expect(section('API tour')).toContain('subscription { events');
@@ -68,7 +67,10 @@ describe('the README API tour', () => {
       if (claim) {
         claims++;
         const again = await t.gql(code, {}, { token });
-        expect(Object.values(again.data ?? {}).map((v) => (v as { __typename: string }).__typename), code).toEqual([claim[1]]);
+        expect(
+          Object.values(again.data ?? {}).map((v) => (v as { __typename: string }).__typename),
+          code,
+        ).toEqual([claim[1]]);
       }
     }
     expect(claims).toBe(3);

@@ -30,7 +30,13 @@ const rows: Row[] = [
   { name: 'POST /health', send: () => t.fetch('/health', { method: 'POST' }), status: 405, code: 'METHOD_NOT_ALLOWED', headers: { allow: 'GET, HEAD' } },
   { name: 'DELETE /ready', send: () => t.fetch('/ready', { method: 'DELETE' }), status: 405, code: 'METHOD_NOT_ALLOWED', headers: { allow: 'GET, HEAD' } },
   { name: 'POST /metrics', send: () => t.fetch('/metrics', { method: 'POST' }), status: 405, code: 'METHOD_NOT_ALLOWED', headers: { allow: 'GET, HEAD' } },
-  { name: 'PUT /graphql', send: () => t.fetch('/graphql', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: QUERY }), status: 405, code: 'BAD_REQUEST', headers: { allow: 'GET, POST' } },
+  {
+    name: 'PUT /graphql',
+    send: () => t.fetch('/graphql', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: QUERY }),
+    status: 405,
+    code: 'BAD_REQUEST',
+    headers: { allow: 'GET, POST' },
+  },
   {
     name: 'a preflight without CORS',
     send: () => t.fetch('/graphql', { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } }),
@@ -41,7 +47,12 @@ const rows: Row[] = [
   { name: 'a bad token', send: () => post(t, { authorization: 'Bearer a.b.c' }), status: 401, code: 'UNAUTHENTICATED', headers: { 'www-authenticate': /error="invalid_token"/ } },
   { name: 'an unacceptable Accept', send: () => post(t, { accept: 'text/xml' }), status: 406, code: 'NOT_ACCEPTABLE' },
   { name: 'Accept: JSON in another charset only', send: () => post(t, { accept: 'application/json; charset=iso-8859-1' }), status: 406, code: 'NOT_ACCEPTABLE' },
-  { name: 'a body over MAX_BODY_BYTES', send: () => post(t, {}, JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(1_100_000) } })), status: 413, code: 'REQUEST_ENTITY_TOO_LARGE' },
+  {
+    name: 'a body over MAX_BODY_BYTES',
+    send: () => post(t, {}, JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(1_100_000) } })),
+    status: 413,
+    code: 'REQUEST_ENTITY_TOO_LARGE',
+  },
   { name: 'a text/plain body', send: () => post(t, { 'content-type': 'text/plain' }), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
   { name: 'JSON in another charset', send: () => post(t, { 'content-type': 'application/json; charset=iso-8859-1' }), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
   { name: 'a malformed Content-Type', send: () => post(t, { 'content-type': ';;;' }), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },

@@ -45,8 +45,7 @@ function expectProblem(res: RestResponse, status: number, code: string) {
   expect(res.text).not.toMatch(LEAK);
 }
 
-const outboxOf = (uuid: string) =>
-  t.db.prisma.outboxEvent.findMany({ where: { aggregateId: uuid }, orderBy: { seq: 'asc' }, select: { type: true, payload: true } });
+const outboxOf = (uuid: string) => t.db.prisma.outboxEvent.findMany({ where: { aggregateId: uuid }, orderBy: { seq: 'asc' }, select: { type: true, payload: true } });
 
 describe('REST: GET /api/v1/users/{id}', () => {
   it('answers the user (GraphQL fields) with its version as ETag', async () => {
@@ -148,7 +147,12 @@ describe('REST: POST /api/v1/users', () => {
     const invalid = await call('POST', USERS, { body: { email: 'not-an-email', name: '   ' } });
     expectProblem(invalid, 422, 'ValidationError');
     expectDocumented('POST', USERS, invalid);
-    expect(invalid.body.fieldErrors.map((f: any) => f.path)).toEqual(expect.arrayContaining([['input', 'email'], ['input', 'name']]));
+    expect(invalid.body.fieldErrors.map((f: any) => f.path)).toEqual(
+      expect.arrayContaining([
+        ['input', 'email'],
+        ['input', 'name'],
+      ]),
+    );
     const existing = await makeUser(t);
     const taken = await call('POST', USERS, { body: { email: existing.email, name: 'Dup' } });
     expectProblem(taken, 409, 'EmailTakenError');
@@ -205,7 +209,12 @@ describe('REST: PUT /api/v1/users/{id}', () => {
 
   it('400 for an If-Match that is not one strong tag, or a body naming id or expectedVersion', async () => {
     const user = await makeUser(t);
-    for (const [ifMatch, body] of [['W/"1"', { name: 'A' }], ['"1", "2"', { name: 'A' }], ['"1"', { name: 'A', expectedVersion: 1 }], ['*', { id: 'x' }]] as const) {
+    for (const [ifMatch, body] of [
+      ['W/"1"', { name: 'A' }],
+      ['"1", "2"', { name: 'A' }],
+      ['"1"', { name: 'A', expectedVersion: 1 }],
+      ['*', { id: 'x' }],
+    ] as const) {
       const res = await call('PUT', pathOf(user.gid), { body, headers: { 'if-match': ifMatch } });
       expectProblem(res, 400, 'BAD_REQUEST');
       expectDocumented('PUT', USER, res);
@@ -219,7 +228,10 @@ describe('REST: PUT /api/v1/users/{id}', () => {
     const token = await t.token({ role: 'USER', sub: self.id });
     const own = await call('PUT', pathOf(self.gid), { token, body: { name: 'Me' } });
     expect(own.status, own.text).toBe(200);
-    for (const [gid, body] of [[self.gid, { role: 'ADMIN' }], [other.gid, { name: 'You' }]] as const) {
+    for (const [gid, body] of [
+      [self.gid, { role: 'ADMIN' }],
+      [other.gid, { name: 'You' }],
+    ] as const) {
       const res = await call('PUT', pathOf(gid), { token, body });
       expectProblem(res, 403, 'FORBIDDEN');
       expectDocumented('PUT', USER, res);

@@ -58,7 +58,13 @@ describe('routes', () => {
     });
 
     it('a form body, even with a valid token → 415', async () => {
-      const res = await rawRequest(server.port(), 'POST', path, { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${await t.token()}` }, 'query=%7B__typename%7D');
+      const res = await rawRequest(
+        server.port(),
+        'POST',
+        path,
+        { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${await t.token()}` },
+        'query=%7B__typename%7D',
+      );
       expect(res.status).toBe(415);
     });
 

@@ -1,15 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import {
-  benchTeamId,
-  benchUserId,
-  main,
-  parseSeedArgs,
-  resetDatabase,
-  sampleDataset,
-  seedBenchmark,
-  seedSample,
-  UsageError,
-} from '../prisma/seed.js';
+import { benchTeamId, benchUserId, main, parseSeedArgs, resetDatabase, sampleDataset, seedBenchmark, seedSample, UsageError } from '../prisma/seed.js';
 import { loadConfig } from '../src/config.js';
 import { type Database, openDatabase } from '../src/db.js';
 import { isUuid } from '../src/ids.js';
@@ -156,7 +146,10 @@ describe('seedSample', () => {
 
     for (const team of teams) {
       const members = memberships.filter((m) => m.teamId === team.id);
-      expect(members.filter((m) => m.role === 'OWNER'), team.slug).toHaveLength(1);
+      expect(
+        members.filter((m) => m.role === 'OWNER'),
+        team.slug,
+      ).toHaveLength(1);
       expect(members.length, team.slug).toBeGreaterThan(1);
     }
     // Everyone is in at least one team.

@@ -90,7 +90,9 @@ describe('start-up problems: one line saying what to do, exit 1, no stack, no pa
     const port = (taken.address() as { port: number }).port;
     try {
       const server = servers.spawn({ HOST: '127.0.0.1', PORT: String(port), EMBEDDED_DATA_DIR: 'memory://' });
-      expect(await failedStart(server, { databaseReady: true })).toBe(`Port ${port} on 127.0.0.1 is already in use (is another server running?): stop it or set PORT to a free port.`);
+      expect(await failedStart(server, { databaseReady: true })).toBe(
+        `Port ${port} on 127.0.0.1 is already in use (is another server running?): stop it or set PORT to a free port.`,
+      );
     } finally {
       await new Promise((r) => taken.close(r));
     }
@@ -126,7 +128,10 @@ describe('an embedded database directory', () => {
 
   it('start-up says where GraphiQL is and how to get a token, in JSON lines when stdout is not a terminal', () => {
     const lines = first.output().split('\n').filter(Boolean);
-    expect(lines.every((l) => l.startsWith('{')), first.output()).toBe(true);
+    expect(
+      lines.every((l) => l.startsWith('{')),
+      first.output(),
+    ).toBe(true);
     expect(first.output()).not.toContain('\x1b[');
     const messages = logLines(first.output()).map((l) => l.msg as string);
     expect(messages).toContain(`GraphiQL: open http://127.0.0.1:${port}/graphql in a browser (signed in as the development admin ${DEVELOPMENT_ADMIN.email})`);
@@ -136,7 +141,9 @@ describe('an embedded database directory', () => {
   it('a second server on it is refused with the holder named', { timeout: PROCESS_TIMEOUT }, async () => {
     const second = servers.spawn({ ...DEV, EMBEDDED_DATA_DIR: dataDir });
     expect(await failedStart(second)).toMatch(
-      new RegExp(`^The embedded database ${dataDir} is in use by another process \\(pid ${first.child.pid}, since .*\\): stop it first, or set EMBEDDED_DATA_DIR to another directory\\.`),
+      new RegExp(
+        `^The embedded database ${dataDir} is in use by another process \\(pid ${first.child.pid}, since .*\\): stop it first, or set EMBEDDED_DATA_DIR to another directory\\.`,
+      ),
     );
   });
 
@@ -201,24 +208,28 @@ describe('npm run token', () => {
     expect(bad.stderr).toMatch(/^token: --sub must be a user id \(UUID\), a User global ID or an email, got "nonsense"\n\nUsage:/);
   }, 60_000);
 
-  it.skipIf(!template)('looks an email up in PostgreSQL', async () => {
-    const name = uniqueDatabaseName('uag_token');
-    await createDatabase(template!.serverUrl, name, template!.name);
-    const url = databaseUrl(template!.serverUrl, name);
-    try {
-      const pg = await import('pg');
-      const client = new pg.default.Client({ connectionString: url });
-      await client.connect();
-      const { rows } = await client.query<{ id: string }>(`INSERT INTO "User" (email, name, "updatedAt") VALUES ('grace@example.com', 'Grace', now()) RETURNING id`);
-      await client.end();
-      const { code, stdout, stderr } = await runScript('scripts/token.ts', ['--role', 'USER', '--sub', 'grace@example.com'], { DATABASE_URL: url });
-      expect(code, stderr).toBe(0);
-      const payload = JSON.parse(Buffer.from(stdout.trim().split('.')[1]!, 'base64url').toString());
-      expect(payload).toMatchObject({ sub: rows[0]!.id, role: 'USER' });
-    } finally {
-      await dropDatabase(template!.serverUrl, name);
-    }
-  }, 60_000);
+  it.skipIf(!template)(
+    'looks an email up in PostgreSQL',
+    async () => {
+      const name = uniqueDatabaseName('uag_token');
+      await createDatabase(template!.serverUrl, name, template!.name);
+      const url = databaseUrl(template!.serverUrl, name);
+      try {
+        const pg = await import('pg');
+        const client = new pg.default.Client({ connectionString: url });
+        await client.connect();
+        const { rows } = await client.query<{ id: string }>(`INSERT INTO "User" (email, name, "updatedAt") VALUES ('grace@example.com', 'Grace', now()) RETURNING id`);
+        await client.end();
+        const { code, stdout, stderr } = await runScript('scripts/token.ts', ['--role', 'USER', '--sub', 'grace@example.com'], { DATABASE_URL: url });
+        expect(code, stderr).toBe(0);
+        const payload = JSON.parse(Buffer.from(stdout.trim().split('.')[1]!, 'base64url').toString());
+        expect(payload).toMatchObject({ sub: rows[0]!.id, role: 'USER' });
+      } finally {
+        await dropDatabase(template!.serverUrl, name);
+      }
+    },
+    60_000,
+  );
 });
 
 describe.skipIf(!existsSync('/usr/bin/script'))('logs on a terminal', () => {
@@ -230,9 +241,7 @@ describe.skipIf(!existsSync('/usr/bin/script'))('logs on a terminal', () => {
       stdin: 'pipe',
     });
     try {
-      await expect
-        .poll(() => server.stdout(), { timeout: PROCESS_TIMEOUT - 10_000, interval: 200 })
-        .toMatch(/INFO.*listening on http:\/\/127\.0\.0\.1:\d+/);
+      await expect.poll(() => server.stdout(), { timeout: PROCESS_TIMEOUT - 10_000, interval: 200 }).toMatch(/INFO.*listening on http:\/\/127\.0\.0\.1:\d+/);
       expect(server.stdout()).not.toMatch(/^\{"level"/m);
       expect(server.stdout()).toMatch(/\d\d:\d\d:\d\d\.\d{3}\]/);
     } finally {

@@ -186,9 +186,7 @@ describe('transferUser', () => {
     });
     expect(await rolesOf(mover!, [from, to, untouched])).toEqual([null, role, 'MEMBER']);
     expect(await rolesOf(keeper!, [from, to])).toEqual(['OWNER', 'MEMBER']);
-    const edge = (await ok(MEMBERS_PAGE, { id: to.gid })).team.members.edges.find(
-      (e: { node: { id: string } }) => e.node.id === mover!.gid,
-    );
+    const edge = (await ok(MEMBERS_PAGE, { id: to.gid })).team.members.edges.find((e: { node: { id: string } }) => e.node.id === mover!.gid);
     expect(edge).toMatchObject({ role, joinedAt: expect.stringMatching(ISO_MS) });
   });
 
@@ -244,9 +242,7 @@ describe('transferUser', () => {
         IF NEW."teamId" = '${to.id}'::uuid THEN RAISE EXCEPTION 'refused by the test'; END IF;
         RETURN NEW;
       END $$`);
-    await t.db.prisma.$executeRawUnsafe(
-      `CREATE TRIGGER test_refuse_membership BEFORE INSERT ON "Membership" FOR EACH ROW EXECUTE FUNCTION test_refuse_membership()`,
-    );
+    await t.db.prisma.$executeRawUnsafe(`CREATE TRIGGER test_refuse_membership BEFORE INSERT ON "Membership" FOR EACH ROW EXECUTE FUNCTION test_refuse_membership()`);
     try {
       const res = await expectNoWrite(() => gql(TRANSFER, { input: { userId: mover!.gid, fromTeamId: from.gid, toTeamId: to.gid } }));
       // An unexpected database failure is masked: one generic top-level error, no details.
@@ -265,7 +261,7 @@ describe('transferUser', () => {
   describe('refusals leave memberships exactly as they were', () => {
     it('not a member of the source team', async () => {
       const user = await makeUser('nm');
-      const from = await makeTeam([[(await makeUser('nm-owner')), 'OWNER']]);
+      const from = await makeTeam([[await makeUser('nm-owner'), 'OWNER']]);
       const to = await makeTeam();
       const result = await expectNoWrite(() => transfer({ userId: user.gid, fromTeamId: from.gid, toTeamId: to.gid }));
       expect(result).toEqual({ __typename: 'MembershipError', message: expect.any(String) });

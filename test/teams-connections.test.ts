@@ -123,7 +123,10 @@ describe('Team.members and User.teams', () => {
 
   beforeAll(async () => {
     members = await makeUsers(12, 'member');
-    team = await makeTeam(members.map((u, i) => [u, i % 4 === 0 ? 'OWNER' : 'MEMBER']), 'big');
+    team = await makeTeam(
+      members.map((u, i) => [u, i % 4 === 0 ? 'OWNER' : 'MEMBER']),
+      'big',
+    );
     joiner = await makeUser('joiner');
     joinedTeams = [];
     for (let i = 0; i < 12; i++) joinedTeams.push(await makeTeam([[joiner, i % 3 === 0 ? 'OWNER' : 'MEMBER']], 'joined'));
@@ -131,13 +134,7 @@ describe('Team.members and User.teams', () => {
 
   type Edge = { cursor: string; role: string; joinedAt: string; node: { id: string } };
 
-  async function pageAll(
-    query: string,
-    id: string,
-    field: 'members' | 'teams',
-    size: number,
-    direction: 'forward' | 'backward',
-  ): Promise<Edge[]> {
+  async function pageAll(query: string, id: string, field: 'members' | 'teams', size: number, direction: 'forward' | 'backward'): Promise<Edge[]> {
     const edges: Edge[] = [];
     let cursor: string | undefined;
     for (let i = 0; i < 50; i++) {
@@ -211,11 +208,10 @@ describe('Team.members and User.teams', () => {
     expect(b.members.edges).toHaveLength(2);
 
     // The same through the teams connection (planned into one query with relation joins).
-    const counts = new Map(
-      (await t.db.prisma.membership.groupBy({ by: ['teamId'], _count: true })).map((g) => [toGlobalId('Team', g.teamId), g._count]),
-    );
-    const listed = (await ok(`{ teams(first: 100) { edges { node { id members(first: 2) { totalCount edges { node { id } } } } } } }`)).teams
-      .edges as { node: { id: string; members: { totalCount: number; edges: unknown[] } } }[];
+    const counts = new Map((await t.db.prisma.membership.groupBy({ by: ['teamId'], _count: true })).map((g) => [toGlobalId('Team', g.teamId), g._count]));
+    const listed = (await ok(`{ teams(first: 100) { edges { node { id members(first: 2) { totalCount edges { node { id } } } } } } }`)).teams.edges as {
+      node: { id: string; members: { totalCount: number; edges: unknown[] } };
+    }[];
     expect(listed).toHaveLength(100);
     for (const { node } of listed) {
       const count = counts.get(node.id) ?? 0;
@@ -225,10 +221,10 @@ describe('Team.members and User.teams', () => {
   });
 
   it('answers a connection asked only for its totalCount', async () => {
-    const data = await ok(
-      `query ($t: ID!, $u: ID!) { team(id: $t) { members { totalCount } } user(id: $u) { teams { totalCount } } teams { totalCount } }`,
-      { t: team.gid, u: joiner.gid },
-    );
+    const data = await ok(`query ($t: ID!, $u: ID!) { team(id: $t) { members { totalCount } } user(id: $u) { teams { totalCount } } teams { totalCount } }`, {
+      t: team.gid,
+      u: joiner.gid,
+    });
     expect(data).toEqual({
       team: { members: { totalCount: 12 } },
       user: { teams: { totalCount: 12 } },

@@ -105,9 +105,7 @@ describe('users connection', () => {
   it('filters by role and by a case-insensitive search of name or email, counting the filtered set', async () => {
     const admins = await page({ first: 100, filter: { role: 'ADMIN' } });
     expect(admins.totalCount).toBe(10);
-    expect(admins.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual(
-      expected('createdAt', 'ASC', (r) => r.role === 'ADMIN'),
-    );
+    expect(admins.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual(expected('createdAt', 'ASC', (r) => r.role === 'ADMIN'));
     const search = await page({ first: 100, filter: { search: 'ALPH' } });
     expect(search.totalCount).toBe(6);
     const byEmail = await page({ first: 100, filter: { search: 'U1' } });

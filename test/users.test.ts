@@ -127,9 +127,7 @@ describe('createUser', () => {
 
   it('lets exactly one of 20 concurrent creates of one email win', async () => {
     const email = freshEmail('race');
-    const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => t.gql(CREATE, { input: { email: i % 2 ? email.toUpperCase() : email, name: `Racer ${i}` } })),
-    );
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => t.gql(CREATE, { input: { email: i % 2 ? email.toUpperCase() : email, name: `Racer ${i}` } })));
     for (const r of results) expect(r.errors).toBeUndefined();
     const kinds = results.map((r) => r.data!.createUser.__typename);
     expect(kinds.filter((k) => k === 'CreateUserSuccess')).toHaveLength(1);
@@ -140,9 +138,7 @@ describe('createUser', () => {
   it('the database itself refuses a second spelling of an email (CHECK + unique index)', async () => {
     const email = freshEmail('sql');
     await createUser({ email, name: 'Direct' });
-    await expect(
-      t.db.prisma.$executeRawUnsafe(`INSERT INTO "User" (email, name) VALUES ($1, 'X')`, email.toUpperCase()),
-    ).rejects.toThrow();
+    await expect(t.db.prisma.$executeRawUnsafe(`INSERT INTO "User" (email, name) VALUES ($1, 'X')`, email.toUpperCase())).rejects.toThrow();
   });
 });
 
@@ -174,9 +170,7 @@ describe('updateUser', () => {
 
   it('lets exactly one of several concurrent updates at the same expectedVersion win', async () => {
     const { user } = await createUser({ email: freshEmail(), name: 'Contended' });
-    const results = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => t.gql(UPDATE, { input: { id: user.id, name: `Writer ${i}`, expectedVersion: 1 } })),
-    );
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => t.gql(UPDATE, { input: { id: user.id, name: `Writer ${i}`, expectedVersion: 1 } })));
     const kinds = results.map((r) => r.data!.updateUser.__typename);
     expect(kinds.filter((k) => k === 'UpdateUserSuccess')).toHaveLength(1);
     expect(kinds.filter((k) => k === 'VersionConflictError')).toHaveLength(7);
@@ -197,11 +191,7 @@ describe('updateUser', () => {
     const { user } = await createUser({ email: freshEmail(), name: 'Valid' });
     const res = await t.gql(UPDATE, { input: { id: user.id, email: 'bad', name: 'z'.repeat(101), expectedVersion: 0 } });
     expect(res.data!.updateUser.__typename).toBe('ValidationError');
-    expect(res.data!.updateUser.fieldErrors.map((e: { path: string[] }) => e.path.join('.'))).toEqual([
-      'input.email',
-      'input.name',
-      'input.expectedVersion',
-    ]);
+    expect(res.data!.updateUser.fieldErrors.map((e: { path: string[] }) => e.path.join('.'))).toEqual(['input.email', 'input.name', 'input.expectedVersion']);
     const row = await t.db.prisma.user.findUniqueOrThrow({ where: { email: user.email } });
     expect(row).toMatchObject({ name: 'Valid', version: 1 });
   });
@@ -232,14 +222,11 @@ describe('deleteUser', () => {
     expect(again.data!.deleteUser.__typename).toBe('NotFoundError');
   });
 
-  it.each(['', 'garbage', toGlobalId('Team', '00000000-0000-4000-8000-000000000000')])(
-    'returns NotFoundError for the malformed or wrong-type ID %j',
-    async (id) => {
-      const res = await t.gql(DELETE, { id });
-      expect(res.errors).toBeUndefined();
-      expect(res.data!.deleteUser).toMatchObject({ __typename: 'NotFoundError', id });
-    },
-  );
+  it.each(['', 'garbage', toGlobalId('Team', '00000000-0000-4000-8000-000000000000')])('returns NotFoundError for the malformed or wrong-type ID %j', async (id) => {
+    const res = await t.gql(DELETE, { id });
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.deleteUser).toMatchObject({ __typename: 'NotFoundError', id });
+  });
 });
 
 describe('lookups', () => {

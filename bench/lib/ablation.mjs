@@ -32,7 +32,21 @@ export const VARIANTS = [
   {
     // Auth stays: without it node(id) answers UNAUTHENTICATED, another path (see the auth row's errors).
     name: 'everything switchable but auth',
-    off: ['routing', 'httpMetrics', 'requestLogging', 'httpHardening', 'rateLimit', 'probes', 'graphqlMetrics', 'operationLimits', 'deadline', 'masking', 'errorStatus', 'events', 'requestInfo'],
+    off: [
+      'routing',
+      'httpMetrics',
+      'requestLogging',
+      'httpHardening',
+      'rateLimit',
+      'probes',
+      'graphqlMetrics',
+      'operationLimits',
+      'deadline',
+      'masking',
+      'errorStatus',
+      'events',
+      'requestInfo',
+    ],
   },
 ];
 
@@ -82,7 +96,16 @@ export async function runAblation({ cfg, spec, scenario, say, seconds, warmup, s
       const on = [];
       const offRuns = [];
       for (let k = 0; k < slices; k++) {
-        const pair = k % 2 === 0 ? [[baseServer, on], [server, offRuns]] : [[server, offRuns], [baseServer, on]];
+        const pair =
+          k % 2 === 0
+            ? [
+                [baseServer, on],
+                [server, offRuns],
+              ]
+            : [
+                [server, offRuns],
+                [baseServer, on],
+              ];
         for (const [target, into] of pair) {
           into.push(await slice(target, common, seconds / slices, next));
           next += 100_000;

@@ -631,7 +631,9 @@ export async function main() {
       const m = await idleMemory(server, { dir, headers: cfg.headers, idleMs: Math.max(cfg.idle, 1) * 1000 });
       results.memory = { ...m, file: path.relative(ROOT, m.file), nodeOptions: imageNodeOptions() };
       const f = (b) => (b / 2 ** 20).toFixed(1);
-      say(`  RSS ${f(m.before.rss)} MiB idle (${f(m.before.rss - m.before.anonymous)} file-backed), V8 heap ${f(m.before.heapUsed)} used of ${f(m.before.heapTotal)} MiB; after a full GC: RSS ${f(m.after.rss)}, heap ${f(m.after.heapUsed)} used of ${f(m.after.heapTotal)}`);
+      say(
+        `  RSS ${f(m.before.rss)} MiB idle (${f(m.before.rss - m.before.anonymous)} file-backed), V8 heap ${f(m.before.heapUsed)} used of ${f(m.before.heapTotal)} MiB; after a full GC: RSS ${f(m.after.rss)}, heap ${f(m.after.heapUsed)} used of ${f(m.after.heapTotal)}`,
+      );
       for (const e of m.heap.entries.slice(0, 5)) say(`    ${f(e.bytes).padStart(6)} MiB  ${e.name}`);
     } finally {
       await server.stop();
@@ -769,7 +771,10 @@ export async function main() {
   say(renderConsole(results));
   const file = path.join(BENCH, 'RESULTS.md');
   writeFileSync(file, renderMarkdown(results));
-  writeFileSync(path.join(BENCH, 'logs', 'results.json'), JSON.stringify(results, (k, v) => (k === 'auth' || k === 'headers' ? undefined : v), 2));
+  writeFileSync(
+    path.join(BENCH, 'logs', 'results.json'),
+    JSON.stringify(results, (k, v) => (k === 'auth' || k === 'headers' ? undefined : v), 2),
+  );
   say(`\nWrote ${path.relative(process.cwd(), file)} (run took ${results.seconds.toFixed(0)} s)`);
   if (results.problems.length) {
     say(`\n${results.problems.length} problem(s):`);

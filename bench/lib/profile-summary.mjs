@@ -25,14 +25,24 @@ export function packageOf(callFrame) {
   if (url.startsWith('node:')) return 'node core';
   if (url.startsWith('wasm://')) return 'wasm';
   const app = url.indexOf('/dist/src/');
-  if (app >= 0 && !url.slice(app).includes('/node_modules/')) return `app ${url.slice(app + 1).split('/').slice(0, 2).join('/')}`;
+  if (app >= 0 && !url.slice(app).includes('/node_modules/'))
+    return `app ${url
+      .slice(app + 1)
+      .split('/')
+      .slice(0, 2)
+      .join('/')}`;
   const i = url.lastIndexOf('/node_modules/');
   if (i >= 0) {
     const rest = url.slice(i + '/node_modules/'.length).split('/');
     return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
   }
   const dist = url.indexOf('/dist/');
-  if (dist >= 0) return `app ${url.slice(dist + 1).split('/').slice(0, 2).join('/')}`;
+  if (dist >= 0)
+    return `app ${url
+      .slice(dist + 1)
+      .split('/')
+      .slice(0, 2)
+      .join('/')}`;
   return url.replace(/^file:\/\//, '');
 }
 

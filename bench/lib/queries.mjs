@@ -154,9 +154,7 @@ function checkPage(ours, body, kind) {
   const want = kind === 'users' ? 50 : 20;
   if (!conn || typeof conn.totalCount !== 'number') return 'no connection or totalCount';
   if (conn.edges.length !== want) return `expected ${want} edges, got ${conn.edges.length}`;
-  const children = conn.edges.map(({ node }) =>
-    kind === 'users' ? (ours ? node.teams : node.membershipsByUserId) : ours ? node.members : node.membershipsByTeamId,
-  );
+  const children = conn.edges.map(({ node }) => (kind === 'users' ? (ours ? node.teams : node.membershipsByUserId) : ours ? node.members : node.membershipsByTeamId));
   if (children.some((c) => !c || c.edges.length === 0)) return 'a nested connection is empty';
   if (kind === 'teams' && children.some((c) => typeof c.totalCount !== 'number')) return 'no nested totalCount';
   return null;

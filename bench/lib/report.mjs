@@ -56,7 +56,22 @@ function rows(results) {
   return out;
 }
 
-const HEAD = ['Scenario', 'Server', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'requests', 'SQL stmts/req', 'peak RSS', 'CPU server', 'CPU its PG backends', 'CPU bench', 'CPU other procs', 'req/s per round'];
+const HEAD = [
+  'Scenario',
+  'Server',
+  'req/s',
+  'p50 ms',
+  'p99 ms',
+  'errors',
+  'requests',
+  'SQL stmts/req',
+  'peak RSS',
+  'CPU server',
+  'CPU its PG backends',
+  'CPU bench',
+  'CPU other procs',
+  'req/s per round',
+];
 
 function cells({ scenario, server, r }) {
   return [
@@ -168,7 +183,18 @@ function downstreamRows(results) {
     const label = mode === 'hang' ? 'down: hangs' : 'down: refuses';
     const calls = mode === 'hang' ? String(row.downstreamRequests) : 'n/a';
     const tripped = `${row.tripped.requests} req, ${fix(row.tripped.ms / 1000, 1)} s`;
-    const cellsOf = (query, r, withCalls) => [label, query, fix(r?.rps, 0), fix(r?.p50, 2), fix(r?.p99, 2), errors(r), r ? String(r.requests) : '–', withCalls ? calls : '–', withCalls ? tripped : '–', pct(r?.cpu?.server)];
+    const cellsOf = (query, r, withCalls) => [
+      label,
+      query,
+      fix(r?.rps, 0),
+      fix(r?.p50, 2),
+      fix(r?.p99, 2),
+      errors(r),
+      r ? String(r.requests) : '–',
+      withCalls ? calls : '–',
+      withCalls ? tripped : '–',
+      pct(r?.cpu?.server),
+    ];
     out.push(cellsOf('with profile (breaker open)', row.withProfile, true));
     if (row.withoutProfile) out.push(cellsOf('without profile', row.withoutProfile, false));
   }
@@ -230,13 +256,21 @@ export function renderMarkdown(results) {
   L.push('');
   L.push(`- CPU: ${m.cpu}, ${m.cores} cores; memory ${fix(m.memoryGiB, 1)} GiB; ${m.kernel}`);
   L.push(`- Node ${m.node}; ${m.postgres}`);
-  L.push(`- PostgreSQL settings: ${Object.entries(m.postgresSettings).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  L.push(
+    `- PostgreSQL settings: ${Object.entries(m.postgresSettings)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`,
+  );
   L.push(
     `- Code: commit ${m.commit}. Production build: the project's \`tsc -p tsconfig.build.json\` (what \`npm run build\` runs) into a private copy of dist/ ` +
       '(node_modules/.cache/uag-bench, so concurrent builds cannot swap it), started as `node dist/src/main.js` with NODE_ENV=production, LOG_LEVEL=warn, ' +
       'a JWT_SECRET (every request carries an HS256 ADMIN bearer token, also sent to the references, which ignore it) and the rate limit raised to 1,000,000 per second.',
   );
-  L.push(`- Versions: ${Object.entries(m.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  L.push(
+    `- Versions: ${Object.entries(m.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
   L.push('');
   L.push('Everything (servers, PostgreSQL, load generator, proxy) shares the same cores, so the figures are for comparison on this machine, not capacity planning.');
   L.push('');
@@ -268,9 +302,7 @@ export function renderMarkdown(results) {
       '`BENCH_REDIS_URL` (default redis://127.0.0.1:6379), which then also holds the rate limit budgets, as in a deployment with `REDIS_URL`.' +
       (results.notes?.length ? ` ${results.notes.join(' ')}` : ''),
   );
-  L.push(
-    '- Errors: non-2xx responses, socket errors and timeouts, plus 200 responses with a GraphQL `errors` entry (for createUser also a result that is not a success).',
-  );
+  L.push('- Errors: non-2xx responses, socket errors and timeouts, plus 200 responses with a GraphQL `errors` entry (for createUser also a result that is not a success).');
   L.push(
     "- SQL statements per request: a TCP proxy (bench/lib/pg-proxy.mjs, unit-checked at the start of every run) sits between each server and PostgreSQL and counts the frontend protocol's " +
       'Query (`Q`) and Execute (`E`) messages; (statements in the run − idle baseline) ÷ requests completed. BEGIN/COMMIT/ROLLBACK are counted too; "tx" shows how many of them per request.',
@@ -338,7 +370,7 @@ export function renderMarkdown(results) {
   L.push('## Skewed vs uniform: the cost of a page must follow the page');
   L.push('');
   L.push(
-    `\`${db.skewName}\` is \`${db.uniformName}\` plus ${db.skewCounts.hugeTeamMembers - (db.counts.memberships / db.counts.teams)} more users who all joined team-1 ` +
+    `\`${db.skewName}\` is \`${db.uniformName}\` plus ${db.skewCounts.hugeTeamMembers - db.counts.memberships / db.counts.teams} more users who all joined team-1 ` +
       `(${db.skewCounts.hugeTeamMembers} members) and user 1 in all ${db.skewCounts.busyUserTeams} teams; ${db.skewCounts.users} users and ${db.skewCounts.memberships} memberships in all. ` +
       `Team-1 heads the teams page and user 1 the users page. Each query: 3 requests to warm up, then the median of ${cfg.skewRequests} sequential requests, ` +
       'against the same query for the same team/user in the uniform database (50 members, 5 teams).',
@@ -362,7 +394,9 @@ export function renderMarkdown(results) {
     ),
   );
   L.push('');
-  L.push('"page" is edges shown / totalCount of the first page (for the pages: of the connection at the top). Statements exclude the server’s own background statements (an idle baseline, as under load). Statement texts of our server on the skewed database (per request):');
+  L.push(
+    '"page" is edges shown / totalCount of the first page (for the pages: of the connection at the top). Statements exclude the server’s own background statements (an idle baseline, as under load). Statement texts of our server on the skewed database (per request):',
+  );
   L.push('');
   for (const [name, r] of Object.entries(results.skew.ours?.skewed ?? {})) {
     L.push(`- ${SKEW_LABELS[name]}: ${fix(r.median, 2)} ms, ${fix(r.statements, 1)} statements`);
@@ -389,7 +423,13 @@ export function renderMarkdown(results) {
       L.push(`- Profile of ours (${fix(prof.rps, 0)} req/s under the profiler, ${prof.file}): ${topPackages(prof.summary)}.`);
       L.push(`- Recognizable costs (self time): ${categoryLine(prof.summary)}.`);
       L.push('');
-      L.push(mdTable(['self %', 'function (package path:line)'], prof.summary.functions.slice(0, 10).map((f) => [pct(f.share), `\`${f.name}\``]), ['r', 'l']));
+      L.push(
+        mdTable(
+          ['self %', 'function (package path:line)'],
+          prof.summary.functions.slice(0, 10).map((f) => [pct(f.share), `\`${f.name}\``]),
+          ['r', 'l'],
+        ),
+      );
     }
     L.push('');
   }
@@ -401,7 +441,13 @@ export function renderMarkdown(results) {
     L.push(`- Profile of the hello-world (${fix(hp.rps, 0)} req/s under the profiler, ${hp.file}): ${topPackages(hp.summary)}.`);
     L.push(`- Recognizable costs (self time): ${categoryLine(hp.summary)}.`);
     L.push('');
-    L.push(mdTable(['self %', 'function (package path:line)'], hp.summary.functions.slice(0, 10).map((f) => [pct(f.share), `\`${f.name}\``]), ['r', 'l']));
+    L.push(
+      mdTable(
+        ['self %', 'function (package path:line)'],
+        hp.summary.functions.slice(0, 10).map((f) => [pct(f.share), `\`${f.name}\``]),
+        ['r', 'l'],
+      ),
+    );
   }
   L.push('');
   if (results.problems.length) {
@@ -466,16 +512,33 @@ export function memorySection(m) {
     ),
   );
   L.push('');
-  L.push(`V8 heap spaces used (idle): ${Object.entries(b.spaces).filter(([, v]) => v >= 2 ** 19).map(([k, v]) => `${k} ${mib(v)}`).join(', ')}.`);
+  L.push(
+    `V8 heap spaces used (idle): ${Object.entries(b.spaces)
+      .filter(([, v]) => v >= 2 ** 19)
+      .map(([k, v]) => `${k} ${mib(v)}`)
+      .join(', ')}.`,
+  );
   L.push('');
   L.push(`Reachable heap after GC by constructor (self size; ${fix(m.heap.totalBytes / 2 ** 20, 1)} MiB in ${m.heap.nodes} objects):`);
   L.push('');
-  L.push(mdTable(['self size', 'objects', 'constructor / kind'], m.heap.entries.map((e) => [`${fix(e.bytes / 2 ** 20, 2)} MiB`, String(e.count), `\`${e.name}\``]), ['r', 'r', 'l']));
+  L.push(
+    mdTable(
+      ['self size', 'objects', 'constructor / kind'],
+      m.heap.entries.map((e) => [`${fix(e.bytes / 2 ** 20, 2)} MiB`, String(e.count), `\`${e.name}\``]),
+      ['r', 'r', 'l'],
+    ),
+  );
   if (m.heap.largest?.length) {
     L.push('');
     L.push('Largest single objects (module sources and data strings):');
     L.push('');
-    L.push(mdTable(['self size', 'kind', 'starts with'], m.heap.largest.map((e) => [`${fix(e.bytes / 2 ** 20, 2)} MiB`, e.type, `\`${e.name.replace(/`/g, "'")}\``]), ['r', 'l', 'l']));
+    L.push(
+      mdTable(
+        ['self size', 'kind', 'starts with'],
+        m.heap.largest.map((e) => [`${fix(e.bytes / 2 ** 20, 2)} MiB`, e.type, `\`${e.name.replace(/`/g, "'")}\``]),
+        ['r', 'l', 'l'],
+      ),
+    );
   }
   return L;
 }

@@ -85,9 +85,7 @@ export function validateBenchmarkOptions(options: BenchmarkOptions): void {
     }
   }
   if (options.membershipsPerUser > options.teams) {
-    throw new RangeError(
-      `membershipsPerUser (${options.membershipsPerUser}) cannot exceed teams (${options.teams}): each user's teams are distinct`,
-    );
+    throw new RangeError(`membershipsPerUser (${options.membershipsPerUser}) cannot exceed teams (${options.teams}): each user's teams are distinct`);
   }
 }
 
@@ -149,9 +147,7 @@ export async function seedBenchmark(prisma: PrismaClient, options: BenchmarkOpti
     async (tx: Prisma.TransactionClient) => {
       const users = await insertChunked(benchUsers(options.users), (rows) => insertUsers(tx, rows));
       const teams = await insertChunked(benchTeams(options.teams, teamIds), (rows) => insertTeams(tx, rows));
-      const memberships = await insertChunked(benchMemberships(options, userIds, teamIds), (rows) =>
-        insertMemberships(tx, rows),
-      );
+      const memberships = await insertChunked(benchMemberships(options, userIds, teamIds), (rows) => insertMemberships(tx, rows));
       return { users, teams, memberships };
     },
     { timeout: TRANSACTION_TIMEOUT_MS, maxWait: 30_000 },

@@ -12,9 +12,7 @@ export class UsageError extends Error {
 }
 
 export type SeedCommand =
-  | { readonly kind: 'help' }
-  | { readonly kind: 'sample'; readonly reset: boolean }
-  | { readonly kind: 'benchmark'; readonly reset: boolean; readonly options: BenchmarkOptions };
+  { readonly kind: 'help' } | { readonly kind: 'sample'; readonly reset: boolean } | { readonly kind: 'benchmark'; readonly reset: boolean; readonly options: BenchmarkOptions };
 
 export const USAGE = `Usage: npm run db:seed -- [--reset] [--users N --teams M --memberships-per-user K]
 
@@ -65,11 +63,7 @@ export function parseSeedArgs(argv: readonly string[]): SeedCommand {
     return { kind: 'sample', reset: values.reset };
   }
   if (users === undefined || teams === undefined || membershipsPerUser === undefined) {
-    const missing = [
-      users === undefined && '--users',
-      teams === undefined && '--teams',
-      membershipsPerUser === undefined && '--memberships-per-user',
-    ].filter(Boolean);
+    const missing = [users === undefined && '--users', teams === undefined && '--teams', membershipsPerUser === undefined && '--memberships-per-user'].filter(Boolean);
     throw new UsageError(`the benchmark dataset needs --users, --teams and --memberships-per-user; missing ${missing.join(', ')}`);
   }
   if (membershipsPerUser > teams) {
@@ -79,8 +73,7 @@ export function parseSeedArgs(argv: readonly string[]): SeedCommand {
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-const summary = (c: SeedCounts) =>
-  `${plural(c.users, 'user')}, ${plural(c.teams, 'team')}, ${plural(c.memberships, 'membership')}`;
+const summary = (c: SeedCounts) => `${plural(c.users, 'user')}, ${plural(c.teams, 'team')}, ${plural(c.memberships, 'membership')}`;
 
 /** Runs the seed CLI; resolves to the process exit code (0 done/skipped, 1 failed/refused, 2 bad flags). */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -118,9 +111,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const admin = command.kind === 'sample' && (await ensureDevelopmentAdmin(db.prisma)) ? ` and the development admin ${DEVELOPMENT_ADMIN.email}` : '';
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
     const dataset = command.kind === 'sample' ? 'sample' : 'benchmark';
-    process.stdout.write(
-      `Seeded ${dataset} dataset${command.reset ? ' (after reset)' : ''}: ${summary(counts)}${admin} in ${seconds}s (${db.kind})\n`,
-    );
+    process.stdout.write(`Seeded ${dataset} dataset${command.reset ? ' (after reset)' : ''}: ${summary(counts)}${admin} in ${seconds}s (${db.kind})\n`);
     return 0;
   } finally {
     await db.close();

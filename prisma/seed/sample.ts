@@ -15,11 +15,31 @@ function prng(seed: number): () => number {
 }
 
 const SAMPLE_PEOPLE = [
-  'Amara Okafor', 'Ben Hartley', 'Chloé Dubois', 'Daniel Kim', 'Elena Petrova',
-  'Farid Haddad', 'Grace Liu', 'Hiro Tanaka', 'Isabel Moreno', 'Jonas Weber',
-  'Kavya Nair', 'Liam O’Brien', 'Maya Cohen', 'Noah Fischer', 'Olivia Bennett',
-  'Pedro Alves', 'Quinn Murphy', 'Rosa Jiménez', 'Samuel Osei', 'Tara Singh',
-  'Umar Siddiqui', 'Valentina Rossi', 'Wei Zhang', 'Ximena Torres', 'Zoë Müller',
+  'Amara Okafor',
+  'Ben Hartley',
+  'Chloé Dubois',
+  'Daniel Kim',
+  'Elena Petrova',
+  'Farid Haddad',
+  'Grace Liu',
+  'Hiro Tanaka',
+  'Isabel Moreno',
+  'Jonas Weber',
+  'Kavya Nair',
+  'Liam O’Brien',
+  'Maya Cohen',
+  'Noah Fischer',
+  'Olivia Bennett',
+  'Pedro Alves',
+  'Quinn Murphy',
+  'Rosa Jiménez',
+  'Samuel Osei',
+  'Tara Singh',
+  'Umar Siddiqui',
+  'Valentina Rossi',
+  'Wei Zhang',
+  'Ximena Torres',
+  'Zoë Müller',
 ] as const;
 /** Indexes into SAMPLE_PEOPLE of the ADMINs. */
 const SAMPLE_ADMINS: ReadonlySet<number> = new Set([0, 6]);

@@ -38,9 +38,7 @@ export async function openEmbeddedDatabase(dataDir: string, { fromTemplate = tru
     // PostgreSQL writes PG_VERSION first thing into a data directory.
     const created = !existsSync(path.join(dir, 'PG_VERSION'));
     if (created && existsSync(dir) && readdirSync(dir).length > 0) {
-      throw new StartupError(
-        `${dir} is not empty but holds no database (left from an interrupted first start?): delete it, or set EMBEDDED_DATA_DIR to another directory.`,
-      );
+      throw new StartupError(`${dir} is not empty but holds no database (left from an interrupted first start?): delete it, or set EMBEDDED_DATA_DIR to another directory.`);
     }
     const pglite = await PGlite.create({ dataDir: dir, startParams: START_PARAMS, ...(created && fromTemplate ? await createFromTemplate(dir) : {}) });
     return {

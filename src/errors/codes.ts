@@ -54,8 +54,7 @@ export const ERROR_CODES: { readonly [C in ErrorCode]: ErrorCodeSpec } = {
     status: 401,
     http: '401',
     retryable: false,
-    description:
-      'No `Authorization: Bearer` header, or the token is invalid or expired (`WWW-Authenticate: Bearer error="invalid_token"`); get one with `npm run token`',
+    description: 'No `Authorization: Bearer` header, or the token is invalid or expired (`WWW-Authenticate: Bearer error="invalid_token"`); get one with `npm run token`',
   },
   FORBIDDEN: {
     status: 200,
@@ -69,8 +68,7 @@ export const ERROR_CODES: { readonly [C in ErrorCode]: ErrorCodeSpec } = {
     status: 400,
     http: '400 or 200',
     retryable: false,
-    description:
-      'A variable does not fit its type (400), or an argument is unusable, such as a pagination cursor that is not one (200, field null)',
+    description: 'A variable does not fit its type (400), or an argument is unusable, such as a pagination cursor that is not one (200, field null)',
   },
   BAD_REQUEST: {
     status: 400,
@@ -95,15 +93,13 @@ export const ERROR_CODES: { readonly [C in ErrorCode]: ErrorCodeSpec } = {
     status: 400,
     http: '400',
     retryable: false,
-    description:
-      'Unknown field or argument, wrong types in the document, or an operation over a limit (depth, aliases, directives, tokens, cost); nothing ran',
+    description: 'Unknown field or argument, wrong types in the document, or an operation over a limit (depth, aliases, directives, tokens, cost); nothing ran',
   },
   NOT_ACCEPTABLE: {
     status: 406,
     http: '406',
     retryable: false,
-    description:
-      'The `Accept` header admits none of `application/graphql-response+json`, `application/json`, `multipart/mixed`, `text/event-stream`; nothing ran',
+    description: 'The `Accept` header admits none of `application/graphql-response+json`, `application/json`, `multipart/mixed`, `text/event-stream`; nothing ran',
   },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
@@ -134,8 +130,7 @@ export const ERROR_CODES: { readonly [C in ErrorCode]: ErrorCodeSpec } = {
     status: 429,
     http: '429',
     retryable: true,
-    description:
-      "Too many requests for this token's subject (or address) in the window; `Retry-After` and `extensions.retryAfterS` say when to retry",
+    description: "Too many requests for this token's subject (or address) in the window; `Retry-After` and `extensions.retryAfterS` say when to retry",
   },
   REQUEST_TIMEOUT: {
     status: 504,

@@ -89,10 +89,7 @@ function rewriteOne(result: ExecutionResult, rewrite: (error: GraphQLError, resu
  * error itself to keep it, or a replacement (build it with `withExtensions` so nothing is lost). Takes
  * a single result or a batch; streams pass untouched. Returns undefined when nothing changed.
  */
-export function rewriteResultErrors(
-  result: unknown,
-  rewrite: (error: GraphQLError, result: ExecutionResult) => GraphQLError,
-): ExecutionResult | ExecutionResult[] | undefined {
+export function rewriteResultErrors(result: unknown, rewrite: (error: GraphQLError, result: ExecutionResult) => GraphQLError): ExecutionResult | ExecutionResult[] | undefined {
   if (Array.isArray(result)) {
     const results = result as unknown[];
     const next = results.map((r) => (isExecutionResult(r) ? rewriteOne(r, rewrite) : r));

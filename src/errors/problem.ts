@@ -21,8 +21,7 @@ export const RESULT_ERROR_STATUS = {
 
 export type ResultErrorType = keyof typeof RESULT_ERROR_STATUS;
 
-export const isResultErrorType = (value: unknown): value is ResultErrorType =>
-  typeof value === 'string' && Object.hasOwn(RESULT_ERROR_STATUS, value);
+export const isResultErrorType = (value: unknown): value is ResultErrorType => typeof value === 'string' && Object.hasOwn(RESULT_ERROR_STATUS, value);
 
 export type ProblemCode = ErrorCode | ResultErrorType;
 
@@ -72,17 +71,13 @@ export function problem(code: ProblemCode, detail: string, members: Record<strin
 
 /** The problem of a top-level GraphQL error (already masked): its code, message and extensions. */
 export function problemOfGraphQLError(error: { message: string; extensions?: GraphQLError['extensions'] | Record<string, unknown> }): Problem {
-  const { code, http: _http, ...rest } = (error.extensions ?? {});
+  const { code, http: _http, ...rest } = error.extensions ?? {};
   const known = isErrorCode(code) ? code : ErrorCode.INTERNAL_SERVER_ERROR;
   return problem(known, known === code ? error.message : 'Unexpected error.', known === code ? rest : {});
 }
 
 /** A problem+json response (no caching: errors are per request). */
-export function problemResponse(
-  fetchAPI: { Response: typeof Response },
-  body: Problem,
-  headers: Record<string, string> = {},
-): Response {
+export function problemResponse(fetchAPI: { Response: typeof Response }, body: Problem, headers: Record<string, string> = {}): Response {
   return new fetchAPI.Response(JSON.stringify(body), {
     status: body.status,
     headers: { 'content-type': PROBLEM_MEDIA_TYPE, 'cache-control': 'no-store', ...headers },

@@ -19,12 +19,7 @@ export interface RefusalOptions {
 }
 
 /** A refusal response with the code's status (ERROR_CODES); `fetchAPI` is the one of the hook (Yoga's Response). */
-export function refusal(
-  fetchAPI: { Response: typeof Response },
-  code: ErrorCode,
-  message: string,
-  { headers, extensions }: RefusalOptions = {},
-): Response {
+export function refusal(fetchAPI: { Response: typeof Response }, code: ErrorCode, message: string, { headers, extensions }: RefusalOptions = {}): Response {
   return new fetchAPI.Response(refusalBody(code, message, extensions), {
     status: ERROR_CODES[code].status,
     headers: { ...REFUSAL_HEADERS, ...headers },

@@ -1,12 +1,4 @@
-import {
-  EVENT_TYPES,
-  EVENTS,
-  type EventPayload,
-  type EventType,
-  MESSAGE_SCHEMAS,
-  messageHeadersSchema,
-  toPublishedJsonSchema,
-} from './contract.js';
+import { EVENT_TYPES, EVENTS, type EventPayload, type EventType, MESSAGE_SCHEMAS, messageHeadersSchema, toPublishedJsonSchema } from './contract.js';
 
 /*
  * The AsyncAPI 3 document of what the relay publishes, built from the contract. `npm run events:print`

@@ -109,7 +109,11 @@ export function connectBroker({ url, exchange, logger, publishTimeoutMs = 10_000
         return;
       }
       try {
-        await withTimeout(publisher.close().then(() => connection.close()), CLOSE_TIMEOUT_MS, 'broker close timed out');
+        await withTimeout(
+          publisher.close().then(() => connection.close()),
+          CLOSE_TIMEOUT_MS,
+          'broker close timed out',
+        );
       } catch {
         connection.unsafeDestroy();
       }

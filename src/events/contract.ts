@@ -59,9 +59,7 @@ export const EVENTS = {
     summary: 'Fields of a user changed (an update that changes nothing is still an event, with empty `changes`).',
     payload: z.strictObject({
       id: uuid,
-      changes: z
-        .strictObject({ email: z.string().optional(), name: z.string().optional(), role: role.optional() })
-        .describe('The fields the update set, with their new values.'),
+      changes: z.strictObject({ email: z.string().optional(), name: z.string().optional(), role: role.optional() }).describe('The fields the update set, with their new values.'),
       version: z.int().min(2).describe('The version after the update.'),
       updatedAt: timestamp,
     }),
@@ -119,7 +117,10 @@ function envelopeOf<T extends EventType>(type: T) {
       type: z.literal(type).describe('The event type; also the routing key and the AMQP `type` property.'),
       schemaVersion: z.literal(schemaVersion).describe('Version of this event type’s payload.'),
       aggregateId: uuid.describe(`Database UUID of the ${EVENTS[type].aggregate.toLowerCase()} the event is about.`),
-      seq: z.string().regex(/^[1-9][0-9]*$/).describe('Global write order, a 64-bit integer as a decimal string.'),
+      seq: z
+        .string()
+        .regex(/^[1-9][0-9]*$/)
+        .describe('Global write order, a 64-bit integer as a decimal string.'),
       occurredAt: timestamp.describe('When the change was written (the start of its transaction), ISO 8601 UTC.'),
       payload,
     })
@@ -131,10 +132,7 @@ type Envelopes = { [T in EventType]: ReturnType<typeof envelopeOf<T>> };
 export const MESSAGE_SCHEMAS = Object.fromEntries(EVENT_TYPES.map((t) => [t, envelopeOf(t)])) as Envelopes;
 
 /** Any message body: a union discriminated by `type`. */
-export const eventMessageSchema = z.discriminatedUnion(
-  'type',
-  EVENT_TYPES.map((t) => MESSAGE_SCHEMAS[t]) as unknown as [Envelopes[EventType], ...Envelopes[EventType][]],
-);
+export const eventMessageSchema = z.discriminatedUnion('type', EVENT_TYPES.map((t) => MESSAGE_SCHEMAS[t]) as unknown as [Envelopes[EventType], ...Envelopes[EventType][]]);
 /** The JSON body of a published event (consumers see id, type and headers as message properties too). */
 export type EventMessage = { [T in EventType]: z.output<Envelopes[T]> }[EventType];
 
@@ -142,7 +140,10 @@ export type EventMessage = { [T in EventType]: z.output<Envelopes[T]> }[EventTyp
 export const messageHeadersSchema = z
   .object({
     aggregateId: uuid.describe('As in the body: route or shard by it without parsing the body.'),
-    seq: z.string().regex(/^[1-9][0-9]*$/).describe('As in the body.'),
+    seq: z
+      .string()
+      .regex(/^[1-9][0-9]*$/)
+      .describe('As in the body.'),
     schemaVersion: z.int().min(1).describe('As in the body: pick a decoder without parsing the body.'),
     traceparent: z
       .string()

@@ -113,9 +113,7 @@ export function createRelay(options: RelayOptions): Relay {
   };
 
   const runOnce = (): Promise<BatchResult> =>
-    lock
-      ? db.prisma.$transaction((tx) => batch(tx), { maxWait: 5_000, timeout: options.transactionTimeoutMs ?? 30_000 })
-      : batch(db.prisma);
+    lock ? db.prisma.$transaction((tx) => batch(tx), { maxWait: 5_000, timeout: options.transactionTimeoutMs ?? 30_000 }) : batch(db.prisma);
 
   /** One pass of the relay loop; resolves to the pause before the next (0: a full batch went, go on). */
   const pass = async () => {

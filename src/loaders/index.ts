@@ -99,12 +99,7 @@ const teamsWith = (key: 'id' | 'slug') => async (prisma: PrismaClient, query: Pl
 /** Observes each batch (the dataloader_batch_size histogram). */
 export type OnBatch = (loader: string, size: number) => void;
 
-export function createLoaders(
-  prisma: PrismaClient,
-  viewerId?: string,
-  onBatch: OnBatch = () => undefined,
-  profiles?: ProfileSource,
-): Loaders {
+export function createLoaders(prisma: PrismaClient, viewerId?: string, onBatch: OnBatch = () => undefined, profiles?: ProfileSource): Loaders {
   const loader = <K, V>(name: string, batch: (prisma: PrismaClient, keys: readonly K[]) => Promise<V[]>) =>
     new DataLoader<K, V>((keys) => {
       onBatch(name, keys.length);

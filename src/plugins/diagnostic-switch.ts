@@ -8,10 +8,7 @@ import type { Logger } from '../logger.js';
  */
 export function pluginSwitch(disabled: ReadonlySet<DiagnosticPlugin>, logger: Logger) {
   if (disabled.size > 0) {
-    logger.warn(
-      { disabledPlugins: [...disabled] },
-      `!!! DIAGNOSTIC_DISABLE_PLUGINS: running WITHOUT ${[...disabled].join(', ')}. A benchmarking aid: never serve like this.`,
-    );
+    logger.warn({ disabledPlugins: [...disabled] }, `!!! DIAGNOSTIC_DISABLE_PLUGINS: running WITHOUT ${[...disabled].join(', ')}. A benchmarking aid: never serve like this.`);
   }
   return {
     off: (name: DiagnosticPlugin): boolean => disabled.has(name),

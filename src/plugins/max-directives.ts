@@ -1,12 +1,4 @@
-import {
-  type ASTVisitor,
-  type FragmentDefinitionNode,
-  GraphQLError,
-  Kind,
-  type OperationDefinitionNode,
-  type SelectionSetNode,
-  type ValidationContext,
-} from 'graphql';
+import { type ASTVisitor, type FragmentDefinitionNode, GraphQLError, Kind, type OperationDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
 
 /**
  * Counts the directives an operation would evaluate: on the operation, on every field, inline
@@ -34,8 +26,7 @@ export function maxDirectivesRule(max: number, report: (context: ValidationConte
       let count = 0;
       for (const selection of selectionSet?.selections ?? []) {
         count += selection.directives?.length ?? 0;
-        count +=
-          selection.kind === Kind.FRAGMENT_SPREAD ? countFragment(selection.name.value) : countSelections(selection.selectionSet);
+        count += selection.kind === Kind.FRAGMENT_SPREAD ? countFragment(selection.name.value) : countSelections(selection.selectionSet);
       }
       return count;
     };

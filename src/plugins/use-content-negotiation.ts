@@ -23,12 +23,7 @@ const RESPONSE_TYPES = ['application/graphql-response+json', 'application/json',
  * Whether an Accept header admits one of RESPONSE_TYPES. JSON comes in UTF-8 only, so a range asking for
  * another charset does not match it.
  */
-const acceptable = createAcceptCheck([
-  'application/graphql-response+json; charset=utf-8',
-  'application/json; charset=utf-8',
-  'multipart/mixed',
-  'text/event-stream',
-]);
+const acceptable = createAcceptCheck(['application/graphql-response+json; charset=utf-8', 'application/json; charset=utf-8', 'multipart/mixed', 'text/event-stream']);
 
 /**
  * What goes in and out of the GraphQL endpoint:
@@ -51,17 +46,13 @@ export function useContentNegotiation(options: ContentNegotiationOptions = {}): 
       if (requestRouteOf(request) !== 'graphql') return;
       // Yoga picks the response type after executing; a mutation must not run for a 406.
       if (!acceptable(request.headers.get('accept'))) {
-        endResponse(
-          refusal(fetchAPI, ErrorCode.NOT_ACCEPTABLE, notAcceptable, { headers: { accept: RESPONSE_TYPES.join(', ') } }),
-        );
+        endResponse(refusal(fetchAPI, ErrorCode.NOT_ACCEPTABLE, notAcceptable, { headers: { accept: RESPONSE_TYPES.join(', ') } }));
         return;
       }
       if (request.method !== 'POST') return;
       const { type, charset } = mediaTypeOf(request.headers.get('content-type'));
       if (allowed.has(type) && (charset === undefined || charset === 'utf-8')) return;
-      endResponse(
-        refusal(fetchAPI, ErrorCode.UNSUPPORTED_MEDIA_TYPE, unsupported, { headers: { accept: [...allowed].join(', ') } }),
-      );
+      endResponse(refusal(fetchAPI, ErrorCode.UNSUPPORTED_MEDIA_TYPE, unsupported, { headers: { accept: [...allowed].join(', ') } }));
     },
     onRequestParse({ request, requestParser, setRequestParser }) {
       // Every POST still here is JSON by onRequest's reading, whatever Yoga's string comparison made of it.

@@ -105,9 +105,7 @@ export function useRateLimit(options: RateLimitOptions): Plugin {
     async onRequest({ request, serverContext, fetchAPI, endResponse }) {
       const info = requestInfoOf(request);
       if (!isApiRoute(info.route)) return;
-      const refused = info.viewer
-        ? await consume(subjects, info.viewer.userId, info.id)
-        : await consume(addresses, clientAddress(serverContext), info.id);
+      const refused = info.viewer ? await consume(subjects, info.viewer.userId, info.id) : await consume(addresses, clientAddress(serverContext), info.id);
       if (!refused) return;
       logger.info({ requestId: info.id, userId: info.viewer?.userId, retryAfterS: retryAfterOf(refused) }, 'rate limited');
       endResponse(tooManyRequests(fetchAPI, retryAfterOf(refused)));

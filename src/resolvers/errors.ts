@@ -60,11 +60,7 @@ export class ForbiddenError {
 }
 
 /** The database errors the domain turns into contract results; everything else is unexpected. */
-export type DatabaseFailure =
-  | { kind: 'unique'; fields: string[] }
-  | { kind: 'notFound' }
-  | { kind: 'serialization' }
-  | { kind: 'foreignKey' };
+export type DatabaseFailure = { kind: 'unique'; fields: string[] } | { kind: 'notFound' } | { kind: 'serialization' } | { kind: 'foreignKey' };
 
 /** Translates a Prisma error into a known database failure, or null when it is not one we expect. */
 export function classifyDatabaseError(error: unknown): DatabaseFailure | null {

@@ -57,18 +57,20 @@ function report(done: string, role = Prisma.sql`NULL::"TeamRole"`, transfer = NO
 }
 
 // Built per statement: the row carries the traceparent of the span it is written in.
-const memberAddedEvent = () => recordEvent('team.member_added', {
-  from: 'added',
-  aggregateId: column('teamId'),
-  payload: { userId: column('userId'), teamId: column('teamId'), role: column('role'), joinedAt: isoTimestamp('"joinedAt"') },
-});
+const memberAddedEvent = () =>
+  recordEvent('team.member_added', {
+    from: 'added',
+    aggregateId: column('teamId'),
+    payload: { userId: column('userId'), teamId: column('teamId'), role: column('role'), joinedAt: isoTimestamp('"joinedAt"') },
+  });
 
 // Built per statement: the row carries the traceparent of the span it is written in.
-const memberRemovedEvent = () => recordEvent('team.member_removed', {
-  from: 'removed',
-  aggregateId: column('teamId'),
-  payload: { teamId: column('teamId'), userId: column('userId'), role: column('role') },
-});
+const memberRemovedEvent = () =>
+  recordEvent('team.member_removed', {
+    from: 'removed',
+    aggregateId: column('teamId'),
+    payload: { teamId: column('teamId'), userId: column('userId'), role: column('role') },
+  });
 
 /** ON CONFLICT DO NOTHING: the primary key decides "already a member" against the newest data. */
 export function addMemberStatement(userId: string, teamId: string, role: TeamRole, caller: Caller): Prisma.Sql {

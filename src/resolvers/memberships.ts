@@ -60,11 +60,7 @@ export type TransferUserResult = TransferUserSuccess | NotFoundError | Membershi
 /** Who asks: a non-ADMIN must be an OWNER of every team the change touches, under the locks. */
 export type Actor = Caller;
 
-export async function addTeamMember(
-  prisma: PrismaClient,
-  input: { teamId: string; userId: string; role?: TeamRole | null },
-  actor: Actor,
-): Promise<AddTeamMemberResult> {
+export async function addTeamMember(prisma: PrismaClient, input: { teamId: string; userId: string; role?: TeamRole | null }, actor: Actor): Promise<AddTeamMemberResult> {
   const ids = decodeIds(input.userId, [input.teamId]);
   if (ids instanceof NotFoundError) return ids;
   const [teamId] = ids.teamIds as [string];
@@ -79,11 +75,7 @@ export async function addTeamMember(
   return new AddTeamMemberSuccess(counted(team, 'memberCount', 1), counted(userOf(row.user), 'teamCount', 1), role);
 }
 
-export async function removeTeamMember(
-  prisma: PrismaClient,
-  input: { teamId: string; userId: string },
-  actor: Actor,
-): Promise<RemoveTeamMemberResult> {
+export async function removeTeamMember(prisma: PrismaClient, input: { teamId: string; userId: string }, actor: Actor): Promise<RemoveTeamMemberResult> {
   const ids = decodeIds(input.userId, [input.teamId]);
   if (ids instanceof NotFoundError) return ids;
   const [teamId] = ids.teamIds as [string];
@@ -98,11 +90,7 @@ export async function removeTeamMember(
 }
 
 /** Moves the membership, role kept, in one statement; any refusal writes nothing. */
-export async function transferUser(
-  prisma: PrismaClient,
-  input: { userId: string; fromTeamId: string; toTeamId: string },
-  actor: Actor,
-): Promise<TransferUserResult> {
+export async function transferUser(prisma: PrismaClient, input: { userId: string; fromTeamId: string; toTeamId: string }, actor: Actor): Promise<TransferUserResult> {
   const ids = decodeIds(input.userId, [input.fromTeamId, input.toTeamId]);
   if (ids instanceof NotFoundError) return ids;
   const [fromId, toId] = ids.teamIds as [string, string];

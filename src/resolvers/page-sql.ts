@@ -187,10 +187,7 @@ class Compiler {
     const scan = this.alias();
     const { rows, order } = this.page(relation.model, scan, page, Prisma.sql`${col(scan, related)} = ${col(parentAlias, parent)}`);
     const [object, shape] = this.object(relation.model, alias, args);
-    return [
-      Prisma.sql`(SELECT coalesce(json_agg(${object} ORDER BY ${order(alias, false)}), '[]'::json) FROM (${rows}) AS ${ident(alias)})`,
-      shape,
-    ];
+    return [Prisma.sql`(SELECT coalesce(json_agg(${object} ORDER BY ${order(alias, false)}), '[]'::json) FROM (${rows}) AS ${ident(alias)})`, shape];
   }
 
   /**

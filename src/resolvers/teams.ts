@@ -13,11 +13,12 @@ export type CreateTeamResult = CreateTeamSuccess | ValidationError | SlugTakenEr
 const createTeamInput = z.object({ slug, name: text(1, MAX_LENGTH.name) });
 
 // Built per statement: the row carries the traceparent of the span it is written in.
-const teamCreatedEvent = () => recordEvent('team.created', {
-  from: 'created',
-  aggregateId: column('id'),
-  payload: { id: column('id'), slug: column('slug'), name: column('name'), createdAt: isoTimestamp('"createdAt"') },
-});
+const teamCreatedEvent = () =>
+  recordEvent('team.created', {
+    from: 'created',
+    aggregateId: column('id'),
+    payload: { id: column('id'), slug: column('slug'), name: column('name'), createdAt: isoTimestamp('"createdAt"') },
+  });
 
 /** One INSERT ... ON CONFLICT DO NOTHING with its event: the unique index decides between concurrent creates. */
 export async function createTeam(prisma: PrismaClient, input: { slug: string; name: string }): Promise<CreateTeamResult> {

@@ -42,28 +42,26 @@ const updateUserInput = z.object({
  * user.created, from the inserted row's columns (not the whole row: no internal counters). Built per
  * statement: the row carries the traceparent of the span it is written in.
  */
-const userCreatedEvent = () => recordEvent('user.created', {
-  from: 'created',
-  aggregateId: column('id'),
-  payload: {
-    id: column('id'),
-    email: column('email'),
-    name: column('name'),
-    role: column('role'),
-    version: column('version'),
-    createdAt: isoTimestamp('"createdAt"'),
-    updatedAt: isoTimestamp('"updatedAt"'),
-  },
-});
+const userCreatedEvent = () =>
+  recordEvent('user.created', {
+    from: 'created',
+    aggregateId: column('id'),
+    payload: {
+      id: column('id'),
+      email: column('email'),
+      name: column('name'),
+      role: column('role'),
+      version: column('version'),
+      createdAt: isoTimestamp('"createdAt"'),
+      updatedAt: isoTimestamp('"updatedAt"'),
+    },
+  });
 
 /**
  * One INSERT ... ON CONFLICT DO NOTHING: uniqueness is the unique index's job, so of concurrent creates
  * of one email exactly one inserts (the others wait for it, then do nothing) and no error round trip.
  */
-export async function createUser(
-  prisma: PrismaClient,
-  input: { email: string; name: string; role?: Role | null },
-): Promise<CreateUserResult> {
+export async function createUser(prisma: PrismaClient, input: { email: string; name: string; role?: Role | null }): Promise<CreateUserResult> {
   const data = validate(createUserInput, input);
   if (data instanceof ValidationError) return data;
   const role = data.role ? Prisma.sql`${data.role}::"Role"` : Prisma.sql`DEFAULT`;
@@ -201,10 +199,7 @@ export function userFilterWhere(filter: UserFilterInput | null | undefined): Pri
   // Prisma passes `contains` through to ILIKE as is: escape its wildcards so they match literally.
   const search = filter.search?.trim().replace(/[\\%_]/g, (c) => `\\${c}`);
   if (search) {
-    where.OR = [
-      { name: { contains: search, mode: 'insensitive' } },
-      { email: { contains: search, mode: 'insensitive' } },
-    ];
+    where.OR = [{ name: { contains: search, mode: 'insensitive' } }, { email: { contains: search, mode: 'insensitive' } }];
   }
   if (filter.role) where.role = filter.role;
   if (filter.teamId != null) {

@@ -33,7 +33,7 @@ export function createMemoryStore(maxEntries: number): ResponseStore {
       generation++;
       return cache.invalidate(entities);
     },
-    lookup: async (id) => [(await cache.get(id)), generation],
+    lookup: async (id) => [await cache.get(id), generation],
     generation: () => Promise.resolve(generation),
     dispose: () => Promise.resolve(),
   };

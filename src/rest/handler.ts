@@ -1,12 +1,5 @@
 import type { ExecutionResult, GraphQLError } from 'graphql';
-import {
-  ErrorCode,
-  isResultErrorType,
-  problem,
-  problemOfGraphQLError,
-  problemResponse,
-  type Problem,
-} from '../errors/index.js';
+import { ErrorCode, isResultErrorType, problem, problemOfGraphQLError, problemResponse, type Problem } from '../errors/index.js';
 import { createAcceptCheck, mediaTypeOf } from '../media-types.js';
 import { ROUTES } from '../routes.js';
 import { etagOf, type OperationName, type RestUser } from './operations.js';
@@ -188,7 +181,7 @@ async function readBounded(request: Request, max: number): Promise<string> {
 
 /** A query's field; its first error (masked) as a problem when there is one or the field is missing. */
 function dataOf<T>(result: ExecutionResult, field: string, nullable = false): T {
-  const value = (result.data)?.[field];
+  const value = result.data?.[field];
   if (result.errors?.length) throw new RequestProblem(...problemHeaders(result.errors[0]!));
   if (value === undefined || (value === null && !nullable)) throw new RequestProblem(problem(ErrorCode.INTERNAL_SERVER_ERROR, 'Unexpected error.'));
   return value as T;
@@ -215,4 +208,3 @@ function json(ctx: RestRequestContext, status: number, body: unknown, headers: R
     headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
   });
 }
-

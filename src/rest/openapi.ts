@@ -33,7 +33,7 @@ export function buildOpenApi(): Record<string, unknown> {
       title: 'User API gateway: REST',
       version: '1.0.0',
       description:
-        'The GraphQL API\'s user operations over REST. Each route runs a fixed GraphQL operation through the same server: the same validation, authorization, limits and events. Errors are RFC 9457 problem details whose `code` is the GraphQL `extensions.code`, or the `__typename` of the typed error of a mutation result.',
+        "The GraphQL API's user operations over REST. Each route runs a fixed GraphQL operation through the same server: the same validation, authorization, limits and events. Errors are RFC 9457 problem details whose `code` is the GraphQL `extensions.code`, or the `__typename` of the typed error of a mutation result.",
     },
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],
@@ -61,7 +61,7 @@ export function buildOpenApi(): Record<string, unknown> {
           responses: {
             '201': {
               description: 'Created.',
-              headers: { ...etagHeader, Location: { description: 'The new user\'s URL.', schema: { type: 'string' } } },
+              headers: { ...etagHeader, Location: { description: "The new user's URL.", schema: { type: 'string' } } },
               content: json(ref('User')),
             },
             ...problems(400, 403, 409, 413, 415, 422, ...COMMON),
@@ -168,8 +168,8 @@ export function buildOpenApi(): Record<string, unknown> {
             title: { type: 'string' },
             status: { type: 'integer', minimum: 400, maximum: 599 },
             detail: { type: 'string', description: 'The GraphQL error message.' },
-            code: { type: 'string', enum: codes, description: 'As in GraphQL: `extensions.code`, or the typed error\'s `__typename`.' },
-            requestId: { type: 'string', description: 'Finds the request in the server\'s log (unexpected errors).' },
+            code: { type: 'string', enum: codes, description: "As in GraphQL: `extensions.code`, or the typed error's `__typename`." },
+            requestId: { type: 'string', description: "Finds the request in the server's log (unexpected errors)." },
             retryAfterS: { type: 'integer', description: 'RATE_LIMITED: seconds until a retry may succeed.' },
             fieldErrors: {
               type: 'array',

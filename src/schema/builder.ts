@@ -39,10 +39,7 @@ export const builder = new SchemaBuilder<{
       teamOwner: (teamId) => (ctx.viewer ? ctx.loaders.viewerOwnsTeam.load(teamId) : false),
     }),
     // Refusals are top-level errors with a stable code; the resolver (and so any write) never runs.
-    unauthorizedError: (_parent, ctx) =>
-      ctx.viewer
-        ? forbiddenError('Not allowed.')
-        : unauthenticatedError('Authentication required.'),
+    unauthorizedError: (_parent, ctx) => (ctx.viewer ? forbiddenError('Not allowed.') : unauthenticatedError('Authentication required.')),
   },
   prisma: {
     client: (ctx) => ctx.prisma,

@@ -1,12 +1,4 @@
-import {
-  EmailTakenError,
-  FieldError,
-  MembershipError,
-  NotFoundError,
-  SlugTakenError,
-  ValidationError,
-  VersionConflictError,
-} from '../resolvers/errors.js';
+import { EmailTakenError, FieldError, MembershipError, NotFoundError, SlugTakenError, ValidationError, VersionConflictError } from '../resolvers/errors.js';
 import { builder } from './builder.js';
 
 /** The contract's typed errors, returned as data in mutation result unions. */

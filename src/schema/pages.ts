@@ -1,14 +1,4 @@
-import {
-  type DocumentNode,
-  getNamedType,
-  type GraphQLResolveInfo,
-  Kind,
-  type OperationDefinitionNode,
-  type SelectionSetNode,
-  TypeInfo,
-  visit,
-  visitWithTypeInfo,
-} from 'graphql';
+import { type DocumentNode, getNamedType, type GraphQLResolveInfo, Kind, type OperationDefinitionNode, type SelectionSetNode, TypeInfo, visit, visitWithTypeInfo } from 'graphql';
 import type { Context } from '../context.js';
 import { type ColumnChoice, type Page, UnsupportedQuery } from '../resolvers/page-sql.js';
 
@@ -37,12 +27,7 @@ function selectsTotalCount(info: GraphQLResolveInfo): boolean {
  * The rows of `load`'s one statement (with the count when asked), or of `fallback` (Prisma's own
  * query) when the planned query is outside what page-sql compiles.
  */
-export async function onePage<T>(
-  info: GraphQLResolveInfo,
-  ctx: Context,
-  load: (withCount: boolean) => Promise<Page<T>>,
-  fallback: () => Promise<T[]>,
-): Promise<T[]> {
+export async function onePage<T>(info: GraphQLResolveInfo, ctx: Context, load: (withCount: boolean) => Promise<Page<T>>, fallback: () => Promise<T[]>): Promise<T[]> {
   let page: Page<T>;
   try {
     page = await load(selectsTotalCount(info));

@@ -3,15 +3,7 @@ import { Prisma, type Team } from '../generated/prisma/client.js';
 import { isUuid, parseGlobalIdOf } from '../ids.js';
 import type { Context } from '../context.js';
 import { ForbiddenError } from '../resolvers/errors.js';
-import {
-  type Actor,
-  addTeamMember,
-  AddTeamMemberSuccess,
-  removeTeamMember,
-  RemoveTeamMemberSuccess,
-  transferUser,
-  TransferUserSuccess,
-} from '../resolvers/memberships.js';
+import { type Actor, addTeamMember, AddTeamMemberSuccess, removeTeamMember, RemoveTeamMemberSuccess, transferUser, TransferUserSuccess } from '../resolvers/memberships.js';
 import { findPage } from '../resolvers/page-sql.js';
 import { createTeam, CreateTeamSuccess } from '../resolvers/teams.js';
 import { MAX_LENGTH, slug as slugSchema } from '../resolvers/validation.js';
@@ -81,11 +73,16 @@ builder.queryFields((t) => ({
           info,
           ctx,
           (withCount) =>
-            findPage<Team>(ctx.prisma, 'Team', { ...query, orderBy: [{ slug: 'asc' }] }, {
-              where: () => Prisma.sql`true`,
-              withCount,
-              columns: columnsFor(info),
-            }),
+            findPage<Team>(
+              ctx.prisma,
+              'Team',
+              { ...query, orderBy: [{ slug: 'asc' }] },
+              {
+                where: () => Prisma.sql`true`,
+                withCount,
+                columns: columnsFor(info),
+              },
+            ),
           () => ctx.prisma.team.findMany({ ...query, orderBy: [{ slug: 'asc' }], relationLoadStrategy: 'join' }),
         );
       },

@@ -19,12 +19,7 @@ import { email as emailSchema, MAX_LENGTH } from '../resolvers/validation.js';
 import { noteWrite } from '../response-cache/invalidation.js';
 import { builder } from './builder.js';
 import { columnsFor, onePage, pageTotalCount } from './pages.js';
-import {
-  EmailTakenErrorRef,
-  NotFoundErrorRef,
-  ValidationErrorRef,
-  VersionConflictErrorRef,
-} from './errors.js';
+import { EmailTakenErrorRef, NotFoundErrorRef, ValidationErrorRef, VersionConflictErrorRef } from './errors.js';
 
 const RoleEnum = builder.enumType('Role', {
   description: 'What a user may do across the service.',
@@ -102,8 +97,7 @@ builder.queryFields((t) => ({
     type: UserRef,
     nullable: true,
     description: "The authenticated caller; null when the token's subject has no user row.",
-    resolve: (query, _root, _args, ctx) =>
-      ctx.viewer && isUuid(ctx.viewer.userId) ? ctx.loaders.userWith(query).load(ctx.viewer.userId) : null,
+    resolve: (query, _root, _args, ctx) => (ctx.viewer && isUuid(ctx.viewer.userId) ? ctx.loaders.userWith(query).load(ctx.viewer.userId) : null),
   }),
   // A prisma field: plugin-prisma plans the nested connections into the lookup, one statement in all.
   user: t.prismaField({
@@ -154,12 +148,17 @@ builder.queryFields((t) => ({
           info,
           ctx,
           (withCount) =>
-            findPage<User>(ctx.prisma, 'User', { ...query, orderBy }, {
-              where: userFilterSql(args.filter),
-              count: userFilterCountSql(args.filter),
-              withCount,
-              columns: columnsFor(info),
-            }),
+            findPage<User>(
+              ctx.prisma,
+              'User',
+              { ...query, orderBy },
+              {
+                where: userFilterSql(args.filter),
+                count: userFilterCountSql(args.filter),
+                withCount,
+                columns: columnsFor(info),
+              },
+            ),
           () =>
             ctx.prisma.user.findMany({
               ...query,
@@ -255,8 +254,7 @@ builder.mutationFields((t) => ({
   updateUser: t.field({
     type: UpdateUserResult,
     // A USER may change their own name and email, never a role; ADMIN may change anything.
-    authScopes: (_root, { input }, ctx) =>
-      ctx.viewer?.role === 'ADMIN' || (parseGlobalIdOf('User', input.id) === ctx.viewer?.userId && input.role == null),
+    authScopes: (_root, { input }, ctx) => ctx.viewer?.role === 'ADMIN' || (parseGlobalIdOf('User', input.id) === ctx.viewer?.userId && input.role == null),
     description: 'Update a user; version grows by 1.',
     args: { input: t.arg({ type: UpdateUserInput, required: true, description: 'The changes.' }) },
     resolve: async (_root, { input }, ctx) => noteWrite(ctx, await updateUser(ctx.prisma, input)),

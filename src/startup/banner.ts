@@ -13,9 +13,7 @@ function browsable(host: string): string {
 export function announce(config: Config, port: number, logger: Logger): void {
   const url = `http://${browsable(config.http.host)}:${port}/graphql`;
   if (config.graphiql) {
-    const how = graphiqlSignsIn(config)
-      ? `signed in as the development admin ${DEVELOPMENT_ADMIN.email}`
-      : 'put "Authorization": "Bearer <token>" in its Headers tab';
+    const how = graphiqlSignsIn(config) ? `signed in as the development admin ${DEVELOPMENT_ADMIN.email}` : 'put "Authorization": "Bearer <token>" in its Headers tab';
     logger.info({ url }, `GraphiQL: open ${url} in a browser (${how})`);
   } else {
     logger.info({ url }, `GraphQL endpoint: ${url}`);

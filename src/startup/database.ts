@@ -26,9 +26,7 @@ export async function prepareDatabase(db: Database, config: DatabaseConfig, logg
     }
     if (pending.length > 0) {
       const list = pending.length > 3 ? `${pending.slice(0, 3).join(', ')}, …` : pending.join(', ');
-      throw new StartupError(
-        `The database at ${maskUrl(url)} is not migrated (${pending.length} pending: ${list}): run \`npm run db:migrate\` first.`,
-      );
+      throw new StartupError(`The database at ${maskUrl(url)} is not migrated (${pending.length} pending: ${list}): run \`npm run db:migrate\` first.`);
     }
     return;
   }

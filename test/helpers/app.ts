@@ -27,11 +27,7 @@ export interface TestApp {
    * POSTs a GraphQL operation through `yoga.fetch`, in-process, as an ADMIN unless `as` names another
    * caller (a token from `token()`, or null for no token at all).
    */
-  gql<T = Record<string, any>>(
-    query: string,
-    variables?: Record<string, unknown>,
-    as?: { token: string | null },
-  ): Promise<GraphQLResponse<T>>;
+  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, as?: { token: string | null }): Promise<GraphQLResponse<T>>;
   /** `yoga.fetch` on a path; /graphql requests carry the ADMIN token unless they set authorization. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
   /** A token the app accepts. */

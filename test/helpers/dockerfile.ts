@@ -116,7 +116,12 @@ export function dockerignore(text: string): (file: string) => boolean {
       const body = pattern
         .split('/')
         .map((part) =>
-          part === '**' ? '.*' : part.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]'),
+          part === '**'
+            ? '.*'
+            : part
+                .replace(/[.+^${}()|\\]/g, '\\$&')
+                .replace(/\*/g, '[^/]*')
+                .replace(/\?/g, '[^/]'),
         )
         .join('/')
         .replace(/\.\*\//g, '(?:.*/)?');

@@ -74,7 +74,8 @@ export async function rolesOf(t: WithDb, user: TestUser, teams: TestTeam[]): Pro
 }
 
 /** Anything that looks like SQL, the ORM, the driver or a stack trace must never reach a client. */
-export const LEAK = /prisma|postgres|pglite|\bselect\b[\s\S]*\bfrom\b|\binsert into\b|\bdelete from\b|\bupdate "|\n\s+at\s|node_modules|\.[cm]?[jt]s:\d+|stack|constraint|violat|deadlock/i;
+export const LEAK =
+  /prisma|postgres|pglite|\bselect\b[\s\S]*\bfrom\b|\binsert into\b|\bdelete from\b|\bupdate "|\n\s+at\s|node_modules|\.[cm]?[jt]s:\d+|stack|constraint|violat|deadlock/i;
 
 /** Every message a client can see, top-level or in a typed error, must be free of internals. */
 export function expectNoLeak(res: GraphQLResponse): void {

@@ -13,13 +13,7 @@ export interface RawResponse {
  * Sends a request over a real socket exactly as written: the path is not normalized (a `fetch` or
  * `new Request` would resolve `/graphql/.` or refuse `//graphql`), as a hostile client would send it.
  */
-export function rawRequest(
-  port: number,
-  method: string,
-  path: string,
-  headers: Record<string, string> = {},
-  body?: string,
-): Promise<RawResponse> {
+export function rawRequest(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
       let data = '';

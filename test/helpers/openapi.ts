@@ -30,7 +30,10 @@ export function expectDocumented(method: string, pathTemplate: string, res: Rest
   expect(response, `${method} ${pathTemplate} documents ${res.status}`).toBeDefined();
   if (response.$ref) {
     pointer = (response.$ref as string).slice(1);
-    response = pointer.split('/').slice(1).reduce((node: any, key) => node[key.replace(/~1/g, '/').replace(/~0/g, '~')], openapi);
+    response = pointer
+      .split('/')
+      .slice(1)
+      .reduce((node: any, key) => node[key.replace(/~1/g, '/').replace(/~0/g, '~')], openapi);
   }
   if (!response.content) {
     expect(res.text, `${res.status} has no body`).toBe('');

@@ -10,6 +10,7 @@ import { buildTestApp, type BuiltTestApp } from './helpers/app.js';
 import { usePostgresDatabase } from './helpers/database.js';
 import { publishedValidators } from './helpers/event-contract.js';
 import { amqpUrl, startTestConsumer, type TestConsumer } from './helpers/events.js';
+import { type FakeProfileService, profileOf, startProfileService } from './helpers/profile-service.js';
 
 // One tracer provider for the file (its globals are per process); spans are kept in memory.
 const exporter = new InMemorySpanExporter();
@@ -18,12 +19,15 @@ const exchange = `uag-test.${randomBytes(6).toString('hex')}`;
 let tracing: Tracing;
 let t: BuiltTestApp;
 let consumer: TestConsumer | undefined;
+let profileService: FakeProfileService;
 
 beforeAll(async () => {
   tracing = createTracing({ endpoint: undefined, serviceName: 'uag-test' }, { exporter })!;
   if (amqpUrl) consumer = await startTestConsumer(amqpUrl, exchange);
+  profileService = await startProfileService();
   t = await buildTestApp(
     {
+      PROFILE_SERVICE_URL: profileService.url,
       DATABASE_URL: database.available ? database.url() : '',
       AMQP_URL: amqpUrl,
       AMQP_EXCHANGE: exchange,
@@ -38,6 +42,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.app.close();
   await consumer?.close();
+  await profileService?.close();
   if (amqpUrl) {
     const admin = new Connection({ url: amqpUrl, connectionTimeout: 5_000 });
     await admin.exchangeDelete({ exchange }).finally(() => admin.close());
@@ -179,5 +184,25 @@ describe('tracing on (in-memory exporter)', () => {
     expect(line).toBeDefined();
     expect(line!.trace_id).toBe(server.spanContext().traceId);
     expect(line!.span_id).toBe(server.spanContext().spanId);
+  });
+
+  it('continues the trace into the profile service: a CLIENT span under the request, its traceparent on the call', async () => {
+    const created = await t.gql<{ createUser: { user: { id: string } } }>(
+      'mutation { createUser(input: { email: "traced-profile@example.com", name: "P" }) { ... on CreateUserSuccess { user { id } } } }',
+    );
+    const id = created.data!.createUser.user.id;
+    const uuid = parseGlobalIdOf('User', id)!;
+    profileService.profiles.set(uuid, profileOf(uuid));
+    const before = profileService.calls.length;
+    const { requestId, body } = await post('query ($id: ID!) { user(id: $id) { profile { bio } } }', { id });
+    expect(body).toEqual({ data: { user: { profile: { bio: `bio of ${uuid}` } } } });
+    const { server, spans } = await traceOf(requestId);
+    const client = spans.filter((s) => s.name === 'GET profile-service');
+    expect(client).toHaveLength(1);
+    expect(client[0]!.kind).toBe(SpanKind.CLIENT);
+    expect(descendsFrom(client[0]!, server, spans)).toBe(true);
+    const calls = profileService.calls.slice(before);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.traceparent).toBe(`00-${server.spanContext().traceId}-${client[0]!.spanContext().spanId}-01`);
   });
 });

@@ -1,6 +1,8 @@
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { z } from 'zod';
 import type { ProfileServiceConfig } from '../config.js';
 import type { Logger } from '../logger.js';
+import { injectTraceHeaders } from '../tracing/index.js';
 import { type CallOutcome, type CircuitName, createPolicy, DownstreamFailure, isShed, RETRYABLE_STATUSES } from './policy.js';
 
 /** What `User.profile` shows; owned by the profile service. */
@@ -70,10 +72,28 @@ export function createProfileClient(config: ProfileServiceConfig & { url: string
     },
   });
 
-  const getJson = async (url: string, signal: AbortSignal, notFoundIsNull: boolean): Promise<unknown> => {
+  // One CLIENT span per attempt, in the request's trace, whose traceparent the call carries. With
+  // tracing off the API's no-op tracer and propagator make both free.
+  const tracer = trace.getTracer('user-api-gateway');
+  const getJson = (url: string, signal: AbortSignal, notFoundIsNull: boolean): Promise<unknown> =>
+    tracer.startActiveSpan(
+      `GET ${PROFILE_DEPENDENCY}`,
+      { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'GET', 'peer.service': PROFILE_DEPENDENCY } },
+      async (span) => {
+        try {
+          return await getJsonUntraced(url, signal, notFoundIsNull);
+        } catch (error) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof DownstreamFailure ? error.kind : 'aborted' });
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  const getJsonUntraced = async (url: string, signal: AbortSignal, notFoundIsNull: boolean): Promise<unknown> => {
     let response: Response;
     try {
-      response = await fetch(url, { signal, headers: { accept: 'application/json' }, redirect: 'error' });
+      response = await fetch(url, { signal, headers: injectTraceHeaders({ accept: 'application/json' }), redirect: 'error' });
     } catch (error) {
       if (signal.aborted) throw error;
       throw new DownstreamFailure('network', true);

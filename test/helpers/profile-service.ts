@@ -12,6 +12,8 @@ export interface ProfileServiceCall {
   url: string;
   /** The ids asked for (one for `/users/{id}`, several for `/users?ids=`). */
   ids: string[];
+  /** The W3C trace context the call carried, if any. */
+  traceparent?: string;
 }
 
 /** Text a failing answer carries, which must never reach a client. */
@@ -63,7 +65,7 @@ export async function startProfileService(): Promise<FakeProfileService> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const single = /^\/users\/[^/]+$/.test(url.pathname);
     const ids = single ? [decodeURIComponent(url.pathname.slice('/users/'.length))] : (url.searchParams.get('ids') ?? '').split(',').filter(Boolean);
-    calls.push({ url: req.url ?? '', ids });
+    calls.push({ url: req.url ?? '', ids, traceparent: req.headers.traceparent as string | undefined });
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
     let done = false;

@@ -165,3 +165,41 @@ describe('Idempotency-Key on mutations', () => {
     expect(await usersWith(address)).toBe(0);
   });
 });
+
+describe('Idempotency-Key on REST writes (the same store: a route runs its fixed mutation)', () => {
+  // One subject for the whole describe: keys are per subject.
+  let token: Promise<string> | undefined;
+  async function rest(method: string, path: string, body: unknown, key: string | null) {
+    token ??= t.token({ role: 'ADMIN' });
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${await token}` };
+    if (key !== null) headers['idempotency-key'] = key;
+    const res = await t.fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, replayed: res.headers.get('idempotent-replayed'), text: await res.text(), headers: res.headers };
+  }
+
+  it('POST /api/v1/users retried with the same key and body: the same 201 (Location, ETag), one user, one event', async () => {
+    const key = randomUUID();
+    const body = { email: email(), name: 'Rest Idem' };
+    const first = await rest('POST', '/api/v1/users', body, key);
+    expect(first.status).toBe(201);
+    const retry = await rest('POST', '/api/v1/users', body, key);
+    expect({ status: retry.status, replayed: retry.replayed, text: retry.text }).toEqual({ status: 201, replayed: 'true', text: first.text });
+    expect(retry.headers.get('location')).toBe(first.headers.get('location'));
+    expect(retry.headers.get('etag')).toBe(first.headers.get('etag'));
+    expect(retry.headers.get('content-type')).toBe(first.headers.get('content-type'));
+    expect(await usersWith(body.email)).toBe(1);
+    expect(await eventsOf(body.email)).toBe(1);
+  });
+
+  it('the same key with another body: 422 problem+json IDEMPOTENCY_KEY_MISMATCH, nothing written', async () => {
+    const key = randomUUID();
+    const first = { email: email(), name: 'Rest A' };
+    const other = { email: email(), name: 'Rest B' };
+    expect((await rest('POST', '/api/v1/users', first, key)).status).toBe(201);
+    const refused = await rest('POST', '/api/v1/users', other, key);
+    expect(refused.status).toBe(422);
+    expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect((JSON.parse(refused.text) as { code: string }).code).toBe('IDEMPOTENCY_KEY_MISMATCH');
+    expect(await usersWith(other.email)).toBe(0);
+  });
+});

@@ -32,8 +32,11 @@ const REFUSALS = {
 /** Codes of a failure no statement was applied in: the claim is given up so a retry runs again. */
 const RELEASING = new Set<string>([ErrorCode.SERVICE_UNAVAILABLE]);
 
-/** Response headers that belong to the response, not to the request that got it. */
-const STORED_HEADERS = ['content-type'];
+/**
+ * Response headers that belong to the response, not to the request that got it: a REST create's
+ * Location and ETag are part of its answer (REST routes run their mutation through the same hooks).
+ */
+const STORED_HEADERS = ['content-type', 'location', 'etag'];
 
 /**
  * Idempotency keys for mutations (draft-ietf-httpapi-idempotency-key-header). A mutation sent with an

@@ -1,7 +1,6 @@
 import { prismaConnectionHelpers } from '@pothos/plugin-prisma';
-import { badUserInputError } from '../errors/index.js';
-import { isUuid } from '../ids.js';
 import { builder } from './builder.js';
+import { checkedMembershipCursor, storedTotalCount } from './connections.js';
 import { TeamRef, TeamRoleEnum } from './team.js';
 import { UserRef } from './user.js';
 
@@ -35,15 +34,6 @@ const membersOfTeam = prismaConnectionHelpers(builder, 'Membership', {
   resolveNode: (membership) => membership.user,
 });
 
-/** A cursor that decodes but does not hold two UUIDs would reach the database as a type error. */
-function checkedCursor<Q extends { cursor?: { userId_teamId?: { userId: unknown; teamId: unknown } } }>(query: Q): Q {
-  const key = query.cursor?.userId_teamId;
-  if (key && !(isUuid(String(key.userId)) && isUuid(String(key.teamId)))) {
-    throw badUserInputError('Invalid cursor');
-  }
-  return query;
-}
-
 const edgeFields = {
   role: { description: "The member's role in the team." },
   joinedAt: { description: 'When the user joined the team.' },
@@ -55,7 +45,7 @@ builder.prismaObjectField('User', 'teams', (t) =>
       type: TeamRef,
       description: "The user's teams, ordered by team ID (stable across pages).",
       select: (args, ctx, nestedSelection) => ({
-        memberships: checkedCursor(teamsOfUser.getQuery(args, ctx, nestedSelection)),
+        memberships: checkedMembershipCursor(teamsOfUser.getQuery(args, ctx, nestedSelection)),
         teamCount: true,
       }),
       resolve: (user, args, ctx) => ({ ...teamsOfUser.resolve(user.memberships, args, ctx), totalCount: user.teamCount }),
@@ -64,10 +54,7 @@ builder.prismaObjectField('User', 'teams', (t) =>
       name: 'UserTeamsConnection',
       description: "A page of a user's teams.",
       fields: (c) => ({
-        totalCount: c.int({
-          description: 'How many teams the user belongs to.',
-          resolve: (connection) => connection.totalCount,
-        }),
+        totalCount: c.int(storedTotalCount('How many teams the user belongs to.')),
       }),
     },
     {
@@ -87,7 +74,7 @@ builder.prismaObjectField('Team', 'members', (t) =>
       type: UserRef,
       description: "The team's members, ordered by user ID (stable across pages).",
       select: (args, ctx, nestedSelection) => ({
-        memberships: checkedCursor(membersOfTeam.getQuery(args, ctx, nestedSelection)),
+        memberships: checkedMembershipCursor(membersOfTeam.getQuery(args, ctx, nestedSelection)),
         memberCount: true,
       }),
       resolve: (team, args, ctx) => ({ ...membersOfTeam.resolve(team.memberships, args, ctx), totalCount: team.memberCount }),
@@ -96,10 +83,7 @@ builder.prismaObjectField('Team', 'members', (t) =>
       name: 'TeamMembersConnection',
       description: "A page of a team's members.",
       fields: (c) => ({
-        totalCount: c.int({
-          description: 'How many members the team has.',
-          resolve: (connection) => connection.totalCount,
-        }),
+        totalCount: c.int(storedTotalCount('How many members the team has.')),
       }),
     },
     {

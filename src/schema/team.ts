@@ -1,6 +1,6 @@
-import { badUserInputError, forbiddenError } from '../errors/index.js';
+import { forbiddenError } from '../errors/index.js';
 import { Prisma, type Team } from '../generated/prisma/client.js';
-import { isUuid, parseGlobalIdOf } from '../ids.js';
+import { parseGlobalIdOf } from '../ids.js';
 import type { Context } from '../context.js';
 import { ForbiddenError } from '../resolvers/errors.js';
 import { type Actor, addTeamMember, AddTeamMemberSuccess, removeTeamMember, RemoveTeamMemberSuccess, transferUser, TransferUserSuccess } from '../resolvers/memberships.js';
@@ -9,6 +9,7 @@ import { createTeam, CreateTeamSuccess } from '../resolvers/teams.js';
 import { MAX_LENGTH, slug as slugSchema } from '../resolvers/validation.js';
 import { noteWrite } from '../response-cache/invalidation.js';
 import { builder } from './builder.js';
+import { checkIdCursor, lazyTotalCount } from './connections.js';
 import { columnsFor, onePage, pageTotalCount } from './pages.js';
 import { MembershipErrorRef, NotFoundErrorRef, SlugTakenErrorRef, ValidationErrorRef } from './errors.js';
 import { globalIdOf, UserRef } from './user.js';
@@ -65,9 +66,7 @@ builder.queryFields((t) => ({
       description: 'Default order: slug ASC.',
       totalCount: (_root, _args, ctx, info) => pageTotalCount(info) ?? ctx.prisma.team.count(),
       resolve: (query, _root, _args, ctx, info) => {
-        if (query.cursor && !isUuid(String(query.cursor.id))) {
-          throw badUserInputError('Invalid cursor');
-        }
+        checkIdCursor(query);
         // One statement: the page, its nested connections and the totalCount (see resolvers/page-sql.ts).
         return onePage(
           info,
@@ -91,11 +90,7 @@ builder.queryFields((t) => ({
       name: 'TeamConnection',
       description: 'A page of teams.',
       fields: (t) => ({
-        totalCount: t.int({
-          description: 'How many teams there are, across all pages.',
-          extensions: { pothosPrismaTotalCount: true },
-          resolve: (parent) => (parent as unknown as { totalCount: () => Promise<number> }).totalCount(),
-        }),
+        totalCount: t.int(lazyTotalCount('How many teams there are, across all pages.')),
       }),
     },
     { name: 'TeamEdge', description: 'A team in a page.' },

@@ -1,4 +1,3 @@
-import { badUserInputError } from '../errors/index.js';
 import type { User } from '../generated/prisma/client.js';
 import { isUuid, parseGlobalIdOf } from '../ids.js';
 import {
@@ -18,6 +17,7 @@ import { findPage } from '../resolvers/page-sql.js';
 import { email as emailSchema, MAX_LENGTH } from '../resolvers/validation.js';
 import { noteWrite } from '../response-cache/invalidation.js';
 import { builder } from './builder.js';
+import { checkIdCursor, lazyTotalCount } from './connections.js';
 import { columnsFor, onePage, pageTotalCount } from './pages.js';
 import { EmailTakenErrorRef, NotFoundErrorRef, ValidationErrorRef, VersionConflictErrorRef } from './errors.js';
 
@@ -139,9 +139,7 @@ builder.queryFields((t) => ({
       },
       totalCount: (_root, args, ctx, info) => pageTotalCount(info) ?? countUsers(ctx.prisma, args.filter),
       resolve: (query, _root, args, ctx, info) => {
-        if (query.cursor && !isUuid(String(query.cursor.id))) {
-          throw badUserInputError('Invalid cursor');
-        }
+        checkIdCursor(query);
         const orderBy = userOrderBy(args.orderBy);
         // One statement: the page, its nested connections and the totalCount (see resolvers/page-sql.ts).
         return onePage(
@@ -174,12 +172,7 @@ builder.queryFields((t) => ({
       name: 'UserConnection',
       description: 'A page of users.',
       fields: (t) => ({
-        // Declared here only to document it; plugin-prisma's lazy count is what resolves it.
-        totalCount: t.int({
-          description: 'How many users match the filter, across all pages.',
-          extensions: { pothosPrismaTotalCount: true },
-          resolve: (parent) => (parent as unknown as { totalCount: () => Promise<number> }).totalCount(),
-        }),
+        totalCount: t.int(lazyTotalCount('How many users match the filter, across all pages.')),
       }),
     },
     { name: 'UserEdge', description: 'A user in a page.' },

@@ -3,14 +3,13 @@ import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, createApp } from '../src/app.js';
+import type { App } from '../src/app.js';
 import { signToken } from '../src/auth.js';
 import { type Config, ConfigError, loadConfig } from '../src/config.js';
-import { openDatabase } from '../src/db.js';
 import { parseGlobalIdOf } from '../src/ids.js';
 import { guardedCache, sessionOf } from '../src/plugins/use-response-cache.js';
 import { createMemoryStore, createRedisStore, type ResponseStore } from '../src/response-cache/store.js';
-import { type GraphQLResponse, postGraphQL, type TestApp, useTestApp } from './helpers/app.js';
+import { buildTestApp, type GraphQLResponse, type TestApp, useTestApp } from './helpers/app.js';
 import { usePostgresDatabase } from './helpers/database.js';
 
 /**
@@ -287,18 +286,11 @@ function useReplicas(envs: Record<string, string>[]): Replica[] {
   const replicas: Replica[] = envs.map(() => ({}) as Replica);
   beforeAll(async () => {
     for (const [i, env] of envs.entries()) {
-      const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: database.url(), LOG_LEVEL: 'debug', RATE_LIMIT_POINTS: '1000000', RESPONSE_CACHE: 'true', ...env });
-      const db = await openDatabase(config.database);
-      const logs: Record<string, any>[] = [];
-      const app = createApp(config, db, pino({ level: 'debug' }, { write: (line: string) => logs.push(JSON.parse(line)) }));
-      const adminToken = await signToken(config.auth, { sub: adminSub, role: 'ADMIN' });
-      const fetch = (path: string, init?: RequestInit) => {
-        const headers = new Headers(init?.headers);
-        if (!headers.has('authorization')) headers.set('authorization', `Bearer ${adminToken}`);
-        if (headers.get('authorization') === '') headers.delete('authorization');
-        return Promise.resolve(app.yoga.fetch(new Request(`http://localhost${path}`, { ...init, headers })));
-      };
-      Object.assign(replicas[i]!, { app, config, logs, gql: (q: string, v?: Record<string, unknown>, as?: { token: string | null }) => postGraphQL(fetch, adminToken, q, v, as) });
+      const built = await buildTestApp(
+        { DATABASE_URL: database.url(), RATE_LIMIT_POINTS: '1000000', RESPONSE_CACHE: 'true', ...env },
+        { authorize: 'all', adminSubject: adminSub },
+      );
+      Object.assign(replicas[i]!, { app: built.app, config: built.config, logs: built.logs, gql: built.gql });
     }
   });
   afterAll(async () => {

@@ -85,6 +85,8 @@ export interface BuiltTestApp {
 export interface BuildTestAppOptions {
   /** Where `fetch` adds the ADMIN token: only to /graphql requests (default), or to every path. */
   authorize?: 'graphql' | 'all';
+  /** The subject of the ADMIN token `fetch` and `gql` send (random otherwise): replicas of one test share it. */
+  adminSubject?: string;
   /** Arrays to collect into (the caller's own, e.g. shared for a whole file); new ones otherwise. */
   statements?: string[];
   logs?: Record<string, any>[];
@@ -114,7 +116,7 @@ export async function buildTestApp(env: Record<string, string | undefined>, opti
   const logger = pino({ level: config.logLevel, ...mixin }, { write: (line: string) => logs.push(JSON.parse(line)) });
   const app = createApp(config, db, logger, { tracing: options.tracing });
   const token = ({ role = 'USER', sub = randomUUID() }: { role?: 'USER' | 'ADMIN'; sub?: string } = {}) => signToken(config.auth, { sub, role });
-  const adminToken = await token({ role: 'ADMIN' });
+  const adminToken = await token({ role: 'ADMIN', sub: options.adminSubject });
   const authorizeAll = options.authorize === 'all';
   const fetch = (path: string, init?: RequestInit) => {
     const headers = new Headers(init?.headers);

@@ -1,8 +1,9 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseGlobalIdOf } from '../src/ids.js';
 import { type GraphQLResponse, type TestApp, useTestApp } from './helpers/app.js';
+import { reachable, REDIS_URL } from './helpers/redis.js';
 
 /**
  * Hostile requests, one row each: the status, the error code, and that nothing was written (the full
@@ -696,17 +697,6 @@ describe('rate limit', () => {
   });
 });
 
-/** Whether something accepts TCP connections at the URL's host and port. */
-async function reachable(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port || 6379), timeout: 500 });
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => (socket.destroy(), resolve(false)));
-  });
-}
-
 /** A local port nothing listens on. */
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -716,7 +706,6 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const redisUp = await reachable(REDIS_URL);
 const deadRedis = `redis://127.0.0.1:${await closedPort()}`;
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { type TestApp, useTestApp } from './helpers/app.js';
 import { rawRequest, useListeningApp } from './helpers/http.js';
+import { reachable, REDIS_URL } from './helpers/redis.js';
 
 /**
  * Rate limiting that cannot lock out the innocent: a verified token draws on its subject's budget
@@ -96,19 +96,6 @@ describe('TRUSTED_PROXY_HOPS is validated', () => {
     for (const value of ['-1', '1.5', 'all', '11']) expect(() => loadConfig({ NODE_ENV: 'test', TRUSTED_PROXY_HOPS: value })).toThrow(ConfigError);
   });
 });
-
-/** Whether something accepts TCP connections at the URL's host and port. */
-async function reachable(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port || 6379), timeout: 500 });
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => (socket.destroy(), resolve(false)));
-  });
-}
-
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 describe.skipIf(!(await reachable(REDIS_URL)))('budgets in Redis, shared by replicas', () => {
   const a = useApp({ REDIS_URL, TRUSTED_PROXY_HOPS: '1' });

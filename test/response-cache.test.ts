@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { guardedCache, sessionOf } from '../src/plugins/use-response-cache.js';
 import { createMemoryStore, createRedisStore, type ResponseStore } from '../src/response-cache/store.js';
 import { buildTestApp, type GraphQLResponse, type TestApp, useTestApp } from './helpers/app.js';
 import { usePostgresDatabase } from './helpers/database.js';
+import { reachable, REDIS_URL } from './helpers/redis.js';
 
 /**
  * The response cache (RESPONSE_CACHE): per-viewer keys, errors and refusals never cached, TTLs,
@@ -257,17 +257,6 @@ describe('ETag / 304 on GET', () => {
 // Replicas sharing Redis and one PostgreSQL database
 // ---------------------------------------------------------------------------------------------------
 
-async function reachable(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port || 6379), timeout: 500 });
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => (socket.destroy(), resolve(false)));
-  });
-}
-
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const redisUp = await reachable(REDIS_URL);
 
 interface Replica {

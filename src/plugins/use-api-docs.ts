@@ -1,17 +1,9 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Plugin } from 'graphql-yoga';
-import { methodNotAllowed, notFound } from '../errors/index.js';
-import { requestRouteOf } from '../request-info.js';
 import { ROUTES } from '../routes.js';
-
-interface Asset {
-  readonly body: Uint8Array<ArrayBuffer>;
-  readonly type: string;
-  readonly etag: string;
-}
+import { type AssetEntry, useStaticAssets } from './static-assets.js';
 
 const prefix = ROUTES.apiDocs;
 
@@ -35,11 +27,11 @@ const PAGE = `<!doctype html>
 // validatorUrl null: Swagger UI would otherwise send the document to an online validator.
 const START = `window.ui = SwaggerUIBundle({ url: ${JSON.stringify(ROUTES.openapi)}, dom_id: '#swagger-ui', validatorUrl: null, deepLinking: false });\n`;
 
-async function loadAssets(): Promise<Map<string, Asset>> {
+async function loadAssets(): Promise<AssetEntry[]> {
   // Loaded on the first request only; the package's files as published (swagger-ui-dist, pinned).
   const dir = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
   const js = 'text/javascript; charset=utf-8';
-  const entries: [string, string | Buffer, string][] = [
+  return [
     ['', PAGE, 'text/html; charset=utf-8'],
     ['start.js', START, js],
     ['swagger-ui-bundle.js', await readFile(path.join(dir, 'swagger-ui-bundle.js')), js],
@@ -47,12 +39,6 @@ async function loadAssets(): Promise<Map<string, Asset>> {
     // Linked from the page, so the browser does not ask for /favicon.ico (a 404).
     ['favicon-32x32.png', await readFile(path.join(dir, 'favicon-32x32.png')), 'image/png'],
   ];
-  return new Map(
-    entries.map(([name, content, type]) => {
-      const body = new Uint8Array(Buffer.from(content));
-      return [name, { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` }];
-    }),
-  );
 }
 
 /**
@@ -61,28 +47,5 @@ async function loadAssets(): Promise<Map<string, Asset>> {
  * Public like the document itself; GET and HEAD, with an ETag (304 on a match).
  */
 export function useApiDocs(): Plugin {
-  let assets: Promise<Map<string, Asset>> | undefined;
-  return {
-    onRequest({ request, url, fetchAPI, endResponse }) {
-      if (requestRouteOf(request) !== 'apiDocs') return;
-      if (request.method !== 'GET' && request.method !== 'HEAD') {
-        endResponse(methodNotAllowed(fetchAPI, ['GET', 'HEAD']));
-        return;
-      }
-      assets ??= loadAssets();
-      return assets.then((all) => {
-        const asset = all.get(url.pathname.slice(prefix.length));
-        if (!asset) {
-          endResponse(notFound(fetchAPI));
-          return;
-        }
-        const headers = { 'content-type': asset.type, etag: asset.etag, 'cache-control': 'no-cache' };
-        if (request.headers.get('if-none-match') === asset.etag) {
-          endResponse(new fetchAPI.Response(null, { status: 304, headers }));
-          return;
-        }
-        endResponse(new fetchAPI.Response(request.method === 'HEAD' ? null : asset.body, { headers }));
-      });
-    },
-  };
+  return useStaticAssets('apiDocs', prefix, loadAssets);
 }

@@ -1,14 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
-import { methodNotAllowed, notFound } from '../errors/index.js';
-import { requestRouteOf } from '../request-info.js';
 import { ROUTES } from '../routes.js';
-
-interface Asset {
-  readonly body: Uint8Array<ArrayBuffer>;
-  readonly type: string;
-  readonly etag: string;
-}
+import { type AssetEntry, useStaticAssets } from './static-assets.js';
 
 /** Labels Monaco asks workers for, and the asset serving each. */
 const WORKERS = { editorWorkerService: 'editor.worker.js', json: 'json.worker.js', graphql: 'graphql.worker.js' };
@@ -26,11 +18,11 @@ function appScript(bundle: string, prefix: string): string {
   ].join(';\n');
 }
 
-async function loadAssets(prefix: string): Promise<Map<string, Asset>> {
+async function loadAssets(prefix: string): Promise<AssetEntry[]> {
   // Loaded on the first request only: about 9 MB of strings a server without visitors never needs.
   const g = await import('@graphql-yoga/render-graphiql/graphiql');
   const js = 'text/javascript; charset=utf-8';
-  const entries: [string, string | Buffer, string][] = [
+  return [
     ['app.js', appScript(g.js, prefix), js],
     ['graphiql.css', g.css, 'text/css; charset=utf-8'],
     [WORKERS.editorWorkerService, g.editorWorkerService, js],
@@ -38,12 +30,6 @@ async function loadAssets(prefix: string): Promise<Map<string, Asset>> {
     [WORKERS.graphql, g.graphqlWorker, js],
     ['favicon.ico', Buffer.from(g.favicon.replace(/^data:[^,]*;base64,/, ''), 'base64'), 'image/x-icon'],
   ];
-  return new Map(
-    entries.map(([name, content, type]) => {
-      const body = new Uint8Array(Buffer.from(content));
-      return [name, { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` }];
-    }),
-  );
 }
 
 /**
@@ -54,28 +40,5 @@ async function loadAssets(prefix: string): Promise<Map<string, Asset>> {
  */
 export function useGraphiQLAssets(): Plugin {
   const prefix = ROUTES.graphiqlAssets;
-  let assets: Promise<Map<string, Asset>> | undefined;
-  return {
-    onRequest({ request, url, fetchAPI, endResponse }) {
-      if (requestRouteOf(request) !== 'graphiqlAssets') return;
-      if (request.method !== 'GET' && request.method !== 'HEAD') {
-        endResponse(methodNotAllowed(fetchAPI, ['GET', 'HEAD']));
-        return;
-      }
-      assets ??= loadAssets(prefix);
-      return assets.then((all) => {
-        const asset = all.get(url.pathname.slice(prefix.length));
-        if (!asset) {
-          endResponse(notFound(fetchAPI));
-          return;
-        }
-        const headers = { 'content-type': asset.type, etag: asset.etag, 'cache-control': 'no-cache' };
-        if (request.headers.get('if-none-match') === asset.etag) {
-          endResponse(new fetchAPI.Response(null, { status: 304, headers }));
-          return;
-        }
-        endResponse(new fetchAPI.Response(request.method === 'HEAD' ? null : asset.body, { headers }));
-      });
-    },
-  };
+  return useStaticAssets('graphiqlAssets', prefix, () => loadAssets(prefix));
 }

@@ -72,13 +72,15 @@ function sum(slices) {
  * both alike: each cost is measured against its own all-on turns. `say` prints a line. Resolves to
  * { baseline: { rps, cpuMs } (all turns), variants: [{ name, off, rps, cpuMs, baseRps, baseCpuMs, cost, cpuCost, errors }] }.
  */
-export async function runAblation({ cfg, spec, scenario, say, seconds, warmup, slices = 3 }) {
+export async function runAblation({ cfg, spec, scenario, say, seconds, warmup, slices = 3, only = [] }) {
   let next = 2_000_000;
   const isError = (text) => quickError(true, 'node', text);
   const common = { body: scenario.body, isError, headers: cfg.headers, connections: cfg.connections };
   const allBase = [];
   const variants = [];
-  for (const v of VARIANTS) {
+  const chosen = only.length ? VARIANTS.filter((v) => only.some((name) => v.name.startsWith(name))) : VARIANTS;
+  if (chosen.length === 0) throw new Error(`BENCH_ABLATION_VARIANTS matches none of: ${VARIANTS.map((v) => v.name).join('; ')}`);
+  for (const v of chosen) {
     const env = { ...spec.env, DIAGNOSTIC_DISABLE_PLUGINS: v.off.join(','), DIAGNOSTIC_DISABLE_PLUGINS_ACK: ACK };
     // A fresh all-on server per row, started and warmed like the variant: a long-running one is more
     // optimized by the JIT than a new process, which made every part look cheaper than nothing.

@@ -75,6 +75,12 @@ function readConfig() {
     ablation: process.env.BENCH_ABLATION === '1',
     ablationOnly: process.env.BENCH_ABLATION === 'only',
     ablationDuration: number('BENCH_ABLATION_DURATION', 8, { min: 1 }),
+    ablationSlices: number('BENCH_ABLATION_SLICES', 3, { min: 1 }),
+    // Names of VARIANTS rows to run (comma-separated, by prefix); all when unset.
+    ablationVariants: (process.env.BENCH_ABLATION_VARIANTS || '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     profile: process.env.BENCH_PROFILE !== '0',
     build: process.env.BENCH_SKIP_BUILD !== '1',
     redisUrl: process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379',
@@ -649,6 +655,8 @@ export async function main() {
       say,
       seconds: cfg.ablationDuration,
       warmup: cfg.warmup,
+      slices: cfg.ablationSlices,
+      only: cfg.ablationVariants,
     });
     if (cfg.ablationOnly) {
       say('');

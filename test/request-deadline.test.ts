@@ -1,7 +1,7 @@
 import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
 import { useErrorStatus } from '../src/plugins/use-error-status.js';
-import { requestSignal, requestTimeoutError, useRequestDeadline } from '../src/plugins/use-request-deadline.js';
+import { requestSignal, requestTimeoutError, useRequestDeadline, watchedRequests } from '../src/plugins/use-request-deadline.js';
 
 /** The deadline plugin on a tiny schema whose first mutation field outlives the deadline. */
 function deadlineApp(timeoutMs: number, slowMs: number) {
@@ -34,7 +34,7 @@ function deadlineApp(timeoutMs: number, slowMs: number) {
       body: JSON.stringify({ query }),
     });
   const run = async () => (await send('mutation { slow sideEffect }')).json();
-  return { run, send, seen };
+  return { run, send, seen, yoga };
 }
 
 describe('the request deadline reaches resolvers', () => {
@@ -48,11 +48,34 @@ describe('the request deadline reaches resolvers', () => {
     expect(app.seen.sideEffects).toBe(0);
   });
 
-  it('lets work that fits in the deadline run to the end', async () => {
+  it('lets work that fits in the deadline run to the end, and forgets the request once answered', async () => {
     const app = deadlineApp(2_000, 100);
     const body = await app.run();
     expect(body).toEqual({ data: { slow: true, sideEffect: true } });
     expect(app.seen).toEqual({ sideEffects: 1, slowSawAbort: false });
+    // One sweep timer watches every request in flight; an answered one leaves nothing behind.
+    expect(watchedRequests()).toBe(0);
+  });
+
+  it('when the client goes away, within a sweep, and the executor starts nothing after it', async () => {
+    const app = deadlineApp(10_000, 300);
+    const client = new AbortController();
+    const sent = Promise.resolve(
+      app.yoga.fetch(
+        new Request('http://localhost/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json' },
+          body: JSON.stringify({ query: 'mutation { slow sideEffect }' }),
+          signal: client.signal,
+        }),
+      ),
+    ).catch(() => undefined);
+    setTimeout(() => client.abort(), 50);
+    await sent;
+    await new Promise((r) => setTimeout(r, 450));
+    expect(app.seen.slowSawAbort).toBe(true);
+    expect(app.seen.sideEffects).toBe(0);
+    expect(watchedRequests()).toBe(0);
   });
 });
 

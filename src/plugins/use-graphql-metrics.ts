@@ -1,5 +1,5 @@
 import { createCounter, createHistogram, type FillLabelsFnParams, usePrometheus } from '@envelop/prometheus';
-import { getOperationAST, type GraphQLSchema, isInputObjectType, isInterfaceType, isObjectType } from 'graphql';
+import { type DocumentNode, getOperationAST, type GraphQLSchema, isInputObjectType, isInterfaceType, isObjectType } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Metrics } from '../metrics.js';
 import { ErrorCode, errorCode } from '../errors/index.js';
@@ -14,6 +14,9 @@ type Labels = 'operationName' | 'operationType';
 /** Yoga adds these codes after the plugin sees the error. */
 const PHASE_CODES: Record<string, ErrorCode> = { parse: ErrorCode.GRAPHQL_PARSE_FAILED, validate: ErrorCode.GRAPHQL_VALIDATION_FAILED };
 
+/** No operation selected (no document, or `operationName` names none of its operations). */
+const UNSELECTED: Operation = { name: null, type: 'unknown' };
+
 interface Operation {
   /** The selected operation's name ('' when anonymous), or null when no operation is selected. */
   name: string | null;
@@ -21,13 +24,13 @@ interface Operation {
 }
 
 /**
- * `@envelop/prometheus` with request count and duration, the parse/validate/execute phase histograms,
- * the error counter and the deprecated-field counter. Every label is bounded:
+ * `@envelop/prometheus` with request count and duration, the error counter (by phase and code) and
+ * the deprecated-field counter; no phase histograms (see below). Every label is bounded:
  * - the operation is the one the document selects (by `operationName` or as its only operation), never
  *   the raw `operationName` parameter, which is any string a client sends;
  * - a name gets a label value of its own only once an operation of that name reaches execution, i.e.
  *   passed authentication, validation and the operation limits (`Metrics.operationLabel`: at most 100
- *   names of at most 64 characters). Parse and validate timings use the name only if it was admitted
+ *   names of at most 64 characters). Parse and validate errors use the name only if it was admitted
  *   so; refused operations (parse or validation errors) count as "other";
  * - no label carries a path, id or variable.
  */
@@ -51,14 +54,20 @@ export function useGraphQLMetrics({ metrics }: GraphQLMetricsOptions): Plugin {
   // deprecated in the schema it can never count, so that walk is skipped (checked per schema).
   const deprecations = new WeakMap<GraphQLSchema, boolean>();
   let schemaHasDeprecations = true;
-  // Keyed by the label parameters envelop makes once per request (shared by its phases).
-  const operations = new WeakMap<FillLabelsFnParams, Operation>();
+  // The selected operation per document and `operationName`: Yoga's parse cache hands the same
+  // document object to every request with the same query text, so this is a lookup, not a walk.
+  const operations = new WeakMap<DocumentNode, Map<string | undefined, Operation>>();
   const operationOf = (p: FillLabelsFnParams, context: { params?: { operationName?: string } } | undefined): Operation => {
-    let operation = operations.get(p);
+    if (!p.document) return UNSELECTED;
+    const requested = context?.params?.operationName;
+    let byName = operations.get(p.document);
+    if (!byName) operations.set(p.document, (byName = new Map<string | undefined, Operation>()));
+    let operation = byName.get(requested);
     if (!operation) {
-      const node = p.document ? getOperationAST(p.document, context?.params?.operationName) : null;
-      operation = { name: node ? (node.name?.value ?? '') : null, type: node?.operation ?? 'unknown' };
-      operations.set(p, operation);
+      const node = getOperationAST(p.document, requested);
+      operation = node ? { name: node.name?.value ?? '', type: node.operation } : UNSELECTED;
+      // Bounded: a document has few operations, and a name that selects none maps to UNSELECTED.
+      if (node || byName.size < 16) byName.set(requested, operation);
     }
     return operation;
   };
@@ -72,12 +81,6 @@ export function useGraphQLMetrics({ metrics }: GraphQLMetricsOptions): Plugin {
     const { name, type } = operationOf(p, context as never);
     return { operationName: name === null ? 'other' : metrics.operationLabel(name), operationType: type };
   };
-  const histogram = (name: string, help: string, labels: typeof before) =>
-    createHistogram<never, Labels>({
-      registry,
-      histogram: { name, help, labelNames: ['operationName', 'operationType'] },
-      fillLabelsFn: labels,
-    });
 
   const prometheus = usePrometheus({
     registry,
@@ -92,10 +95,18 @@ export function useGraphQLMetrics({ metrics }: GraphQLMetricsOptions): Plugin {
         },
         fillLabelsFn: executed,
       }),
-      graphql_envelop_request_duration: histogram('graphql_envelop_request_duration', 'Duration of GraphQL operations.', executed),
-      graphql_envelop_phase_parse: histogram('graphql_envelop_phase_parse', 'Time spent parsing operations.', before),
-      graphql_envelop_phase_validate: histogram('graphql_envelop_phase_validate', 'Time spent validating operations.', before),
-      graphql_envelop_phase_execute: histogram('graphql_envelop_phase_execute', 'Time spent executing operations.', executed),
+      graphql_envelop_request_duration: createHistogram<never, Labels>({
+        registry,
+        histogram: { name: 'graphql_envelop_request_duration', help: 'Duration of GraphQL operations (execution).', labelNames: ['operationName', 'operationType'] },
+        fillLabelsFn: executed,
+      }),
+      // No phase histograms: the plugin times phases with Date.now() (whole milliseconds); parse and
+      // validate are answered from Yoga's document cache (microseconds), so their histograms only ever
+      // held 0, and the execute phase's is the request duration above, observed a second time.
+      graphql_envelop_phase_parse: false,
+      graphql_envelop_phase_validate: false,
+      graphql_envelop_phase_execute: false,
+      graphql_envelop_phase_context: false,
       graphql_envelop_error_result: createCounter<never, Labels | 'phase' | 'code', FillLabelsFnParams & { errorPhase: string }>({
         registry,
         counter: {

@@ -127,7 +127,7 @@ export function createApp(config: Config, db: Database, logger: Logger, { tracin
       return createContext({
         prisma: db.prisma,
         requestId,
-        logger: off('requestInfo') ? logger : logger.child({ requestId }),
+        logger,
         viewer: viewerOf(request),
         signal: off('deadline') ? request.signal : requestSignal(request, config.http.requestTimeoutMs),
         onBatch,

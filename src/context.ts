@@ -34,6 +34,7 @@ export interface EventFeed {
 export interface ContextOptions {
   prisma: PrismaClient;
   requestId: string;
+  /** The service's logger; the context's is this one bound to `requestId`. */
   logger: Logger;
   signal: AbortSignal;
   viewer?: Viewer | null;
@@ -48,7 +49,28 @@ const NO_EVENTS: EventFeed = {
   subscribe: () => (async function* () {})(),
 };
 
+/**
+ * The context of one request. Its `logger` is `logger` bound to the request id, made on first use:
+ * most requests log nothing through it, and a pino child costs a serialization of its bindings.
+ */
 export function createContext({ prisma, requestId, logger, signal, viewer = null, onBatch, events = NO_EVENTS, profiles }: ContextOptions): Context {
-  const loaders = createLoaders(prisma, viewer?.userId, onBatch, { client: profiles, signal, logger });
-  return { prisma, loaders, viewer, requestId, logger, signal, events };
+  let requestLogger: Logger | undefined;
+  const context = {
+    prisma,
+    viewer,
+    requestId,
+    signal,
+    events,
+    get logger(): Logger {
+      return (requestLogger ??= logger.child({ requestId }));
+    },
+  };
+  const loaders = createLoaders(prisma, viewer?.userId, onBatch, {
+    client: profiles,
+    signal,
+    get logger() {
+      return context.logger;
+    },
+  });
+  return Object.assign(context, { loaders });
 }

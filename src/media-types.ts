@@ -14,11 +14,22 @@ export interface MediaType {
   charset: string | undefined;
 }
 
-/** The media type of a Content-Type header value. */
+const NONE: MediaType = Object.freeze({ type: '', charset: undefined });
+/** Parsed Content-Type values: requests and our own responses repeat a handful of them. */
+const parsed = new Map<string, MediaType>();
+const MEMO_SIZE = 256;
+
+/** The media type of a Content-Type header value (remembered per value, up to MEMO_SIZE values). */
 export function mediaTypeOf(header: string | null): MediaType {
-  if (!header) return { type: '', charset: undefined };
-  const { type, parameters } = parse(header);
-  return { type, charset: parameters.charset?.toLowerCase() };
+  if (!header) return NONE;
+  let known = parsed.get(header);
+  if (!known) {
+    const { type, parameters } = parse(header);
+    known = Object.freeze({ type, charset: parameters.charset?.toLowerCase() });
+    if (parsed.size >= MEMO_SIZE) parsed.clear();
+    parsed.set(header, known);
+  }
+  return known;
 }
 
 /**

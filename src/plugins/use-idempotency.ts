@@ -1,5 +1,5 @@
 import { getOperationAST, GraphQLError, parse } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import type { FetchAPI, GraphQLParams, Plugin } from 'graphql-yoga';
 import type { Database } from '../db.js';
 import { ErrorCode, refusal } from '../errors/index.js';
 import { claim, complete, fingerprint, release, type StoredResponse } from '../idempotency/store.js';
@@ -19,6 +19,9 @@ export interface IdempotencyOptions {
 
 /** The header's value: an RFC 8941 sf-string (`"…"`), or the same characters unquoted. */
 const KEY = /^"?([\x20-\x21\x23-\x5b\x5d-\x7e]{1,255})"?$/;
+
+/** Yoga's onParams `setResult` (a stand-in result: nothing is parsed or executed). */
+type SetResult = (result: { errors: GraphQLError[] } | { data: null }) => void;
 
 type Outcome =
   { kind: 'claimed'; subject: string; key: string; retryable: boolean } | { kind: 'replay'; response: StoredResponse } | { kind: 'refuse'; code: ErrorCode; message: string };
@@ -52,40 +55,70 @@ const STORED_HEADERS = ['content-type', 'location', 'etag'];
  */
 export function useIdempotency({ db, logger, ttlHours, abandonedAfterMs, maxTokens }: IdempotencyOptions): Plugin {
   const outcomes = new WeakMap<Request, Outcome>();
-  const stop = (request: Request, setResult: (r: { errors: GraphQLError[] }) => void, outcome: Outcome & { kind: 'refuse' }) => {
+  const stop = (request: Request, setResult: SetResult, outcome: Outcome & { kind: 'refuse' }) => {
     outcomes.set(request, outcome);
     setResult({ errors: [new GraphQLError(outcome.message, { extensions: { code: outcome.code } })] });
   };
+  const claimOrReplay = async (request: Request, header: string, subject: string, query: string, params: GraphQLParams, setResult: SetResult) => {
+    let type: string | undefined;
+    try {
+      type = getOperationAST(parse(query, { maxTokens }), params.operationName)?.operation;
+    } catch {
+      return; // Yoga answers the parse error itself.
+    }
+    if (type !== 'mutation') return;
+    const key = KEY.exec(header)?.[1];
+    if (!key) return stop(request, setResult, { kind: 'refuse', code: REFUSALS.invalid[0], message: REFUSALS.invalid[1] });
+    const found = await claim(db.prisma, {
+      subject,
+      key,
+      fingerprint: fingerprint(query, params.operationName, params.variables),
+      ttlHours,
+      abandonedAfterMs,
+    });
+    if (found.kind === 'claimed') {
+      outcomes.set(request, { kind: 'claimed', subject, key, retryable: false });
+    } else if (found.kind === 'replay') {
+      outcomes.set(request, { kind: 'replay', response: found.response });
+      setResult({ data: null });
+    } else {
+      const [code, message] = REFUSALS[found.kind];
+      stop(request, setResult, { kind: 'refuse', code, message });
+    }
+  };
+  /** The stored response or the refusal in place of this one; or, for a claim, stores what is sent. */
+  const answer = async (outcome: Outcome, request: Request, response: Response, setResponse: (r: Response) => void, fetchAPI: FetchAPI) => {
+    if (outcome.kind === 'refuse') {
+      const refused = refusal(fetchAPI, outcome.code, outcome.message);
+      setResponse(new fetchAPI.Response(refused.body, { status: refused.status, headers: merged(response.headers, refused.headers) }));
+      return;
+    }
+    if (outcome.kind === 'replay') {
+      const headers = merged(response.headers, new fetchAPI.Headers(outcome.response.headers));
+      headers.set('idempotent-replayed', 'true');
+      setResponse(new fetchAPI.Response(outcome.response.body, { status: outcome.response.status, headers }));
+      return;
+    }
+    try {
+      if (outcome.retryable) return await release(db.prisma, outcome.subject, outcome.key);
+      const headers: Record<string, string> = {};
+      for (const name of STORED_HEADERS) {
+        const value = response.headers.get(name);
+        if (value !== null) headers[name] = value;
+      }
+      await complete(db.prisma, outcome.subject, outcome.key, { status: response.status, headers, body: await response.clone().text() });
+    } catch (error) {
+      // The claim stays in flight until abandoned: retries get 409 meanwhile, never a second execution.
+      logger.warn({ err: error, requestId: requestInfoOf(request).id }, 'idempotency: could not store the response');
+    }
+  };
   return {
-    async onParams({ request, params, setResult }) {
+    // Not async: a request without the header (nearly all) passes without a promise.
+    onParams({ request, params, setResult }) {
       const header = request.headers.get('idempotency-key');
       const subject = requestInfoOf(request).viewer?.userId;
       if (header === null || !subject || typeof params.query !== 'string') return;
-      let type: string | undefined;
-      try {
-        type = getOperationAST(parse(params.query, { maxTokens }), params.operationName)?.operation;
-      } catch {
-        return; // Yoga answers the parse error itself.
-      }
-      if (type !== 'mutation') return;
-      const key = KEY.exec(header)?.[1];
-      if (!key) return stop(request, setResult, { kind: 'refuse', code: REFUSALS.invalid[0], message: REFUSALS.invalid[1] });
-      const found = await claim(db.prisma, {
-        subject,
-        key,
-        fingerprint: fingerprint(params.query, params.operationName, params.variables),
-        ttlHours,
-        abandonedAfterMs,
-      });
-      if (found.kind === 'claimed') {
-        outcomes.set(request, { kind: 'claimed', subject, key, retryable: false });
-      } else if (found.kind === 'replay') {
-        outcomes.set(request, { kind: 'replay', response: found.response });
-        setResult({ data: null } as never);
-      } else {
-        const [code, message] = REFUSALS[found.kind];
-        stop(request, setResult, { kind: 'refuse', code, message });
-      }
+      return claimOrReplay(request, header, subject, params.query, params, setResult);
     },
     onResultProcess({ request, result }) {
       const outcome = outcomes.get(request);
@@ -93,32 +126,10 @@ export function useIdempotency({ db, logger, ttlHours, abandonedAfterMs, maxToke
       const errors = (result as { errors?: readonly { extensions?: { code?: unknown } }[] }).errors ?? [];
       outcome.retryable = errors.some((e) => RELEASING.has(String(e.extensions?.code)));
     },
-    async onResponse({ request, response, setResponse, fetchAPI }) {
+    onResponse({ request, response, setResponse, fetchAPI }) {
       const outcome = outcomes.get(request);
       if (!outcome) return;
-      if (outcome.kind === 'refuse') {
-        const refused = refusal(fetchAPI, outcome.code, outcome.message);
-        setResponse(new fetchAPI.Response(refused.body, { status: refused.status, headers: merged(response.headers, refused.headers) }));
-        return;
-      }
-      if (outcome.kind === 'replay') {
-        const headers = merged(response.headers, new fetchAPI.Headers(outcome.response.headers));
-        headers.set('idempotent-replayed', 'true');
-        setResponse(new fetchAPI.Response(outcome.response.body, { status: outcome.response.status, headers }));
-        return;
-      }
-      try {
-        if (outcome.retryable) return await release(db.prisma, outcome.subject, outcome.key);
-        const headers: Record<string, string> = {};
-        for (const name of STORED_HEADERS) {
-          const value = response.headers.get(name);
-          if (value !== null) headers[name] = value;
-        }
-        await complete(db.prisma, outcome.subject, outcome.key, { status: response.status, headers, body: await response.clone().text() });
-      } catch (error) {
-        // The claim stays in flight until abandoned: retries get 409 meanwhile, never a second execution.
-        logger.warn({ err: error, requestId: requestInfoOf(request).id }, 'idempotency: could not store the response');
-      }
+      return answer(outcome, request, response, setResponse, fetchAPI);
     },
   };
 }

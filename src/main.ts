@@ -4,7 +4,7 @@ import { createLogger, type Logger } from './logger.js';
 import { announce } from './startup/banner.js';
 import { prepareDatabase } from './startup/database.js';
 import { listenProblem, StartupError } from './startup/errors.js';
-import { createTracing, traceLogFields } from './tracing/index.js';
+import { loadTracing, traceLogFields } from './tracing/index.js';
 
 /** Time past SHUTDOWN_TIMEOUT_MS for disposing Yoga and closing the pool. */
 const HARD_DEADLINE_GRACE_MS = 5_000;
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   }
   // Pretty when stdout is a terminal, JSON lines otherwise (see createLogger).
   // Tracing only when OTEL_EXPORTER_OTLP_ENDPOINT is set; before anything that could make a span.
-  const tracing = createTracing(config.tracing);
+  const tracing = await loadTracing(config.tracing);
   const logger = createLogger({ level: config.logLevel, ...(tracing ? { mixin: traceLogFields } : {}) });
   if (tracing) logger.info({ endpoint: config.tracing.endpoint, serviceName: config.tracing.serviceName }, 'tracing: exporting spans over OTLP/HTTP');
   const fail = (error: unknown) => exitOnStartupFailure(error, logger);

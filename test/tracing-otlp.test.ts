@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { createTracing, type Tracing } from '../src/tracing/index.js';
+import type { Tracing } from '../src/tracing/index.js';
+import { createTracing } from '../src/tracing/sdk.js';
 import { buildTestApp, type BuiltTestApp } from './helpers/app.js';
 import { usePostgresDatabase } from './helpers/database.js';
 

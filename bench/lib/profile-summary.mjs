@@ -18,6 +18,9 @@ const CATEGORIES = [
 
 const SPECIAL = new Set(['(garbage collector)', '(program)', '(idle)', '(root)']);
 
+/** Tracing code: the OpenTelemetry packages and the app's tracing module and plugin. */
+const isTracingFrame = (callFrame) => /\/node_modules\/@opentelemetry\/|\/dist\/src\/tracing\/|\/dist\/src\/plugins\/use-tracing\.js/.test(callFrame.url);
+
 /** Where a frame's code lives: an npm package, node core, WASM, the app's own code, or a V8 pseudo-frame. */
 export function packageOf(callFrame) {
   const { url, functionName } = callFrame;
@@ -90,6 +93,8 @@ export function summarizeProfile(profile, { top = 15, fromUs = -Infinity, toUs =
   const fnSelf = new Map();
   const pkgSelf = new Map();
   const pkgIncl = new Map();
+  // Time with tracing code anywhere on the stack: what tracing costs the profiled run.
+  let tracingMs = 0;
   for (const [id, ms] of selfMs) {
     const node = byId.get(id);
     const cf = node.callFrame;
@@ -106,8 +111,14 @@ export function summarizeProfile(profile, { top = 15, fromUs = -Infinity, toUs =
     pkgSelf.set(pkg, (pkgSelf.get(pkg) ?? 0) + ms);
     // Inclusive: every package on this sample's stack, once.
     const seen = new Set();
-    for (let n = id; n !== undefined; n = parent.get(n)) seen.add(packageOf(byId.get(n).callFrame));
+    let traced = false;
+    for (let n = id; n !== undefined; n = parent.get(n)) {
+      const frame = byId.get(n).callFrame;
+      seen.add(packageOf(frame));
+      traced ||= isTracingFrame(frame);
+    }
     for (const p of seen) if (p !== '(root)') pkgIncl.set(p, (pkgIncl.get(p) ?? 0) + ms);
+    if (traced) tracingMs += ms;
   }
   const busyMs = totalMs - idleMs;
   const share = (ms) => (busyMs > 0 ? ms / busyMs : 0);
@@ -123,7 +134,7 @@ export function summarizeProfile(profile, { top = 15, fromUs = -Infinity, toUs =
     .map(([name, ms]) => ({ name, selfMs: ms, selfShare: share(ms), inclShare: share(pkgIncl.get(name) ?? 0) }))
     .sort((a, b) => b.selfMs - a.selfMs)
     .slice(0, top);
-  return { totalMs, idleMs, busyMs, functions, packages, categories, windowed };
+  return { totalMs, idleMs, busyMs, functions, packages, categories, windowed, tracingShare: share(tracingMs) };
 }
 
 export function summarizeProfileFile(file, options) {
@@ -142,6 +153,7 @@ export function formatSummary(s) {
     ...s.categories.map((c) => `  ${pct(c.share).padStart(6)}  ${c.name}`),
     'packages (self / inclusive):',
     ...s.packages.map((p) => `  ${pct(p.selfShare).padStart(6)} / ${pct(p.inclShare).padStart(6)}  ${p.name}`),
+    `tracing code (@opentelemetry/*, src/tracing, use-tracing) on the stack: ${(s.tracingShare * 100).toFixed(2)}% of busy time`,
   ];
   return lines.join('\n');
 }

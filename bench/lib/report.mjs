@@ -422,6 +422,7 @@ export function renderMarkdown(results) {
     if (prof?.summary) {
       L.push(`- Profile of ours (${fix(prof.rps, 0)} req/s under the profiler, ${prof.file}): ${topPackages(prof.summary)}.`);
       L.push(`- Recognizable costs (self time): ${categoryLine(prof.summary)}.`);
+      L.push(`- ${tracingOffLine(prof.summary)}`);
       L.push('');
       L.push(
         mdTable(
@@ -467,6 +468,15 @@ export function renderMarkdown(results) {
   );
   L.push('');
   return L.join('\n');
+}
+
+/**
+ * Tracing off (the default; every profile runs so): the share of the profiled load with OpenTelemetry code
+ * on the stack, i.e. what the tracing that is not exporting costs. Issue 14's "no cost when off".
+ */
+function tracingOffLine(summary) {
+  const share = summary.tracingShare ?? 0;
+  return `Tracing off (the default): OpenTelemetry code (\`@opentelemetry/*\`, \`src/tracing/\`, \`use-tracing\`) on the stack in ${(share * 100).toFixed(2)}% of the busy samples${share === 0 ? ' (none)' : ''}.`;
 }
 
 function categoryLine(summary) {

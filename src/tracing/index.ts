@@ -1,16 +1,12 @@
 import { context, isSpanContextValid, propagation, trace, type Context, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, ParentBasedSampler, type Sampler, SamplingDecision, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { PrismaInstrumentation, registerInstrumentations } from '@prisma/instrumentation';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { TracingConfig } from '../config.js';
 
 /**
  * OpenTelemetry tracing, on only when OTEL_EXPORTER_OTLP_ENDPOINT is set (or a test passes an
- * exporter). Off, nothing here is loaded into the request path: no provider, no context manager, no
- * Prisma instrumentation, no plugin; the API calls elsewhere (`traceparentOfActiveSpan`,
+ * exporter). Off, none of the SDK is even loaded (see `loadTracing`): no provider, no context manager,
+ * no Prisma instrumentation, no plugin; the API calls elsewhere (`traceparentOfActiveSpan`,
  * `injectTraceHeaders`) fall through the API's no-op implementations.
  */
 export interface Tracing {
@@ -26,48 +22,16 @@ export interface TracingOptions {
   readonly exporter?: SpanExporter;
 }
 
-/** The scope name of our own spans (HTTP, GraphQL, outbox). */
-const TRACER_NAME = 'user-api-gateway';
-
-export function createTracing(config: TracingConfig, options: TracingOptions = {}): Tracing | undefined {
-  if (!config.endpoint && !options.exporter) return undefined;
-  const processor = options.exporter ? new SimpleSpanProcessor(options.exporter) : new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl(config.endpoint!) }));
-  const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': config.serviceName }),
-    sampler: new ParentBasedSampler({ root: NO_ORPHAN_QUERIES }),
-    spanProcessors: [processor],
-  });
-  // Global: the AsyncLocalStorage context manager (the active span follows async calls), the W3C
-  // propagator (injectTraceHeaders) and the provider (Prisma's helper and other libraries find it).
-  // A second provider in one process (tests) keeps the first one's globals; ours is passed explicitly.
-  provider.register({ propagator: new W3CTraceContextPropagator() });
-  // Prisma 7 reads a process-global helper on each query; registering sets it, unregistering clears it.
-  const unregister = registerInstrumentations({ tracerProvider: provider, instrumentations: [new PrismaInstrumentation()] });
-  let closing: Promise<void> | undefined;
-  return {
-    tracer: provider.getTracer(TRACER_NAME),
-    forceFlush: () => provider.forceFlush(),
-    shutdown() {
-      closing ??= (async () => {
-        unregister();
-        await provider.shutdown();
-      })();
-      return closing;
-    },
-  };
-}
-
 /**
- * Root spans are kept, except Prisma's: a query outside any request or publish (the relay's and the
- * feed's polls every OUTBOX_POLL_INTERVAL_MS, the pruner, readiness pings) would otherwise be a trace of
- * its own several times a second. Spans with a parent follow their parent's decision (ParentBased).
+ * Tracing when OTEL_EXPORTER_OTLP_ENDPOINT is set (or a test passes an exporter), else undefined. The
+ * SDK, the OTLP exporter and Prisma's instrumentation (`./sdk.ts`) are imported only then: off, the
+ * process never loads them.
  */
-const NO_ORPHAN_QUERIES: Sampler = {
-  shouldSample: (_context, _traceId, name) => ({
-    decision: name.startsWith('prisma:') ? SamplingDecision.NOT_RECORD : SamplingDecision.RECORD_AND_SAMPLED,
-  }),
-  toString: () => 'NoOrphanPrismaQueries',
-};
+export async function loadTracing(config: TracingConfig, options: TracingOptions = {}): Promise<Tracing | undefined> {
+  if (!config.endpoint && !options.exporter) return undefined;
+  const { createTracing } = await import('./sdk.js');
+  return createTracing(config, options);
+}
 
 /** OTEL_EXPORTER_OTLP_ENDPOINT is the collector's base URL; traces go to its /v1/traces (OTLP spec). */
 export function tracesUrl(endpoint: string): string {

@@ -1,3 +1,5 @@
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './db.js';
 import { createLogger, type Logger } from './logger.js';
@@ -47,6 +49,7 @@ async function main(): Promise<void> {
   logger.info({ database: db.kind }, 'database ready');
   const app = createApp(config, db, logger, { tracing });
   await app.start();
+  collectStartupGarbage();
   const { host, port, metricsPort } = config.http;
   const server = await app.listen('graphql', port, host).catch((e) => failWithDb(listenProblem(e, 'PORT', port, host)));
   if (metricsPort !== undefined) {
@@ -74,6 +77,16 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', (signal) => void shutdown(signal));
   process.on('SIGINT', (signal) => void shutdown(signal));
+}
+
+/**
+ * One full garbage collection before serving. Start-up leaves tens of MiB of garbage behind (the query
+ * compiler's decoded bytes, schema building, migration checks) that V8 only collects once the heap
+ * first fills, so an idle replica would hold it for good: about 20 MiB of RSS. Takes ~40 ms, once.
+ */
+function collectStartupGarbage(): void {
+  v8.setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
 }
 
 /**

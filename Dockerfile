@@ -52,14 +52,17 @@ RUN --mount=type=cache,target=/root/.npm \
 FROM node:24.21.0-bookworm-slim AS runtime
 LABEL org.opencontainers.image.title="user-api-gateway" \
       org.opencontainers.image.description="GraphQL user API gateway (Pothos + Prisma + GraphQL Yoga)"
-# Source maps make stack traces in the logs point at src/*.ts lines. The heap flags come from measuring
+# No --enable-source-maps: Node then keeps the parsed source map of every loaded module (ours and the
+# packages that ship maps), ~15 MiB of an idle replica's RSS. Stack traces in the logs name dist/src/*.js
+# lines, which tsc keeps beside their src/*.ts (the .js.map files are in the image for mapping them);
+# add the flag to NODE_OPTIONS when debugging needs TypeScript lines. The heap flags come from measuring
 # the server (bench/, "Memory"): the live heap after a full GC is ~45 MiB idle and under the page loads,
 # but an uncapped V8 (a heap limit of 1/4 of the machine's memory, young generation up to 3 x 32 MiB
 # semi-spaces) lets garbage grow the process to ~1 GiB before it collects. A 192 MiB old space keeps it
 # near 155 MiB idle and ~200 MiB under the pages; the 16 MiB semi-space is kept because a smaller one
 # tripled the GC share of node-by-id (4 MiB: 12-22 % of CPU, 16 MiB: 3-8 %). k8s/deployment.yaml repeats them.
 ENV NODE_ENV=production \
-    NODE_OPTIONS="--enable-source-maps --max-old-space-size=192 --max-semi-space-size=16"
+    NODE_OPTIONS="--max-old-space-size=192 --max-semi-space-size=16"
 WORKDIR /app
 # A numeric, non-root uid/gid that owns nothing in the image: the application files stay root-owned
 # and read-only to the process. Kubernetes runs it as runAsUser 10001 (k8s/deployment.yaml).

@@ -146,17 +146,29 @@ async function machineInfo(cfg, uniformUrl) {
 // --- Servers -----------------------------------------------------------------------------------------
 
 /**
- * The production image's NODE_OPTIONS (the Dockerfile's runtime ENV; k8s/deployment.yaml repeats it):
- * our server runs with the heap flags it runs with in production, or its memory would not be the one
- * that ships.
+ * The production image's memory settings (the Dockerfile's runtime ENV; k8s/deployment.yaml repeats
+ * NODE_OPTIONS): our server runs with the heap flags and the malloc arena cap it runs with in
+ * production, or its memory would not be the one that ships.
  */
-export function imageNodeOptions() {
+export function imageMemoryEnv() {
   const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
-  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
-  const m = /NODE_OPTIONS=("(?:[^"\\]|\\.)*"|\S*)/.exec(runtime);
-  if (!m) throw new Error('the Dockerfile runtime stage sets no NODE_OPTIONS');
-  return m[1].startsWith('"') ? JSON.parse(m[1]) : m[1];
+  // The runtime stage, without its comments (which mention the settings too).
+  const runtime = dockerfile
+    .slice(dockerfile.lastIndexOf('\nFROM '))
+    .split('\n')
+    .filter((line) => !line.trimStart().startsWith('#'))
+    .join('\n');
+  const env = {};
+  for (const name of ['NODE_OPTIONS', 'MALLOC_ARENA_MAX']) {
+    const m = new RegExp(`${name}=("(?:[^"\\\\]|\\\\.)*"|\\S*)`).exec(runtime);
+    if (!m) throw new Error(`the Dockerfile runtime stage sets no ${name}`);
+    env[name] = m[1].startsWith('"') ? JSON.parse(m[1]) : m[1];
+  }
+  return env;
 }
+
+/** The production image's NODE_OPTIONS (see imageMemoryEnv). */
+export const imageNodeOptions = () => imageMemoryEnv().NODE_OPTIONS;
 
 /** `env` adds to (or overrides) our server's environment: the cache rows turn the response cache on. */
 function serverSpec(target, cfg, dbUrl, env = {}) {
@@ -168,7 +180,7 @@ function serverSpec(target, cfg, dbUrl, env = {}) {
       cwd: ROOT,
       env: {
         NODE_ENV: 'production',
-        NODE_OPTIONS: imageNodeOptions(),
+        ...imageMemoryEnv(),
         LOG_LEVEL: 'warn',
         DATABASE_URL: dbUrl,
         DB_POOL_MAX: String(cfg.poolMax),
@@ -635,7 +647,7 @@ export async function main() {
     const server = await startServer({ ...serverSpec('ours', cfg, db.uniformUrl), nodeArgs: ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`] });
     try {
       const m = await idleMemory(server, { dir, headers: cfg.headers, idleMs: Math.max(cfg.idle, 1) * 1000 });
-      results.memory = { ...m, file: path.relative(ROOT, m.file), nodeOptions: imageNodeOptions() };
+      results.memory = { ...m, file: path.relative(ROOT, m.file), nodeOptions: imageNodeOptions(), mallocArenaMax: imageMemoryEnv().MALLOC_ARENA_MAX };
       const f = (b) => (b / 2 ** 20).toFixed(1);
       say(
         `  RSS ${f(m.before.rss)} MiB idle (${f(m.before.rss - m.before.anonymous)} file-backed), V8 heap ${f(m.before.heapUsed)} used of ${f(m.before.heapTotal)} MiB; after a full GC: RSS ${f(m.after.rss)}, heap ${f(m.after.heapUsed)} used of ${f(m.after.heapTotal)}`,

@@ -502,7 +502,7 @@ export function memorySection(m) {
   const rest = b.anonymous - b.heapTotal - b.external;
   const L = ['## Memory of the idle server', ''];
   L.push(
-    `Our server started as in production (\`NODE_OPTIONS=${m.nodeOptions}\`, from the Dockerfile), a few requests, then idle; ` +
+    `Our server started as in production (\`NODE_OPTIONS=${m.nodeOptions}\`${m.mallocArenaMax ? `, \`MALLOC_ARENA_MAX=${m.mallocArenaMax}\`` : ''}, from the Dockerfile), a few requests, then idle; ` +
       `the heap snapshot (\`${m.file}\`, not committed) runs a full GC first. Summarize one with \`node bench/lib/heap-summary.mjs <file>\`.`,
   );
   L.push('');

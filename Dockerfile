@@ -56,11 +56,12 @@ LABEL org.opencontainers.image.title="user-api-gateway" \
 # packages that ship maps), ~15 MiB of an idle replica's RSS. Stack traces in the logs name dist/src/*.js
 # lines, which tsc keeps beside their src/*.ts (the .js.map files are in the image for mapping them);
 # add the flag to NODE_OPTIONS when debugging needs TypeScript lines. The heap flags come from measuring
-# the server (bench/, "Memory"): the live heap after a full GC is ~45 MiB idle and under the page loads,
+# the server (bench/, "Memory"): the live heap after a full GC is ~40 MiB idle and ~60 under the page loads,
 # but an uncapped V8 (a heap limit of 1/4 of the machine's memory, young generation up to 3 x 32 MiB
-# semi-spaces) lets garbage grow the process to ~1 GiB before it collects. A 192 MiB old space keeps it
-# near 155 MiB idle and ~200 MiB under the pages; the 16 MiB semi-space is kept because a smaller one
-# tripled the GC share of node-by-id (4 MiB: 12-22 % of CPU, 16 MiB: 3-8 %). k8s/deployment.yaml repeats them.
+# semi-spaces) lets garbage grow the process to ~1 GiB before it collects. With a 192 MiB old space and
+# the settings here the process measured 142 MiB idle and 239 MiB at its peak over the whole benchmark;
+# the 16 MiB semi-space is kept because a smaller one costs CPU (4 MiB tripled the GC share of
+# node-by-id; 8 MiB added ~17 % CPU per users page). k8s/deployment.yaml repeats NODE_OPTIONS.
 # MALLOC_ARENA_MAX=2: glibc gives every thread that mallocs (V8's compiler and GC helpers, libuv's
 # pool) an arena of its own and keeps their freed pages; two arenas took ~25 MiB off the peak RSS under
 # the page loads, with no measurable CPU cost (bench/, "Memory").

@@ -11,6 +11,8 @@ const ACK = 'i-am-benchmarking-and-this-server-is-unprotected';
 
 /** Each alone, then groups: issue 9's "cost of hardening" and the whole chain. */
 export const VARIANTS = [
+  // Two all-on servers against each other: whatever "cost" this row shows is the method's noise.
+  { name: 'nothing (control: a second all-on server)', off: [] },
   { name: 'auth', off: ['auth'] },
   { name: 'rate limit', off: ['rateLimit'] },
   { name: 'request id/info (context)', off: ['requestInfo'] },
@@ -81,7 +83,7 @@ export async function runAblation({ cfg, spec, scenario, say, seconds, warmup, s
   const chosen = only.length ? VARIANTS.filter((v) => only.some((name) => v.name.startsWith(name))) : VARIANTS;
   if (chosen.length === 0) throw new Error(`BENCH_ABLATION_VARIANTS matches none of: ${VARIANTS.map((v) => v.name).join('; ')}`);
   for (const v of chosen) {
-    const env = { ...spec.env, DIAGNOSTIC_DISABLE_PLUGINS: v.off.join(','), DIAGNOSTIC_DISABLE_PLUGINS_ACK: ACK };
+    const env = v.off.length ? { ...spec.env, DIAGNOSTIC_DISABLE_PLUGINS: v.off.join(','), DIAGNOSTIC_DISABLE_PLUGINS_ACK: ACK } : spec.env;
     // A fresh all-on server per row, started and warmed like the variant: a long-running one is more
     // optimized by the JIT than a new process, which made every part look cheaper than nothing.
     const baseServer = await startServer(spec);

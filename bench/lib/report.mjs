@@ -585,7 +585,8 @@ function ablationSection(a) {
       `then the two take ${a.slices} alternating turns of ${fix(a.seconds / a.slices, 1)} s each, so each cost is against its own all-on turns. ` +
       '`DIAGNOSTIC_DISABLE_PLUGINS` switches the parts off (a benchmarking aid, see README). Cost by req/s = 1 − rps(all on) / rps(switched off); ' +
       'cost by CPU = 1 − CPU ms per request (switched off) / CPU ms per request (all on), the server process only, less disturbed by other load on the machine. ' +
-      `The spread of the all-on turns from row to row shows the noise: a cost smaller than that spread is not measured. ` +
+      `The spread of the all-on turns from row to row shows the noise, and the control row measures it: two all-on servers against each other, ` +
+      'so its "cost" is the method\'s error on this machine; a cost within it is not measured. ' +
       'Without auth, node(id) answers UNAUTHENTICATED (another, shorter path): that row is not a cost.',
     '',
     mdTable(ABLATION_HEAD, ablationRows(a), ['l', 'l', 'r', 'r', 'r', 'r', 'r']),

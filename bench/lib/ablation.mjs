@@ -3,6 +3,8 @@
 // groups. The cost of a part is the share of a request's time it takes: 1 - rps(all on) / rps(it off),
 // and, less disturbed by other processes on a shared machine, the share of the server's CPU time per
 // request: 1 - cpu/req(it off) / cpu/req(all on), each against all-on turns taken in between its own.
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { load } from './load.mjs';
 import { quickError } from './queries.mjs';
 import { cpuSecondsOf, startServer } from './servers.mjs';
@@ -32,21 +34,9 @@ export const VARIANTS = [
   },
   {
     // Auth stays: without it node(id) answers UNAUTHENTICATED, another path (see the auth row's errors).
+    // Every other name the server accepts, read from the build under test (config.ts's DIAGNOSTIC_PLUGINS).
     name: 'everything switchable but auth',
-    off: [
-      'routing',
-      'httpMetrics',
-      'requestLogging',
-      'httpHardening',
-      'rateLimit',
-      'probes',
-      'graphqlMetrics',
-      'operationLimits',
-      'deadline',
-      'masking',
-      'errorStatus',
-      'requestInfo',
-    ],
+    off: (switchable) => switchable.filter((part) => part !== 'auth'),
   },
 ];
 
@@ -82,7 +72,10 @@ export async function runAblation({ cfg, spec, scenario, say, seconds, warmup, s
   const variants = [];
   const chosen = only.length ? VARIANTS.filter((v) => only.some((name) => v.name.startsWith(name))) : VARIANTS;
   if (chosen.length === 0) throw new Error(`BENCH_ABLATION_VARIANTS matches none of: ${VARIANTS.map((v) => v.name).join('; ')}`);
-  for (const v of chosen) {
+  // The names DIAGNOSTIC_DISABLE_PLUGINS accepts, from the built server's own config module.
+  const { DIAGNOSTIC_PLUGINS } = await import(pathToFileURL(path.join(path.dirname(spec.script), 'config.js')).href);
+  for (const row of chosen) {
+    const v = typeof row.off === 'function' ? { ...row, off: row.off(DIAGNOSTIC_PLUGINS) } : row;
     const env = v.off.length ? { ...spec.env, DIAGNOSTIC_DISABLE_PLUGINS: v.off.join(','), DIAGNOSTIC_DISABLE_PLUGINS_ACK: ACK } : spec.env;
     // A fresh all-on server per row, started and warmed like the variant: a long-running one is more
     // optimized by the JIT than a new process, which made every part look cheaper than nothing.

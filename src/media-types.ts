@@ -14,22 +14,32 @@ export interface MediaType {
   charset: string | undefined;
 }
 
-const NONE: MediaType = Object.freeze({ type: '', charset: undefined });
-/** Parsed Content-Type values: requests and our own responses repeat a handful of them. */
-const parsed = new Map<string, MediaType>();
-const MEMO_SIZE = 256;
+/**
+ * `compute` remembered per header value, up to `size` values (then forgotten all at once): clients and
+ * our own responses repeat a handful of values, and a header is any string, so the memo is bounded.
+ */
+function remembered<T>(compute: (header: string) => T, size = 256): (header: string) => T {
+  const memo = new Map<string, T>();
+  return (header) => {
+    let value = memo.get(header);
+    if (value === undefined) {
+      value = compute(header);
+      if (memo.size >= size) memo.clear();
+      memo.set(header, value);
+    }
+    return value;
+  };
+}
 
-/** The media type of a Content-Type header value (remembered per value, up to MEMO_SIZE values). */
+const NONE: MediaType = Object.freeze({ type: '', charset: undefined });
+const parseMediaType = remembered((header): MediaType => {
+  const { type, parameters } = parse(header);
+  return Object.freeze({ type, charset: parameters.charset?.toLowerCase() });
+});
+
+/** The media type of a Content-Type header value (parsed once per distinct value). */
 export function mediaTypeOf(header: string | null): MediaType {
-  if (!header) return NONE;
-  let known = parsed.get(header);
-  if (!known) {
-    const { type, parameters } = parse(header);
-    known = Object.freeze({ type, charset: parameters.charset?.toLowerCase() });
-    if (parsed.size >= MEMO_SIZE) parsed.clear();
-    parsed.set(header, known);
-  }
-  return known;
+  return header ? parseMediaType(header) : NONE;
 }
 
 /**
@@ -39,15 +49,6 @@ export function mediaTypeOf(header: string | null): MediaType {
  * up to `memoSize` values.
  */
 export function createAcceptCheck(available: readonly string[], memoSize = 256): (accept: string | null) => boolean {
-  const memo = new Map<string, boolean>();
-  return (accept) => {
-    if (!accept?.trim()) return true;
-    let ok = memo.get(accept);
-    if (ok === undefined) {
-      ok = new Negotiator({ headers: { accept } }).mediaType(available) !== undefined;
-      if (memo.size >= memoSize) memo.clear();
-      memo.set(accept, ok);
-    }
-    return ok;
-  };
+  const admits = remembered((accept) => new Negotiator({ headers: { accept } }).mediaType(available) !== undefined, memoSize);
+  return (accept) => !accept?.trim() || admits(accept);
 }

@@ -6,7 +6,6 @@ export { requestTimeoutError };
 
 interface Deadline {
   readonly controller: AbortController;
-  readonly request: Request;
   /** `performance.now()` after which the request is aborted. */
   readonly expiresAt: number;
 }
@@ -52,7 +51,7 @@ export function requestSignal(request: Request, timeoutMs: number): AbortSignal 
     controller.abort(request.signal.reason);
     return controller.signal;
   }
-  inFlight.set(request, { controller, request, expiresAt: performance.now() + timeoutMs });
+  inFlight.set(request, { controller, expiresAt: performance.now() + timeoutMs });
   const period = Math.min(100, Math.max(10, Math.floor(timeoutMs / 10)));
   if (sweeper === undefined || period < tickMs) {
     clearInterval(sweeper);

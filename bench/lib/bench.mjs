@@ -167,9 +167,6 @@ export function imageMemoryEnv() {
   return env;
 }
 
-/** The production image's NODE_OPTIONS (see imageMemoryEnv). */
-export const imageNodeOptions = () => imageMemoryEnv().NODE_OPTIONS;
-
 /** `env` adds to (or overrides) our server's environment: the cache rows turn the response cache on. */
 function serverSpec(target, cfg, dbUrl, env = {}) {
   const logDir = path.join(BENCH, 'logs');
@@ -647,7 +644,8 @@ export async function main() {
     const server = await startServer({ ...serverSpec('ours', cfg, db.uniformUrl), nodeArgs: ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`] });
     try {
       const m = await idleMemory(server, { dir, headers: cfg.headers, idleMs: Math.max(cfg.idle, 1) * 1000 });
-      results.memory = { ...m, file: path.relative(ROOT, m.file), nodeOptions: imageNodeOptions(), mallocArenaMax: imageMemoryEnv().MALLOC_ARENA_MAX };
+      const { NODE_OPTIONS: nodeOptions, MALLOC_ARENA_MAX: mallocArenaMax } = imageMemoryEnv();
+      results.memory = { ...m, file: path.relative(ROOT, m.file), nodeOptions, mallocArenaMax };
       const f = (b) => (b / 2 ** 20).toFixed(1);
       say(
         `  RSS ${f(m.before.rss)} MiB idle (${f(m.before.rss - m.before.anonymous)} file-backed), V8 heap ${f(m.before.heapUsed)} used of ${f(m.before.heapTotal)} MiB; after a full GC: RSS ${f(m.after.rss)}, heap ${f(m.after.heapUsed)} used of ${f(m.after.heapTotal)}`,

@@ -110,8 +110,10 @@ export function createApp(config: Config, db: Database, logger: Logger, { tracin
     healthCheckEndpoint: NO_YOGA_HEALTH_CHECK,
     cors,
     maskedErrors: { maskError, isDev: false },
-    // 413 past this many bytes, by Content-Length or while reading a chunked body.
-    maxRequestBodySize: config.limits.maxBodyBytes,
+    // The body limit (MAX_BODY_BYTES) is useContentNegotiation's JSON parser's: Yoga's streams every body
+    // through a TransformStream, whatever its Content-Length (see request-body.ts). Yoga's is back on
+    // only when that plugin is switched off for a diagnostic run.
+    maxRequestBodySize: off('httpHardening') ? config.limits.maxBodyBytes : false,
     // JSON bodies only (useContentNegotiation refuses other POSTs first); one operation per request.
     multipart: false,
     batching: false,
@@ -153,7 +155,7 @@ export function createApp(config: Config, db: Database, logger: Logger, { tracin
       ...on('httpMetrics', () => useHttpMetrics({ metrics })),
       ...on('requestLogging', () => useRequestLogging({ logger })),
       // 406/415 before authentication; request errors answer 4xx whatever the Accept header; headers on every response.
-      ...on('httpHardening', () => useContentNegotiation()),
+      ...on('httpHardening', () => useContentNegotiation({ maxBodyBytes: config.limits.maxBodyBytes })),
       ...on('httpHardening', () => useRequestErrorStatus()),
       ...on('httpHardening', () => useSecurityHeaders()),
       ...on('auth', () => useAuth({ verify: createTokenVerifier(config.auth), logger })),

@@ -1,25 +1,33 @@
-import { GraphQLError } from 'graphql';
 import type { GraphQLParams } from 'graphql-yoga';
-import { badRequestError as badRequest } from './errors/index.js';
+import { ErrorCode, badRequestError as badRequest, codedError } from './errors/index.js';
+import { readBoundedText, type BodyRefusals } from './request-body.js';
 
 type RequestParser = (request: Request) => GraphQLParams | GraphQLParams[] | Response | Promise<GraphQLParams | GraphQLParams[] | Response>;
 
+const BODY_REFUSALS: BodyRefusals = {
+  tooLarge: () => codedError(ErrorCode.REQUEST_ENTITY_TOO_LARGE, 'Request body too large.', { status: 413 }),
+  invalidLength: () => badRequest('Content-Length must be one non-negative integer.'),
+};
+
 /**
- * A JSON POST body. Yoga's own parser is not used: it compares the Content-Type header as a string
- * (`Application/JSON` or `application/json ; charset=utf-8` reach no parser and get an empty 415), and
- * its 400 for invalid JSON carries the parser's error name and message, with a piece of the body.
- * Outcomes: the params, the body size limit's 413 (its error passes through), or a 400 BAD_REQUEST.
+ * A parser of JSON POST bodies of at most `maxBodyBytes` (see readBoundedText). Yoga's own parser is
+ * not used: it compares the Content-Type header as a string (`Application/JSON` or `application/json ;
+ * charset=utf-8` reach no parser and get an empty 415), and its 400 for invalid JSON carries the
+ * parser's error name and message, with a piece of the body. Outcomes: the params, a 413
+ * REQUEST_ENTITY_TOO_LARGE, or a 400 BAD_REQUEST.
  */
-export async function parseJsonBody(request: Request): Promise<GraphQLParams | GraphQLParams[]> {
-  let body: unknown;
-  try {
-    body = await request.json();
-  } catch (error) {
-    if (error instanceof GraphQLError) throw error;
-    throw badRequest('POST body sent invalid JSON.');
-  }
-  if (body === null || typeof body !== 'object') throw badRequest(`POST body is expected to be object but received ${body === null ? 'null' : typeof body}`);
-  return body as GraphQLParams | GraphQLParams[];
+export function jsonBodyParser(maxBodyBytes: number): (request: Request) => Promise<GraphQLParams | GraphQLParams[]> {
+  return async (request) => {
+    const text = await readBoundedText(request, maxBodyBytes, BODY_REFUSALS);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw badRequest('POST body sent invalid JSON.');
+    }
+    if (body === null || typeof body !== 'object') throw badRequest(`POST body is expected to be object but received ${body === null ? 'null' : typeof body}`);
+    return body as GraphQLParams | GraphQLParams[];
+  };
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Plugin } from 'graphql-yoga';
 import { ErrorCode, refusal } from '../errors/index.js';
 import { createAcceptCheck, mediaTypeOf } from '../media-types.js';
-import { parseJsonBody, withJsonParamErrors } from '../request-parsers.js';
+import { jsonBodyParser, withJsonParamErrors } from '../request-parsers.js';
 import { requestRouteOf } from '../request-info.js';
 
 export interface ContentNegotiationOptions {
@@ -14,6 +14,8 @@ export interface ContentNegotiationOptions {
    * other than UTF-8 is refused too.
    */
   allowedContentTypes?: readonly string[];
+  /** MAX_BODY_BYTES: a larger POST body is refused with 413 (Yoga's own limit is off; see request-body.ts). */
+  maxBodyBytes: number;
 }
 
 /** What Yoga can answer with: single results, incremental delivery and server-sent events. */
@@ -33,10 +35,11 @@ const acceptable = createAcceptCheck(['application/graphql-response+json; charse
  *   text/plain bodies, so no cross-site form can reach a resolver (CSRF). GET stays open for queries:
  *   Yoga refuses mutations over GET with 405, and every request needs an `Authorization: Bearer`
  *   header, which a cross-site page can neither read nor send without a preflight. Every RFC 9110
- *   spelling of a JSON type is parsed as JSON (see `parseJsonBody`), and malformed JSON in GET's
+ *   spelling of a JSON type is parsed as JSON (see `jsonBodyParser`), bodies over `maxBodyBytes` are 413,, and malformed JSON in GET's
  *   `variables`/`extensions` is a 400 BAD_REQUEST, not an unexpected error.
  */
-export function useContentNegotiation(options: ContentNegotiationOptions = {}): Plugin {
+export function useContentNegotiation(options: ContentNegotiationOptions): Plugin {
+  const parseJsonBody = jsonBodyParser(options.maxBodyBytes);
   const allowed = new Set((options.allowedContentTypes ?? ['application/json', 'application/graphql+json']).map((t) => t.toLowerCase()));
   const notAcceptable = `Not acceptable: this endpoint answers with ${RESPONSE_TYPES.join(', ')}.`;
   const unsupported = `Unsupported content type: POST a UTF-8 JSON body with content-type ${[...allowed].join(' or ')}.`;

@@ -1,6 +1,7 @@
 import type { ExecutionResult, GraphQLError } from 'graphql';
 import { ErrorCode, isResultErrorType, problem, problemOfGraphQLError, problemResponse, type Problem } from '../errors/index.js';
 import { createAcceptCheck, mediaTypeOf } from '../media-types.js';
+import { readBoundedText, type BodyRefusals } from '../request-body.js';
 import { ROUTES } from '../routes.js';
 import { etagOf, type OperationName, type RestUser } from './operations.js';
 
@@ -133,6 +134,11 @@ function versionOf(ifMatch: string | null): number | undefined {
   return Number(match[1]);
 }
 
+const BODY_REFUSALS: BodyRefusals = {
+  tooLarge: () => new RequestProblem(problem(ErrorCode.REQUEST_ENTITY_TOO_LARGE, 'Request body too large.')),
+  invalidLength: () => badRequest('Content-Length must be one non-negative integer.'),
+};
+
 /** The JSON object body of a POST or PUT, within MAX_BODY_BYTES. */
 async function bodyOf({ request, maxBodyBytes }: RestRequestContext): Promise<Record<string, unknown>> {
   let type: string;
@@ -147,7 +153,7 @@ async function bodyOf({ request, maxBodyBytes }: RestRequestContext): Promise<Re
       accept: 'application/json',
     });
   }
-  const text = await readBounded(request, maxBodyBytes);
+  const text = await readBoundedText(request, maxBodyBytes, BODY_REFUSALS);
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -156,27 +162,6 @@ async function bodyOf({ request, maxBodyBytes }: RestRequestContext): Promise<Re
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('The body must be a JSON object.');
   return body as Record<string, unknown>;
-}
-
-async function readBounded(request: Request, max: number): Promise<string> {
-  const tooLarge = () => new RequestProblem(problem(ErrorCode.REQUEST_ENTITY_TOO_LARGE, 'Request body too large.'));
-  const declared = Number(request.headers.get('content-length') ?? 0);
-  if (declared > max) throw tooLarge();
-  if (!request.body) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = request.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  return new TextDecoder('utf-8', { fatal: false }).decode(Buffer.concat(chunks));
 }
 
 /** A query's field; its first error (masked) as a problem when there is one or the field is missing. */

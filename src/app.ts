@@ -2,7 +2,7 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { createTokenVerifier } from './auth.js';
 import { createClientAddress } from './client-address.js';
 import type { Config } from './config.js';
-import { type Context, createContext } from './context.js';
+import { type Context, createContext, shareLazyLogger } from './context.js';
 import { corsOption } from './cors.js';
 import type { Database } from './db.js';
 import { CIRCUIT_GAUGE } from './downstream/policy.js';
@@ -124,9 +124,10 @@ export function createApp(config: Config, db: Database, logger: Logger, { tracin
       // Masked errors are logged by useMaskedErrorReporting, with the request id.
       error: (...args) => logger.debug({ args }, 'yoga error'),
     },
-    context: ({ request }) => {
+    context: (initial) => {
+      const { request } = initial;
       const requestId = off('requestInfo') ? 'diagnostic' : requestIdOf(request);
-      return createContext({
+      const context = createContext({
         prisma: db.prisma,
         requestId,
         logger,
@@ -136,6 +137,9 @@ export function createApp(config: Config, db: Database, logger: Logger, { tracin
         events: events.feed,
         profiles,
       });
+      // Yoga merges `context` into `initial` (Object.assign), which skips the lazy logger.
+      shareLazyLogger(initial, context);
+      return context;
     },
     plugins: [
       // Wraps the whole request (its instrumentation), so every other plugin runs inside its span.

@@ -51,26 +51,28 @@ const NO_EVENTS: EventFeed = {
 
 /**
  * The context of one request. Its `logger` is `logger` bound to the request id, made on first use:
- * most requests log nothing through it, and a pino child costs a serialization of its bindings.
+ * most requests log nothing through it, and a pino child costs a serialization of its bindings. The
+ * getter is not enumerable, so that copying the context (Yoga merges it into its own context object
+ * with Object.assign) does not make the child; `shareLazyLogger` puts it on such a copy.
  */
 export function createContext({ prisma, requestId, logger, signal, viewer = null, onBatch, events = NO_EVENTS, profiles }: ContextOptions): Context {
   let requestLogger: Logger | undefined;
-  const context = {
-    prisma,
-    viewer,
-    requestId,
-    signal,
-    events,
-    get logger(): Logger {
-      return (requestLogger ??= logger.child({ requestId }));
-    },
-  };
-  const loaders = createLoaders(prisma, viewer?.userId, onBatch, {
+  const context = { prisma, viewer, requestId, signal, events } as { -readonly [K in keyof Context]: Context[K] };
+  Object.defineProperty(context, 'logger', { get: () => (requestLogger ??= logger.child({ requestId })), enumerable: false, configurable: true });
+  context.loaders = createLoaders(prisma, viewer?.userId, onBatch, {
     client: profiles,
     signal,
     get logger() {
       return context.logger;
     },
   });
-  return Object.assign(context, { loaders });
+  return context;
+}
+
+/**
+ * Gives `target` (the object a copy of `context` is merged into) the context's lazy `logger`; there it
+ * is enumerable, so a further copy (a spread) still has a logger.
+ */
+export function shareLazyLogger(target: object, context: Context): void {
+  Object.defineProperty(target, 'logger', { get: () => context.logger, enumerable: true, configurable: true });
 }

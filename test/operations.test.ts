@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { describe, expect, it, vi } from 'vitest';
+import { createContext, shareLazyLogger } from '../src/context.js';
 import { createMetrics } from '../src/metrics.js';
 import { useTestApp } from './helpers/app.js';
 
@@ -61,6 +63,40 @@ describe('metrics', () => {
 });
 
 describe('request ids and logs', () => {
+  // pino's child() lives on the prototype every pino logger shares.
+  const pinoPrototype = Object.getPrototypeOf(Object.getPrototypeOf(pino())) as { child: (bindings: object) => unknown };
+
+  it('makes no per-request logger for a request that logs nothing through it', async () => {
+    const child = vi.spyOn(pinoPrototype, 'child');
+    try {
+      await t.gql('{ me { id } users(first: 2) { totalCount } }');
+      expect(child.mock.calls.filter(([bindings]) => 'requestId' in bindings)).toEqual([]);
+    } finally {
+      child.mockRestore();
+    }
+  });
+
+  it("keeps the context's logger lazy when Yoga merges the context into its own, and binds the request id", () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const child = vi.spyOn(pinoPrototype, 'child');
+    try {
+      const context = createContext({ prisma: t.db.prisma, requestId: 'req-lazy', logger, signal: new AbortController().signal });
+      const yogaContext = Object.assign({}, context) as Record<string, unknown>;
+      shareLazyLogger(yogaContext, context);
+      expect(child).not.toHaveBeenCalled();
+      (yogaContext.logger as typeof logger).info('from a resolver');
+      (context.logger as typeof logger).info('again');
+      expect(child).toHaveBeenCalledTimes(1);
+      expect(lines).toMatchObject([
+        { requestId: 'req-lazy', msg: 'from a resolver' },
+        { requestId: 'req-lazy', msg: 'again' },
+      ]);
+    } finally {
+      child.mockRestore();
+    }
+  });
+
   it('keeps a well-formed x-request-id, echoes it and logs one line for the request', async () => {
     const before = t.logs.length;
     const token = await t.token({ role: 'USER' });

@@ -81,6 +81,7 @@ const envSchema = z.object({
   DB_STATEMENT_TIMEOUT_MS: int(1, 3_600_000).default(10_000),
   DB_QUERY_TIMEOUT_MS: int(1, 3_600_000).optional(),
   DB_MAX_LIFETIME_S: int(1, 86_400).default(1_800),
+  DB_STATEMENT_CACHE_SIZE: int(0, 10_000).default(100),
   EMBEDDED_DATA_DIR: z.string().min(1).default('./.data/pglite'),
   SEED_EMBEDDED: boolean.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -174,6 +175,11 @@ export interface DatabaseConfig {
   readonly queryTimeoutMs: number;
   /** A connection is retired after this long, so none outlives a failover or a silent network fault. */
   readonly maxLifetimeS: number;
+  /**
+   * How many distinct statements are prepared by name (parsed and planned once per connection, see
+   * `statementNames` in pool.ts); 0 sends every statement unnamed (for PgBouncer in transaction mode).
+   */
+  readonly statementCacheSize: number;
   /** Longest interactive transaction (Prisma's `timeout`): a transaction never outlives its request. */
   readonly transactionTimeoutMs: number;
   /**
@@ -484,6 +490,7 @@ function databaseConfig(e: ParsedEnv): DatabaseConfig {
     statementTimeoutMs,
     queryTimeoutMs: e.DB_QUERY_TIMEOUT_MS ?? statementTimeoutMs + QUERY_TIMEOUT_MARGIN_MS,
     maxLifetimeS: e.DB_MAX_LIFETIME_S,
+    statementCacheSize: e.DB_STATEMENT_CACHE_SIZE,
     transactionTimeoutMs: e.REQUEST_TIMEOUT_MS,
     idleInTransactionTimeoutMs: Math.max(2 * e.REQUEST_TIMEOUT_MS, IDLE_IN_TRANSACTION_FLOOR_MS),
     embeddedDataDir: e.EMBEDDED_DATA_DIR,

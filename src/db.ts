@@ -7,7 +7,7 @@ import type { DatabaseConfig } from './config.js';
 import { openEmbeddedDatabase } from './embedded/index.js';
 import { PrismaClient } from './generated/prisma/client.js';
 import { applyMigrations } from './migrations.js';
-import { createPool } from './pool.js';
+import { createPool, statementNames } from './pool.js';
 
 export { PrismaClient };
 
@@ -102,7 +102,7 @@ async function openDriver(config: DatabaseConfig, { fromTemplate = true } = {}):
   if (config.url) {
     const url = config.url;
     const pool = createPool(config);
-    const adapterFactory = new PrismaPg(pool);
+    const adapterFactory = new PrismaPg(pool, { statementNameGenerator: statementNames(config.statementCacheSize) });
     return {
       kind: 'postgresql',
       created: false,

@@ -48,6 +48,28 @@ export function poolOptions(config: DatabaseConfig): pg.PoolConfig {
   };
 }
 
+/** Statements worth preparing: queries and writes, not transaction control, SET or DDL. */
+const PREPARABLE = /^\s*(?:SELECT|WITH|INSERT|UPDATE|DELETE)\b/i;
+
+/**
+ * Names for prepared statements (PrismaPg's `statementNameGenerator`), or undefined when `capacity`
+ * is 0. A statement with a name is parsed once per connection and, after PostgreSQL's first five
+ * executions, runs on its cached generic plan: a users page spent ~0.3 ms parsing and ~1.2 ms
+ * planning its one statement on every request before the ~3 ms it takes to run. The first `capacity`
+ * distinct texts get a name; any later one is sent unnamed as before, so neither this map nor the
+ * statements each connection keeps can grow past it, whatever shapes clients ask for.
+ */
+export function statementNames(capacity: number): ((query: { sql: string }) => string) | undefined {
+  if (capacity === 0) return undefined;
+  const names = new Map<string, string>();
+  return ({ sql }) => {
+    let name = names.get(sql);
+    if (name === undefined && names.size < capacity && PREPARABLE.test(sql)) names.set(sql, (name = `uag_${names.size + 1}`));
+    // '' is the unnamed statement (node-postgres treats a falsy name as none).
+    return name ?? '';
+  };
+}
+
 /** The pg pool behind Prisma on PostgreSQL. */
 export function createPool(config: DatabaseConfig): pg.Pool {
   const pool = new pg.Pool(poolOptions(config));

@@ -82,7 +82,7 @@ describe('request ids and logs', () => {
     const child = vi.spyOn(pinoPrototype, 'child');
     try {
       const context = createContext({ prisma: t.db.prisma, requestId: 'req-lazy', logger, signal: new AbortController().signal });
-      const yogaContext = Object.assign({}, context) as Record<string, unknown>;
+      const yogaContext = Object.assign({}, context) as unknown as Record<string, unknown>;
       shareLazyLogger(yogaContext, context);
       expect(child).not.toHaveBeenCalled();
       (yogaContext.logger as typeof logger).info('from a resolver');

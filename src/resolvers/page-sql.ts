@@ -204,8 +204,11 @@ class Compiler {
       Prisma.join(terms.map(([column, dir]) => Prisma.sql`${col(alias, column)} ${Prisma.raw((dir === 'desc') !== reversed ? 'DESC' : 'ASC')}`));
     const conditions = [where];
     if (query.cursor) conditions.push(this.cursor(modelName, scan, query.cursor, terms, backward));
-    const limit = query.take === undefined ? Prisma.empty : Prisma.sql`LIMIT ${Math.abs(query.take)}::int`;
-    const offset = query.skip ? Prisma.sql`OFFSET ${query.skip}::int` : Prisma.empty;
+    // Literals, not parameters: a statement whose only parameters are its keys gets PostgreSQL's
+    // cached generic plan (see statementNames in pool.ts); with a LIMIT parameter the planner would
+    // plan every execution anew. Page sizes are bounded (maxSize), so the texts are few.
+    const limit = query.take === undefined ? Prisma.empty : Prisma.sql`LIMIT ${literalInt(Math.abs(query.take))}`;
+    const offset = query.skip ? Prisma.sql`OFFSET ${literalInt(query.skip)}` : Prisma.empty;
     const orderBy = terms.length ? Prisma.sql`ORDER BY ${order(scan, backward)}` : Prisma.empty;
     const rows = Prisma.sql`SELECT * FROM ${model.table} AS ${ident(scan)} WHERE ${Prisma.join(conditions, ' AND ')} ${orderBy} ${limit} ${offset}`;
     return { rows, order, terms };
@@ -230,6 +233,12 @@ class Compiler {
 }
 
 /** What this module compiles; anything else (a nested `where`, `distinct`, `omit`, ...) is Prisma's. */
+/** A non-negative integer written into the SQL text. */
+function literalInt(value: number): Prisma.Sql {
+  if (!Number.isSafeInteger(value) || value < 0) throw new UnsupportedQuery(`a LIMIT or OFFSET of ${value}`);
+  return Prisma.raw(String(value));
+}
+
 const KNOWN_KEYS: ReadonlySet<string> = new Set(['take', 'skip', 'cursor', 'orderBy', 'select', 'include']);
 
 function checkKeys(query: PlannedQuery): void {

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { statementNames } from '../src/pool.js';
+import { useTestApp } from './helpers/app.js';
+import { onPostgres } from './helpers/database.js';
+
+/**
+ * Statements are prepared by name (DB_STATEMENT_CACHE_SIZE): parsed once per connection and run on
+ * PostgreSQL's cached generic plan, and a page's LIMITs are literals so that the plan can be cached.
+ */
+
+describe('statementNames', () => {
+  it('is off at 0', () => {
+    expect(statementNames(0)).toBeUndefined();
+  });
+
+  it('gives each distinct query or write a stable name, up to its capacity, and leaves the rest unnamed', () => {
+    const name = statementNames(2)!;
+    const first = name({ sql: 'SELECT 1' });
+    expect(first).toMatch(/^uag_\d+$/);
+    expect(name({ sql: 'SELECT 1' })).toBe(first);
+    const second = name({ sql: 'with x as (select 1) insert into t select * from x' });
+    expect(second).toMatch(/^uag_\d+$/);
+    expect(second).not.toBe(first);
+    expect(name({ sql: 'SELECT 3' })).toBe('');
+    expect(name({ sql: 'SELECT 1' })).toBe(first);
+  });
+
+  it('does not name transaction control, SET or DDL', () => {
+    const name = statementNames(10)!;
+    for (const sql of ['BEGIN', 'COMMIT', 'SET LOCAL statement_timeout = 1000', 'CREATE TABLE t (a int)', 'SELECTED', '']) expect(name({ sql })).toBe('');
+  });
+});
+
+describe.skipIf(!onPostgres)('a page on PostgreSQL', () => {
+  const t = useTestApp({ DB_POOL_MAX: '1' });
+  const PAGE = '{ users(first: 3) { totalCount edges { node { id teams(first: 2) { totalCount edges { node { id } } } } } } }';
+
+  it('runs on a named statement with a cached generic plan, its LIMITs written as literals', async () => {
+    for (let i = 0; i < 7; i++) expect((await t.gql(PAGE)).errors).toBeUndefined();
+    // DB_POOL_MAX=1: this runs on the connection that ran the pages.
+    const prepared = await t.db.prisma.$queryRaw<{ name: string; statement: string; generic_plans: bigint; custom_plans: bigint }[]>`
+      SELECT name, statement, generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%__totalCount%' AND statement NOT LIKE '%pg_prepared_statements%'`;
+    expect(prepared).toHaveLength(1);
+    const [page] = prepared;
+    expect(page!.name).toMatch(/^uag_\d+$/);
+    expect(page!.statement).toMatch(/LIMIT 4\b/);
+    expect(page!.statement).not.toMatch(/\$\d/);
+    expect(Number(page!.generic_plans)).toBeGreaterThanOrEqual(6);
+  });
+});

@@ -1,6 +1,6 @@
 import { prismaConnectionHelpers } from '@pothos/plugin-prisma';
 import { builder } from './builder.js';
-import { checkedMembershipCursor, storedTotalCount } from './connections.js';
+import { checkedMembershipCursor, membershipPage, storedTotalCount } from './connections.js';
 import { TeamRef, TeamRoleEnum } from './team.js';
 import { UserRef } from './user.js';
 
@@ -16,10 +16,12 @@ import { UserRef } from './user.js';
 const TEAM_COLUMNS = { id: true, slug: true, name: true, createdAt: true, memberCount: true } as const;
 const USER_COLUMNS = { id: true, email: true, name: true, role: true, version: true, createdAt: true, updatedAt: true, teamCount: true } as const;
 
+/** Page sizes of both membership connections (the helpers' and membershipPage's). */
+const SIZES = { defaultSize: 20, maxSize: 100 };
+
 const teamsOfUser = prismaConnectionHelpers(builder, 'Membership', {
   cursor: 'userId_teamId',
-  defaultSize: 20,
-  maxSize: 100,
+  ...SIZES,
   query: { orderBy: { teamId: 'asc' } },
   select: (nodeSelection) => ({ role: true, joinedAt: true, team: nodeSelection({ select: TEAM_COLUMNS }) }),
   resolveNode: (membership) => membership.team,
@@ -27,8 +29,7 @@ const teamsOfUser = prismaConnectionHelpers(builder, 'Membership', {
 
 const membersOfTeam = prismaConnectionHelpers(builder, 'Membership', {
   cursor: 'userId_teamId',
-  defaultSize: 20,
-  maxSize: 100,
+  ...SIZES,
   query: { orderBy: { userId: 'asc' } },
   select: (nodeSelection) => ({ role: true, joinedAt: true, user: nodeSelection({ select: USER_COLUMNS }) }),
   resolveNode: (membership) => membership.user,
@@ -48,7 +49,8 @@ builder.prismaObjectField('User', 'teams', (t) =>
         memberships: checkedMembershipCursor(teamsOfUser.getQuery(args, ctx, nestedSelection)),
         teamCount: true,
       }),
-      resolve: (user, args, ctx) => ({ ...teamsOfUser.resolve(user.memberships, args, ctx), totalCount: user.teamCount }),
+      // The helper's page, with cursors encoded when read (membershipPage).
+      resolve: (user, args) => ({ ...membershipPage(user.memberships, args, (m) => m.team, SIZES), totalCount: user.teamCount }),
     },
     {
       name: 'UserTeamsConnection',
@@ -77,7 +79,7 @@ builder.prismaObjectField('Team', 'members', (t) =>
         memberships: checkedMembershipCursor(membersOfTeam.getQuery(args, ctx, nestedSelection)),
         memberCount: true,
       }),
-      resolve: (team, args, ctx) => ({ ...membersOfTeam.resolve(team.memberships, args, ctx), totalCount: team.memberCount }),
+      resolve: (team, args) => ({ ...membershipPage(team.memberships, args, (m) => m.user, SIZES), totalCount: team.memberCount }),
     },
     {
       name: 'TeamMembersConnection',

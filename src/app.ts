@@ -111,9 +111,10 @@ export function createApp(config: Config, db: Database, logger: Logger, { tracin
     cors,
     maskedErrors: { maskError, isDev: false },
     // The body limit (MAX_BODY_BYTES) is useContentNegotiation's JSON parser's: Yoga's streams every body
-    // through a TransformStream, whatever its Content-Length (see request-body.ts). Yoga's is back on
-    // only when that plugin is switched off for a diagnostic run.
-    maxRequestBodySize: off('httpHardening') ? config.limits.maxBodyBytes : false,
+    // through a TransformStream, whatever its Content-Length (see request-body.ts). Off with that plugin
+    // only in a diagnostic run (DIAGNOSTIC_DISABLE_PLUGINS, unprotected by definition), which then
+    // measures what the plugin costs, not Yoga's limit.
+    maxRequestBodySize: false,
     // JSON bodies only (useContentNegotiation refuses other POSTs first); one operation per request.
     multipart: false,
     batching: false,

@@ -64,7 +64,7 @@ function sum(slices) {
  * both alike: each cost is measured against its own all-on turns. `say` prints a line. Resolves to
  * { baseline: { rps, cpuMs } (all turns), variants: [{ name, off, rps, cpuMs, baseRps, baseCpuMs, cost, cpuCost, errors }] }.
  */
-export async function runAblation({ cfg, spec, scenario, say, seconds, warmup, slices = 3, only = [] }) {
+export async function runAblation({ cfg, spec, scenario, say, seconds, warmup, slices = 3, only = [], repeats = 1 }) {
   let next = 2_000_000;
   const isError = (text) => quickError(true, 'node', text);
   const common = { body: scenario.body, isError, headers: cfg.headers, connections: cfg.connections };
@@ -78,49 +78,62 @@ export async function runAblation({ cfg, spec, scenario, say, seconds, warmup, s
     const v = typeof row.off === 'function' ? { ...row, off: row.off(DIAGNOSTIC_PLUGINS) } : row;
     const env = v.off.length ? { ...spec.env, DIAGNOSTIC_DISABLE_PLUGINS: v.off.join(','), DIAGNOSTIC_DISABLE_PLUGINS_ACK: ACK } : spec.env;
     // A fresh all-on server per row, started and warmed like the variant: a long-running one is more
-    // optimized by the JIT than a new process, which made every part look cheaper than nothing.
-    const baseServer = await startServer(spec);
-    const server = await startServer({ ...spec, env });
-    try {
-      if (warmup > 0) {
-        for (const target of [baseServer, server]) {
-          await load({ ...common, url: target.url, seconds: warmup, startIndex: next });
-          next += 100_000;
+    // optimized by the JIT than a new process, which made every part look cheaper than nothing. With
+    // `repeats` > 1 the row takes that many fresh pairs: two processes of the same build differ by a
+    // few per cent for good (the JIT's choices), which one pair cannot tell from a cost.
+    const on = [];
+    const offRuns = [];
+    const pairs = [];
+    for (let r = 0; r < repeats; r++) {
+      const baseServer = await startServer(spec);
+      const server = await startServer({ ...spec, env });
+      try {
+        if (warmup > 0) {
+          for (const target of [baseServer, server]) {
+            await load({ ...common, url: target.url, seconds: warmup, startIndex: next });
+            next += 100_000;
+          }
         }
-      }
-      const on = [];
-      const offRuns = [];
-      for (let k = 0; k < slices; k++) {
-        const pair =
-          k % 2 === 0
-            ? [
-                [baseServer, on],
-                [server, offRuns],
-              ]
-            : [
-                [server, offRuns],
-                [baseServer, on],
-              ];
-        for (const [target, into] of pair) {
-          into.push(await slice(target, common, seconds / slices, next));
-          next += 100_000;
+        const pairOn = [];
+        const pairOff = [];
+        for (let k = 0; k < slices; k++) {
+          const pair =
+            k % 2 === 0
+              ? [
+                  [baseServer, pairOn],
+                  [server, pairOff],
+                ]
+              : [
+                  [server, pairOff],
+                  [baseServer, pairOn],
+                ];
+          for (const [target, into] of pair) {
+            into.push(await slice(target, common, seconds / slices, next));
+            next += 100_000;
+          }
         }
+        const pb = sum(pairOn);
+        const po = sum(pairOff);
+        pairs.push({ cost: 1 - pb.rps / po.rps, cpuCost: 1 - po.cpuMs / pb.cpuMs });
+        on.push(...pairOn);
+        offRuns.push(...pairOff);
+      } finally {
+        await server.stop();
+        await baseServer.stop();
       }
-      allBase.push(...on);
-      const b = sum(on);
-      const o = sum(offRuns);
-      const row = { ...v, rps: o.rps, cpuMs: o.cpuMs, errors: o.errors, baseRps: b.rps, baseCpuMs: b.cpuMs, cost: 1 - b.rps / o.rps, cpuCost: 1 - o.cpuMs / b.cpuMs };
-      variants.push(row);
-      say(
-        `    off: ${v.name.padEnd(40).slice(0, 40)} ${o.rps.toFixed(0).padStart(6)} req/s ${o.cpuMs.toFixed(3)} CPU ms/req` +
-          `  (all on: ${b.rps.toFixed(0)} req/s ${b.cpuMs.toFixed(3)})  cost ${(row.cost * 100).toFixed(1)}% / CPU ${(row.cpuCost * 100).toFixed(1)}%  errors ${o.errors}`,
-      );
-      if (o.sample) say(`      error sample: ${o.sample}`);
-    } finally {
-      await server.stop();
-      await baseServer.stop();
     }
+    allBase.push(...on);
+    const b = sum(on);
+    const o = sum(offRuns);
+    const row = { ...v, rps: o.rps, cpuMs: o.cpuMs, errors: o.errors, baseRps: b.rps, baseCpuMs: b.cpuMs, cost: 1 - b.rps / o.rps, cpuCost: 1 - o.cpuMs / b.cpuMs, pairs };
+    variants.push(row);
+    const perPair = pairs.length > 1 ? `  (per pair, CPU: ${pairs.map((p) => `${(p.cpuCost * 100).toFixed(1)}%`).join(', ')})` : '';
+    say(
+      `    off: ${v.name.padEnd(40).slice(0, 40)} ${o.rps.toFixed(0).padStart(6)} req/s ${o.cpuMs.toFixed(3)} CPU ms/req` +
+        `  (all on: ${b.rps.toFixed(0)} req/s ${b.cpuMs.toFixed(3)})  cost ${(row.cost * 100).toFixed(1)}% / CPU ${(row.cpuCost * 100).toFixed(1)}%  errors ${o.errors}${perPair}`,
+    );
+    if (o.sample) say(`      error sample: ${o.sample}`);
   }
   const base = sum(allBase);
-  return { baseline: base, variants, seconds, warmup, slices };
+  return { baseline: base, variants, seconds, warmup, slices, repeats };
 }

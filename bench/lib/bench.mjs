@@ -76,6 +76,8 @@ function readConfig() {
     ablationOnly: process.env.BENCH_ABLATION === 'only',
     ablationDuration: number('BENCH_ABLATION_DURATION', 8, { min: 1 }),
     ablationSlices: number('BENCH_ABLATION_SLICES', 3, { min: 1 }),
+    // Fresh server pairs per ablation row (each with its own turns); the table gives each pair's cost.
+    ablationRepeats: number('BENCH_ABLATION_REPEATS', 1, { min: 1 }),
     // Names of VARIANTS rows to run (comma-separated, by prefix); all when unset.
     ablationVariants: (process.env.BENCH_ABLATION_VARIANTS || '')
       .split(',')
@@ -666,6 +668,7 @@ export async function main() {
       seconds: cfg.ablationDuration,
       warmup: cfg.warmup,
       slices: cfg.ablationSlices,
+      repeats: cfg.ablationRepeats,
       only: cfg.ablationVariants,
     });
     if (cfg.ablationOnly) {

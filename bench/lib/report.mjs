@@ -564,7 +564,7 @@ function ablationRows(a) {
       `${fix(v.rps, 0)} (all on ${fix(v.baseRps, 0)})`,
       `${fix(v.cost * 100, 1)}%`,
       `${fix(v.cpuMs, 3)} (all on ${fix(v.baseCpuMs, 3)})`,
-      `${fix(v.cpuCost * 100, 1)}%`,
+      v.pairs?.length > 1 ? `${fix(v.cpuCost * 100, 1)}% (pairs: ${v.pairs.map((p) => fix(p.cpuCost * 100, 1)).join(', ')})` : `${fix(v.cpuCost * 100, 1)}%`,
       String(v.errors),
     ]),
   ];
@@ -582,7 +582,8 @@ function ablationSection(a) {
     '## Ablation: what each part of our chain costs on node by id',
     '',
     `For each row a fresh all-on server and the row's server start side by side (neither behind the counting proxy), are warmed up alike, ` +
-      `then the two take ${a.slices} alternating turns of ${fix(a.seconds / a.slices, 1)} s each, so each cost is against its own all-on turns. ` +
+      `then the two take ${a.slices} alternating turns of ${fix(a.seconds / a.slices, 1)} s each, so each cost is against its own all-on turns` +
+      (a.repeats > 1 ? `; each row does this with ${a.repeats} fresh pairs (their costs in brackets) and sums their turns. ` : '. ') +
       '`DIAGNOSTIC_DISABLE_PLUGINS` switches the parts off (a benchmarking aid, see README). Cost by req/s = 1 − rps(all on) / rps(switched off); ' +
       'cost by CPU = 1 − CPU ms per request (switched off) / CPU ms per request (all on), the server process only, less disturbed by other load on the machine. ' +
       `The spread of the all-on turns from row to row shows the noise, and the control row measures it: two all-on servers against each other, ` +

@@ -125,12 +125,12 @@ export async function runAblation({ cfg, spec, scenario, say, seconds, warmup, s
     allBase.push(...on);
     const b = sum(on);
     const o = sum(offRuns);
-    const row = { ...v, rps: o.rps, cpuMs: o.cpuMs, errors: o.errors, baseRps: b.rps, baseCpuMs: b.cpuMs, cost: 1 - b.rps / o.rps, cpuCost: 1 - o.cpuMs / b.cpuMs, pairs };
-    variants.push(row);
+    const measured = { ...v, rps: o.rps, cpuMs: o.cpuMs, errors: o.errors, baseRps: b.rps, baseCpuMs: b.cpuMs, cost: 1 - b.rps / o.rps, cpuCost: 1 - o.cpuMs / b.cpuMs, pairs };
+    variants.push(measured);
     const perPair = pairs.length > 1 ? `  (per pair, CPU: ${pairs.map((p) => `${(p.cpuCost * 100).toFixed(1)}%`).join(', ')})` : '';
     say(
       `    off: ${v.name.padEnd(40).slice(0, 40)} ${o.rps.toFixed(0).padStart(6)} req/s ${o.cpuMs.toFixed(3)} CPU ms/req` +
-        `  (all on: ${b.rps.toFixed(0)} req/s ${b.cpuMs.toFixed(3)})  cost ${(row.cost * 100).toFixed(1)}% / CPU ${(row.cpuCost * 100).toFixed(1)}%  errors ${o.errors}${perPair}`,
+        `  (all on: ${b.rps.toFixed(0)} req/s ${b.cpuMs.toFixed(3)})  cost ${(measured.cost * 100).toFixed(1)}% / CPU ${(measured.cpuCost * 100).toFixed(1)}%  errors ${o.errors}${perPair}`,
     );
     if (o.sample) say(`      error sample: ${o.sample}`);
   }

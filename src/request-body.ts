@@ -1,8 +1,14 @@
-/** What a bounded read refuses: a body over the limit, or a Content-Length that is not one number. */
+/**
+ * What a bounded read refuses, as each caller answers it: a body over the limit, a Content-Length that
+ * is not one number (message: INVALID_CONTENT_LENGTH), a body that is not JSON.
+ */
 export interface BodyRefusals {
   tooLarge(): Error;
   invalidLength(): Error;
+  invalidJson(): Error;
 }
+
+export const INVALID_CONTENT_LENGTH = 'Content-Length must be one non-negative integer.';
 
 const CONTENT_LENGTH = /^\d+$/;
 const utf8 = new TextDecoder('utf-8');
@@ -45,4 +51,14 @@ export async function readBoundedText(request: Request, max: number, refuse: Bod
     chunks.push(value);
   }
   return utf8.decode(Buffer.concat(chunks));
+}
+
+/** The body parsed as JSON (any JSON value: the caller checks its shape), read as `readBoundedText`. */
+export async function readBoundedJson(request: Request, max: number, refuse: BodyRefusals): Promise<unknown> {
+  const text = await readBoundedText(request, max, refuse);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw refuse.invalidJson();
+  }
 }

@@ -1,16 +1,17 @@
 import type { GraphQLParams } from 'graphql-yoga';
 import { ErrorCode, badRequestError as badRequest, codedError } from './errors/index.js';
-import { readBoundedText, type BodyRefusals } from './request-body.js';
+import { INVALID_CONTENT_LENGTH, readBoundedJson, type BodyRefusals } from './request-body.js';
 
 type RequestParser = (request: Request) => GraphQLParams | GraphQLParams[] | Response | Promise<GraphQLParams | GraphQLParams[] | Response>;
 
 const BODY_REFUSALS: BodyRefusals = {
   tooLarge: () => codedError(ErrorCode.REQUEST_ENTITY_TOO_LARGE, 'Request body too large.', { status: 413 }),
-  invalidLength: () => badRequest('Content-Length must be one non-negative integer.'),
+  invalidLength: () => badRequest(INVALID_CONTENT_LENGTH),
+  invalidJson: () => badRequest('POST body sent invalid JSON.'),
 };
 
 /**
- * A parser of JSON POST bodies of at most `maxBodyBytes` (see readBoundedText). Yoga's own parser is
+ * A parser of JSON POST bodies of at most `maxBodyBytes` (see readBoundedJson). Yoga's own parser is
  * not used: it compares the Content-Type header as a string (`Application/JSON` or `application/json ;
  * charset=utf-8` reach no parser and get an empty 415), and its 400 for invalid JSON carries the
  * parser's error name and message, with a piece of the body. Outcomes: the params, a 413
@@ -18,13 +19,7 @@ const BODY_REFUSALS: BodyRefusals = {
  */
 export function jsonBodyParser(maxBodyBytes: number): (request: Request) => Promise<GraphQLParams | GraphQLParams[]> {
   return async (request) => {
-    const text = await readBoundedText(request, maxBodyBytes, BODY_REFUSALS);
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw badRequest('POST body sent invalid JSON.');
-    }
+    const body = await readBoundedJson(request, maxBodyBytes, BODY_REFUSALS);
     if (body === null || typeof body !== 'object') throw badRequest(`POST body is expected to be object but received ${body === null ? 'null' : typeof body}`);
     return body as GraphQLParams | GraphQLParams[];
   };

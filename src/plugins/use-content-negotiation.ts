@@ -35,8 +35,9 @@ const acceptable = createAcceptCheck(['application/graphql-response+json; charse
  *   text/plain bodies, so no cross-site form can reach a resolver (CSRF). GET stays open for queries:
  *   Yoga refuses mutations over GET with 405, and every request needs an `Authorization: Bearer`
  *   header, which a cross-site page can neither read nor send without a preflight. Every RFC 9110
- *   spelling of a JSON type is parsed as JSON (see `jsonBodyParser`), bodies over `maxBodyBytes` are 413,, and malformed JSON in GET's
- *   `variables`/`extensions` is a 400 BAD_REQUEST, not an unexpected error.
+ *   spelling of a JSON type is parsed as JSON (see `jsonBodyParser`), bodies over `maxBodyBytes` are
+ *   413, and malformed JSON in GET's `variables`/`extensions` is a 400 BAD_REQUEST, not an unexpected
+ *   error.
  */
 export function useContentNegotiation(options: ContentNegotiationOptions): Plugin {
   const parseJsonBody = jsonBodyParser(options.maxBodyBytes);

@@ -232,13 +232,13 @@ class Compiler {
   }
 }
 
-/** What this module compiles; anything else (a nested `where`, `distinct`, `omit`, ...) is Prisma's. */
 /** A non-negative integer written into the SQL text. */
 function literalInt(value: number): Prisma.Sql {
   if (!Number.isSafeInteger(value) || value < 0) throw new UnsupportedQuery(`a LIMIT or OFFSET of ${value}`);
   return Prisma.raw(String(value));
 }
 
+/** What this module compiles; anything else (a nested `where`, `distinct`, `omit`, ...) is Prisma's. */
 const KNOWN_KEYS: ReadonlySet<string> = new Set(['take', 'skip', 'cursor', 'orderBy', 'select', 'include']);
 
 function checkKeys(query: PlannedQuery): void {

@@ -1,7 +1,7 @@
 import type { ExecutionResult, GraphQLError } from 'graphql';
 import { ErrorCode, isResultErrorType, problem, problemOfGraphQLError, problemResponse, type Problem } from '../errors/index.js';
 import { createAcceptCheck, mediaTypeOf } from '../media-types.js';
-import { readBoundedText, type BodyRefusals } from '../request-body.js';
+import { INVALID_CONTENT_LENGTH, readBoundedJson, type BodyRefusals } from '../request-body.js';
 import { ROUTES } from '../routes.js';
 import { etagOf, type OperationName, type RestUser } from './operations.js';
 
@@ -136,7 +136,8 @@ function versionOf(ifMatch: string | null): number | undefined {
 
 const BODY_REFUSALS: BodyRefusals = {
   tooLarge: () => new RequestProblem(problem(ErrorCode.REQUEST_ENTITY_TOO_LARGE, 'Request body too large.')),
-  invalidLength: () => badRequest('Content-Length must be one non-negative integer.'),
+  invalidLength: () => badRequest(INVALID_CONTENT_LENGTH),
+  invalidJson: () => badRequest('The body is not valid JSON.'),
 };
 
 /** The JSON object body of a POST or PUT, within MAX_BODY_BYTES. */
@@ -153,13 +154,7 @@ async function bodyOf({ request, maxBodyBytes }: RestRequestContext): Promise<Re
       accept: 'application/json',
     });
   }
-  const text = await readBoundedText(request, maxBodyBytes, BODY_REFUSALS);
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw badRequest('The body is not valid JSON.');
-  }
+  const body = await readBoundedJson(request, maxBodyBytes, BODY_REFUSALS);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('The body must be a JSON object.');
   return body as Record<string, unknown>;
 }

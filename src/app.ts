@@ -118,6 +118,8 @@ export function createApp(config: Config, db: Database, logger: Logger, { tracin
     // JSON bodies only (useContentNegotiation refuses other POSTs first); one operation per request.
     multipart: false,
     batching: false,
+    // useOperationLimits is the parse and validation cache (one hook per phase); Yoga's only without it.
+    parserAndValidationCache: off('operationLimits'),
     logging: {
       debug: (...args) => logger.debug({ args }, 'yoga'),
       info: (...args) => logger.info({ args }, 'yoga'),

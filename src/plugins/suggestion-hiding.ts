@@ -1,10 +1,10 @@
 import { type ExecutionResult, GraphQLError } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
 
 const HAS_SUGGESTION = /Did you mean /;
 const SUGGESTIONS = /\s*Did you mean [^?]*\?/g;
 
-function withoutSuggestions(result: ExecutionResult): ExecutionResult {
+/** The result with "Did you mean …?" removed from every error message, so the schema cannot be guessed field by field. */
+export function withoutSuggestions(result: ExecutionResult): ExecutionResult {
   if (!result.errors?.some((e) => HAS_SUGGESTION.test(e.message))) return result;
   const errors = result.errors.map((error) =>
     HAS_SUGGESTION.test(error.message)
@@ -19,14 +19,4 @@ function withoutSuggestions(result: ExecutionResult): ExecutionResult {
       : error,
   );
   return { ...result, errors };
-}
-
-/** Removes "Did you mean …?" from every error message, so the schema cannot be guessed field by field. */
-export function useSuggestionHiding(): Plugin {
-  return {
-    onResultProcess({ result, setResult }) {
-      if (Array.isArray(result)) setResult(result.map((r: ExecutionResult) => withoutSuggestions(r)));
-      else if (result && typeof result === 'object' && 'errors' in result) setResult(withoutSuggestions(result as ExecutionResult));
-    },
-  };
 }

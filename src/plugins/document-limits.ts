@@ -1,5 +1,4 @@
 import { type DocumentNode, GraphQLError, parse } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
 import { badUserInput } from './argument-bounds.js';
 import { measureDocument } from './document-size.js';
 import { limitError } from './limit-error.js';
@@ -16,7 +15,7 @@ export interface DocumentLimitsOptions {
 }
 
 /**
- * The checks on the document itself, in the parse step, before anything else looks at it: length
+ * A parse function with the checks on the document itself, before anything else looks at it: length
  * (before parsing), tokens (while parsing), literal lists and selections (after parsing).
  *
  * The token limit is graphql's own `maxTokens` parse option (what armor's max-tokens plugin
@@ -26,8 +25,8 @@ export interface DocumentLimitsOptions {
  * selections pairwise (740 × `me { id }` took a second), and the cost pass walks the operation with
  * every fragment expanded (a fan-out reached its 10,000-node cap only after 100 ms).
  */
-export function useDocumentLimits({ maxQueryLength, maxTokens, maxSelections, maxListItems }: DocumentLimitsOptions): Plugin {
-  const parseWithLimits: typeof parse = (source, parseOptions) => {
+export function documentLimitsParser({ maxQueryLength, maxTokens, maxSelections, maxListItems }: DocumentLimitsOptions): typeof parse {
+  return (source, parseOptions) => {
     const length = typeof source === 'string' ? source.length : source.body.length;
     if (length > maxQueryLength) throw limitError(`Query length limit of ${maxQueryLength} characters exceeded, found ${length}.`);
     let document: DocumentNode;
@@ -44,11 +43,5 @@ export function useDocumentLimits({ maxQueryLength, maxTokens, maxSelections, ma
     if (longList) throw badUserInput(`${longList.where} has ${longList.items} items; at most ${maxListItems} are allowed.`);
     if (selections > maxSelections) throw limitError(`Selection limit of ${maxSelections} exceeded, found ${selections}.`);
     return document;
-  };
-
-  return {
-    onParse({ setParseFn }) {
-      setParseFn(parseWithLimits);
-    },
   };
 }

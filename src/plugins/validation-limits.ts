@@ -1,7 +1,6 @@
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
-import { type GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { type GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationRule } from 'graphql';
 import { limitError } from './limit-error.js';
 import { maxDirectivesRule } from './max-directives.js';
 
@@ -29,22 +28,17 @@ const reportLimit = (context: { reportError(error: GraphQLError): void } | null,
 };
 
 /**
- * The limits that are validation rules, so Yoga caches their verdict per document: depth and
- * aliases (GraphQL Armor), directives (our rule, see `maxDirectivesRule`), introspection when disabled.
+ * The limits that are validation rules, so their verdict is cached per document with the rest of
+ * validation: depth and aliases (GraphQL Armor), directives (our rule, see `maxDirectivesRule`),
+ * introspection when disabled.
  */
-export function useValidationLimits({ maxDepth, maxAliases, maxDirectives, introspection }: ValidationLimitsOptions): Plugin {
+export function validationLimitRules({ maxDepth, maxAliases, maxDirectives, introspection }: ValidationLimitsOptions): readonly ValidationRule[] {
   const rejection = { propagateOnRejection: false, onReject: [reportLimit], exposeLimits: true };
   const depthRule = maxDepthRule({ n: maxDepth, ...rejection });
   // Armor leaves aliased `__typename` out by default; a thousand of them are a thousand fields too.
   const aliasesRule = maxAliasesRule({ n: maxAliases, allowList: [], ...rejection });
   const directivesRule = maxDirectivesRule(maxDirectives, reportLimit);
 
-  return {
-    onValidate({ addValidationRule }) {
-      addValidationRule(depthRule);
-      addValidationRule(aliasesRule);
-      addValidationRule(directivesRule);
-      if (!introspection) addValidationRule(NoSchemaIntrospectionCustomRule);
-    },
-  };
+  // Armor's and graphql's rule types differ only in the graphql version their types come from.
+  return [depthRule as unknown as ValidationRule, aliasesRule as unknown as ValidationRule, directivesRule, ...(introspection ? [] : [NoSchemaIntrospectionCustomRule])];
 }

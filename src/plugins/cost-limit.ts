@@ -1,6 +1,5 @@
 import { type DocumentNode, GraphQLError, type GraphQLSchema } from 'graphql';
 import { getComplexity } from 'graphql-query-complexity';
-import type { Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import { ErrorCode } from '../errors/index.js';
 import { NOT_PLAIN_TEXT } from '../text.js';
@@ -52,6 +51,12 @@ function variableShape(value: unknown, budget = MAX_SHAPE_CHARS): string | undef
   return walk(value) ? out : undefined;
 }
 
+/** What the check reads from the request: Yoga's parsed GraphQL parameters. */
+export interface OperationParams {
+  variables?: unknown;
+  operationName?: unknown;
+}
+
 /**
  * The estimated cost (every `@skip`/`@include` branch counted as taken) and the argument values
  * (list items, string lengths: see `argumentBoundsEstimator`; out of bounds is 400 BAD_USER_INPUT,
@@ -59,11 +64,11 @@ function variableShape(value: unknown, budget = MAX_SHAPE_CHARS): string | undef
  * pass as the cost).
  *
  * Both depend on the variables (`users(first: $n)`), so they are checked after validation on every
- * request, cache hit or not, and refused by throwing rather than by adding a validation error: Yoga
- * caches validation results per document, and a cached refusal would wrongly hit the same document
- * sent later with other variables.
+ * request, cached validation or not, and refused by throwing rather than by adding a validation
+ * error: validation results are cached per document, and a cached refusal would wrongly hit the
+ * same document sent later with other variables. The returned check throws the refusal.
  */
-export function useCostLimit({ maxCost, maxListItems }: CostLimitOptions): Plugin {
+export function costLimitCheck({ maxCost, maxListItems }: CostLimitOptions): (schema: GraphQLSchema, query: DocumentNode, params: OperationParams | undefined) => void {
   const estimators = [argumentBoundsEstimator({ maxListItems }), connectionCostEstimator()];
 
   // Prices per (document, operation, variable shape): the cost pass walks the whole operation with
@@ -80,7 +85,7 @@ export function useCostLimit({ maxCost, maxListItems }: CostLimitOptions): Plugi
     return `${id}\u0000${operationName ?? ''}\u0000${shape}`;
   };
 
-  const costOf = (schema: GraphQLSchema, query: DocumentNode, params: { variables?: unknown; operationName?: unknown } | undefined) => {
+  const costOf = (schema: GraphQLSchema, query: DocumentNode, params: OperationParams | undefined) => {
     const variables = params?.variables && typeof params.variables === 'object' ? (params.variables as Record<string, unknown>) : {};
     const operationName = typeof params?.operationName === 'string' ? params.operationName : undefined;
     checkVariableShapes(schema, query, variables, operationName, maxListItems);
@@ -106,19 +111,14 @@ export function useCostLimit({ maxCost, maxListItems }: CostLimitOptions): Plugi
     }
   };
 
-  return {
-    onValidate({ context, params: { schema, documentAST } }) {
-      return ({ valid }) => {
-        if (!valid) return;
-        const cost = costOf(schema as GraphQLSchema, documentAST as DocumentNode, (context as { params?: { variables?: unknown; operationName?: unknown } }).params);
-        if (cost !== undefined && cost > maxCost) {
-          throw limitError(
-            Number.isFinite(cost)
-              ? `Query cost limit of ${maxCost} exceeded, found ${cost}. Ask for smaller pages (first/last) or fewer nested connections.`
-              : `Query cost limit of ${maxCost} exceeded. Ask for smaller pages (first/last) or fewer nested connections.`,
-          );
-        }
-      };
-    },
+  return (schema, query, params) => {
+    const cost = costOf(schema, query, params);
+    if (cost !== undefined && cost > maxCost) {
+      throw limitError(
+        Number.isFinite(cost)
+          ? `Query cost limit of ${maxCost} exceeded, found ${cost}. Ask for smaller pages (first/last) or fewer nested connections.`
+          : `Query cost limit of ${maxCost} exceeded. Ask for smaller pages (first/last) or fewer nested connections.`,
+      );
+    }
   };
 }

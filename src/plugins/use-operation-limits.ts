@@ -1,4 +1,4 @@
-import type { DocumentNode, ExecutionResult, GraphQLError, GraphQLSchema } from 'graphql';
+import type { DocumentNode, ExecutionResult, GraphQLError, GraphQLSchema, Source } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import { type CostLimitOptions, costLimitCheck, type OperationParams } from './cost-limit.js';
@@ -46,7 +46,7 @@ export function useOperationLimits(options: OperationLimitsOptions): Plugin {
   return {
     onParse({ params: { source }, setParseFn, setParsedDocument }) {
       setParseFn(parseWithLimits);
-      const text = typeof source === 'string' ? source : source.body;
+      const text: string = typeof source === 'string' ? source : (source as Source).body;
       if (text.length > maxQueryLength) return undefined;
       const known = documents.get(text);
       if (known instanceof Error) throw known;

@@ -30,7 +30,7 @@ import { useRateLimit } from './plugins/use-rate-limit.js';
 import { useReadiness } from './plugins/use-readiness.js';
 import type { ReadinessCheck } from './readiness.js';
 import { useRequestErrorStatus } from './plugins/use-request-error-status.js';
-import { requestSignal, useRequestDeadline } from './plugins/use-request-deadline.js';
+import { RequestSignal, requestSignal, useRequestDeadline } from './plugins/use-request-deadline.js';
 import { useRequestLogging } from './plugins/use-request-logging.js';
 import { useRest } from './plugins/use-rest.js';
 import { createResponseCache } from './plugins/use-response-cache.js';
@@ -135,7 +135,7 @@ export function createApp(config: Config, db: Database, logger: Logger, { tracin
         requestId,
         logger,
         viewer: viewerOf(request),
-        signal: off('deadline') ? request.signal : requestSignal(request, config.http.requestTimeoutMs),
+        signal: off('deadline') ? new RequestSignal() : requestSignal(request, config.http.requestTimeoutMs),
         onBatch,
         events: events.feed,
         profiles,

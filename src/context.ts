@@ -4,6 +4,7 @@ import type { ProfileClient } from './downstream/profile-client.js';
 import type { LiveEvent } from './events/index.js';
 import { createLoaders, type Loaders, type OnBatch } from './loaders/index.js';
 import type { Logger } from './logger.js';
+import type { RequestSignal } from './request-signal.js';
 
 /** Per-request GraphQL context. */
 export interface Context {
@@ -16,8 +17,8 @@ export interface Context {
   readonly requestId: string;
   /** Carries the request id on every line. */
   readonly logger: Logger;
-  /** Aborts when the client goes away or the request deadline passes. */
-  readonly signal: AbortSignal;
+  /** Aborts when the client goes away or the request deadline passes (`asAbortSignal()` for fetch and the like). */
+  readonly signal: RequestSignal;
   /** Live events for the `events` subscription. */
   readonly events: EventFeed;
 }
@@ -36,7 +37,7 @@ export interface ContextOptions {
   requestId: string;
   /** The service's logger; the context's is this one bound to `requestId`. */
   logger: Logger;
-  signal: AbortSignal;
+  signal: RequestSignal;
   viewer?: Viewer | null;
   onBatch?: OnBatch;
   /** Default: a feed whose subscriptions end at once. */

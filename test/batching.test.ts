@@ -7,6 +7,7 @@ import { toGlobalId } from '../src/ids.js';
 import { createLogger } from '../src/logger.js';
 import { schema } from '../src/schema/index.js';
 import { useTestApp } from './helpers/app.js';
+import { RequestSignal } from '../src/plugins/use-request-deadline.js';
 
 /**
  * Batching is asserted by counting the SQL statements Prisma sends, which is deterministic: a page
@@ -260,7 +261,7 @@ describe('pages resolve their rows without promises', () => {
       prisma: t.db.prisma,
       requestId: 'promises',
       logger: createLogger({ level: 'silent' }),
-      signal: new AbortController().signal,
+      signal: new RequestSignal(),
       viewer: { userId: benchUserId(1), role: 'ADMIN', expiresAt: Date.now() + 60_000 },
     });
     const result = await execute({ schema: observed, document: parse(query), contextValue });

@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createContext, shareLazyLogger } from '../src/context.js';
 import { createMetrics } from '../src/metrics.js';
 import { useTestApp } from './helpers/app.js';
+import { RequestSignal } from '../src/plugins/use-request-deadline.js';
 
 const t = useTestApp();
 
@@ -81,7 +82,7 @@ describe('request ids and logs', () => {
     const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
     const child = vi.spyOn(pinoPrototype, 'child');
     try {
-      const context = createContext({ prisma: t.db.prisma, requestId: 'req-lazy', logger, signal: new AbortController().signal });
+      const context = createContext({ prisma: t.db.prisma, requestId: 'req-lazy', logger, signal: new RequestSignal() });
       const yogaContext = Object.assign({}, context) as unknown as Record<string, unknown>;
       shareLazyLogger(yogaContext, context);
       expect(child).not.toHaveBeenCalled();

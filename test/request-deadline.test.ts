@@ -1,13 +1,13 @@
 import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
 import { useErrorStatus } from '../src/plugins/use-error-status.js';
-import { requestSignal, requestTimeoutError, useRequestDeadline, watchedRequests } from '../src/plugins/use-request-deadline.js';
+import { RequestSignal, requestSignal, requestTimeoutError, useRequestDeadline, watchedRequests } from '../src/plugins/use-request-deadline.js';
 
 /** The deadline plugin on a tiny schema whose first mutation field outlives the deadline. */
 function deadlineApp(timeoutMs: number, slowMs: number) {
   const seen = { sideEffects: 0, slowSawAbort: false };
   const yoga = createYoga({
-    schema: createSchema<{ signal: AbortSignal }>({
+    schema: createSchema<{ signal: RequestSignal }>({
       typeDefs: 'type Query { ok: Boolean } type Mutation { slow: Boolean  sideEffect: Boolean }',
       resolvers: {
         Mutation: {
@@ -36,6 +36,35 @@ function deadlineApp(timeoutMs: number, slowMs: number) {
   const run = async () => (await send('mutation { slow sideEffect }')).json();
   return { run, send, seen, yoga };
 }
+
+describe('RequestSignal', () => {
+  it('aborts once, tells its listeners once, and forgets a removed listener', () => {
+    const signal = new RequestSignal();
+    const heard: string[] = [];
+    const removed = () => heard.push('removed');
+    signal.addEventListener('abort', () => heard.push('first'));
+    signal.addEventListener('abort', removed);
+    signal.removeEventListener('abort', removed);
+    expect(() => signal.throwIfAborted()).not.toThrow();
+    const reason = requestTimeoutError();
+    signal.abort(reason);
+    signal.abort(new Error('later'));
+    expect({ aborted: signal.aborted, reason: signal.reason, heard }).toEqual({ aborted: true, reason, heard: ['first'] });
+    expect(() => signal.throwIfAborted()).toThrow(reason);
+  });
+
+  it('gives a real AbortSignal that follows it, made before or after the abort', () => {
+    const before = new RequestSignal();
+    const early = before.asAbortSignal();
+    expect(before.asAbortSignal()).toBe(early);
+    expect(early.aborted).toBe(false);
+    before.abort('gone');
+    expect({ aborted: early.aborted, reason: early.reason as unknown }).toEqual({ aborted: true, reason: 'gone' });
+    const after = new RequestSignal();
+    after.abort('late');
+    expect(after.asAbortSignal().reason).toBe('late');
+  });
+});
 
 describe('the request deadline reaches resolvers', () => {
   it('as an aborted AbortSignal in the context, and the executor starts nothing after it', async () => {

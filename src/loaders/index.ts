@@ -3,6 +3,7 @@ import type { ProfileClient, UserProfile } from '../downstream/profile-client.js
 import { MAX_PROFILE_BATCH } from '../downstream/profile-client.js';
 import type { PrismaClient, Team, User } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
+import type { RequestSignal } from '../request-signal.js';
 
 /**
  * Request-scoped DataLoaders for lookups by key. Everything asked for in one
@@ -38,7 +39,7 @@ export interface Loaders {
 export interface ProfileSource {
   readonly client: ProfileClient | undefined;
   /** The request's signal: its deadline and disconnect cancel the calls. */
-  readonly signal: AbortSignal;
+  readonly signal: RequestSignal;
   readonly logger: Logger;
 }
 
@@ -138,7 +139,7 @@ export function createLoaders(prisma: PrismaClient, viewerId?: string, onBatch: 
         const client = profiles?.client;
         if (!client) return Promise.resolve(ids.map(() => null));
         onBatch('profileByUserId', ids.length);
-        return client.load(ids, { signal: profiles.signal, logger: profiles.logger });
+        return client.load(ids, { signal: profiles.signal.asAbortSignal(), logger: profiles.logger });
       },
       { maxBatchSize: MAX_PROFILE_BATCH },
     ),

@@ -26,7 +26,7 @@ export function connectionCostEstimator({ defaultPageSize = 20, maxPageSize = 10
  * graphql-query-complexity evaluates those directives with the request's variables and has no option
  * to ignore them, and a skipped selection prices at 0: `nodes(ids: [490000 ids]) { ... on User
  * @skip(if: true) { id } }` cost 1 while its resolver still ran 490000 times. Made once per parsed
- * document (Yoga caches documents per query string).
+ * document (documents are cached per query string: useOperationLimits).
  */
 const withEveryBranch = new WeakMap<DocumentNode, DocumentNode>();
 export function everyBranchTaken(document: DocumentNode): DocumentNode {

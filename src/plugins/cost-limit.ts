@@ -73,7 +73,7 @@ export function costLimitCheck({ maxCost, maxListItems }: CostLimitOptions): (sc
 
   // Prices per (document, operation, variable shape): the cost pass walks the whole operation with
   // TypeInfo, and a client sends the same few documents with ids that differ but are the same shape.
-  // Bounded: documents by identity (Yoga's parse cache keeps one object per query string), entries by LRU.
+  // Bounded: documents by identity (the parse cache keeps one object per query string), entries by LRU.
   const documentIds = new WeakMap<DocumentNode, number>();
   let nextDocumentId = 0;
   const prices = new LRUCache<string, number>({ max: 2_000 });

@@ -54,7 +54,7 @@ export function useGraphQLMetrics({ metrics }: GraphQLMetricsOptions): Plugin {
   // deprecated in the schema it can never count, so that walk is skipped (checked per schema).
   const deprecations = new WeakMap<GraphQLSchema, boolean>();
   let schemaHasDeprecations = true;
-  // The selected operation per document and `operationName`: Yoga's parse cache hands the same
+  // The selected operation per document and `operationName`: the parse cache (useOperationLimits) hands the same
   // document object to every request with the same query text, so this is a lookup, not a walk.
   const operations = new WeakMap<DocumentNode, Map<string | undefined, Operation>>();
   const operationOf = (p: FillLabelsFnParams, context: { params?: { operationName?: string } } | undefined): Operation => {
@@ -101,7 +101,7 @@ export function useGraphQLMetrics({ metrics }: GraphQLMetricsOptions): Plugin {
         fillLabelsFn: executed,
       }),
       // No phase histograms: the plugin times phases with Date.now() (whole milliseconds); parse and
-      // validate are answered from Yoga's document cache (microseconds), so their histograms only ever
+      // validate are answered from the document cache (microseconds), so their histograms only ever
       // held 0, and the execute phase's is the request duration above, observed a second time.
       graphql_envelop_phase_parse: false,
       graphql_envelop_phase_validate: false,

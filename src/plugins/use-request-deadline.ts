@@ -1,11 +1,12 @@
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
 import { requestTimeoutError } from '../errors/index.js';
+import { RequestSignal } from '../request-signal.js';
 
-export { requestTimeoutError };
+export { RequestSignal, requestTimeoutError };
 
 interface Deadline {
-  readonly controller: AbortController;
+  readonly signal: RequestSignal;
   /** `performance.now()` after which the request is aborted. */
   readonly expiresAt: number;
 }
@@ -26,8 +27,8 @@ let sweeper: NodeJS.Timeout | undefined;
 function sweep() {
   const now = performance.now();
   for (const [request, deadline] of inFlight) {
-    if (now >= deadline.expiresAt) deadline.controller.abort(requestTimeoutError());
-    else if (request.signal.aborted) deadline.controller.abort(request.signal.reason);
+    if (now >= deadline.expiresAt) deadline.signal.abort(requestTimeoutError());
+    else if (request.signal.aborted) deadline.signal.abort(request.signal.reason);
     else continue;
     inFlight.delete(request);
   }
@@ -40,18 +41,18 @@ function sweep() {
 /**
  * The request's signal: aborts when REQUEST_TIMEOUT_MS passes or the client goes away (see `sweep`).
  * Not `AbortSignal.timeout`, whose DOMException Yoga would take for a client abort and answer with
- * nothing; one plain controller, not `AbortSignal.any()`, whose composite signal the executor would
+ * nothing; one plain signal, not `AbortSignal.any()`, whose composite signal the executor would
  * recompute on every field.
  */
-export function requestSignal(request: Request, timeoutMs: number): AbortSignal {
+export function requestSignal(request: Request, timeoutMs: number): RequestSignal {
   const known = inFlight.get(request);
-  if (known) return known.controller.signal;
-  const controller = new AbortController();
+  if (known) return known.signal;
+  const signal = new RequestSignal();
   if (request.signal.aborted) {
-    controller.abort(request.signal.reason);
-    return controller.signal;
+    signal.abort(request.signal.reason);
+    return signal;
   }
-  inFlight.set(request, { controller, expiresAt: performance.now() + timeoutMs });
+  inFlight.set(request, { signal, expiresAt: performance.now() + timeoutMs });
   const period = Math.min(100, Math.max(10, Math.floor(timeoutMs / 10)));
   if (sweeper === undefined || period < tickMs) {
     clearInterval(sweeper);
@@ -59,7 +60,7 @@ export function requestSignal(request: Request, timeoutMs: number): AbortSignal 
     sweeper = setInterval(sweep, tickMs);
     sweeper.unref();
   }
-  return controller.signal;
+  return signal;
 }
 
 /** Requests whose deadline is still being watched (tests check that finished requests leave none). */
@@ -72,7 +73,8 @@ export const watchedRequests = (): number => inFlight.size;
 export function useRequestDeadline(): Plugin<Context> {
   return {
     onExecute({ args }) {
-      (args as { signal?: AbortSignal }).signal = (args.contextValue as Context).signal;
+      // The executor reads only what RequestSignal has of an AbortSignal.
+      (args as { signal?: unknown }).signal = (args.contextValue as Context).signal;
     },
     onResponse({ request }) {
       inFlight.delete(request);

@@ -67,7 +67,7 @@ const COLUMNS_OF_FIELD: Record<'User' | 'Team', Record<string, readonly string[]
   Team: { __typename: [], id: ['id'], slug: ['slug'], name: ['name'], createdAt: ['createdAt'], members: ['memberCount'] },
 };
 
-/** Per parsed operation (Yoga caches documents, so a repeated query walks its document once). */
+/** Per parsed operation (documents are cached per query text by useOperationLimits, so a repeated query walks its document once). */
 const columnChoices = new WeakMap<OperationDefinitionNode, ColumnChoice>();
 
 /** The columns of User and Team rows this operation can read; a type missing from the result needs whole rows. */

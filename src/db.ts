@@ -130,6 +130,10 @@ function wrap({ kind, created, adapterFactory, pool, close: closeDriver }: Drive
   const prisma = new PrismaClient({
     adapter: adapterFactory,
     log: [{ emit: 'event', level: 'query' }],
+    // Other formats capture a stack trace (\`new Error()\`) on every query, to point an error message at
+    // the calling line: 12 % of a findMany's CPU in a profile (353 → 304 µs per findMany by id, against
+    // ~135 µs for node-postgres alone). Errors are classified by code and masked for clients anyway.
+    errorFormat: 'minimal',
     // Every $transaction: wait for a connection as long as any query does (not Prisma's own 2 s), and
     // never outlive the request.
     transactionOptions: { maxWait: config.connectionTimeoutMs, timeout: config.transactionTimeoutMs },

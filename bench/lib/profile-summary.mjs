@@ -16,6 +16,31 @@ const CATEGORIES = [
   ['logging (pino)', (pkg) => pkg === 'pino' || pkg.startsWith('pino-')],
 ];
 
+/**
+ * The parts of our plugin chain (the ablation's names), by the files of their own code: the share of
+ * busy time with such a frame on the stack is what the part's hooks and what they call cost, without the
+ * hook runner between plugins (Yoga/envelop's, a fraction of a microsecond per hook). Wrappers of the
+ * whole execution (the SQL budget's tally) are left out: everything would be under them.
+ */
+const PARTS = [
+  ['routing', /\/dist\/src\/plugins\/use-routing\.js|\/dist\/src\/(routes|request-info)\.js/],
+  [
+    'HTTP hardening (media types, body reader, refusal statuses, security headers)',
+    /\/dist\/src\/plugins\/use-(content-negotiation|request-error-status|security-headers)\.js|\/dist\/src\/(request-body|request-parsers|media-types)\.js/,
+  ],
+  ['auth', /\/dist\/src\/plugins\/use-auth\.js|\/dist\/src\/auth\.js/],
+  ['rate limit', /\/dist\/src\/plugins\/use-rate-limit\.js|\/dist\/src\/client-address\.js/],
+  ['HTTP metrics', /\/dist\/src\/plugins\/use-http-metrics\.js/],
+  ['GraphQL metrics (@envelop/prometheus)', /\/dist\/src\/plugins\/use-graphql-metrics\.js|\/node_modules\/@envelop\/prometheus\//],
+  [
+    'operation limits and cost',
+    /\/dist\/src\/plugins\/(use-operation-limits|cost-limit|cost-estimate|document-limits|document-size|validation-limits|max-directives|argument-bounds|suggestion-hiding)\.js|graphql-armor/,
+  ],
+  ['deadline', /\/dist\/src\/plugins\/use-request-deadline\.js|\/dist\/src\/request-signal\.js/],
+  ['request logging', /\/dist\/src\/plugins\/use-request-logging\.js/],
+  ['error masking and status', /\/dist\/src\/plugins\/use-(error-masking|error-status)\.js/],
+];
+
 const SPECIAL = new Set(['(garbage collector)', '(program)', '(idle)', '(root)']);
 
 /** Tracing code: the OpenTelemetry packages and the app's tracing module and plugin. */
@@ -95,6 +120,7 @@ export function summarizeProfile(profile, { top = 15, fromUs = -Infinity, toUs =
   const pkgIncl = new Map();
   // Time with tracing code anywhere on the stack: what tracing costs the profiled run.
   let tracingMs = 0;
+  const partMs = new Map(PARTS.map(([name]) => [name, 0]));
   for (const [id, ms] of selfMs) {
     const node = byId.get(id);
     const cf = node.callFrame;
@@ -111,13 +137,16 @@ export function summarizeProfile(profile, { top = 15, fromUs = -Infinity, toUs =
     pkgSelf.set(pkg, (pkgSelf.get(pkg) ?? 0) + ms);
     // Inclusive: every package on this sample's stack, once.
     const seen = new Set();
+    const parts = new Set();
     let traced = false;
     for (let n = id; n !== undefined; n = parent.get(n)) {
       const frame = byId.get(n).callFrame;
       seen.add(packageOf(frame));
       traced ||= isTracingFrame(frame);
+      for (const [name, test] of PARTS) if (test.test(frame.url)) parts.add(name);
     }
     for (const p of seen) if (p !== '(root)') pkgIncl.set(p, (pkgIncl.get(p) ?? 0) + ms);
+    for (const name of parts) partMs.set(name, partMs.get(name) + ms);
     if (traced) tracingMs += ms;
   }
   const busyMs = totalMs - idleMs;
@@ -134,7 +163,8 @@ export function summarizeProfile(profile, { top = 15, fromUs = -Infinity, toUs =
     .map(([name, ms]) => ({ name, selfMs: ms, selfShare: share(ms), inclShare: share(pkgIncl.get(name) ?? 0) }))
     .sort((a, b) => b.selfMs - a.selfMs)
     .slice(0, top);
-  return { totalMs, idleMs, busyMs, functions, packages, categories, windowed, tracingShare: share(tracingMs) };
+  const ourParts = [...partMs].map(([name, ms]) => ({ name, share: share(ms) }));
+  return { totalMs, idleMs, busyMs, functions, packages, categories, ourParts, windowed, tracingShare: share(tracingMs) };
 }
 
 export function summarizeProfileFile(file, options) {
@@ -154,6 +184,8 @@ export function formatSummary(s) {
     'packages (self / inclusive):',
     ...s.packages.map((p) => `  ${pct(p.selfShare).padStart(6)} / ${pct(p.inclShare).padStart(6)}  ${p.name}`),
     `tracing code (@opentelemetry/*, src/tracing, use-tracing) on the stack: ${(s.tracingShare * 100).toFixed(2)}% of busy time`,
+    'parts of our plugin chain (their own code on the stack; not the hook runner between plugins):',
+    ...(s.ourParts ?? []).map((p) => `  ${pct(p.share).padStart(6)}  ${p.name}`),
   ];
   return lines.join('\n');
 }

@@ -120,13 +120,42 @@ export function checkVariableShapes(
   operationName: string | undefined,
   maxListItems: number,
 ): void {
+  for (const [name, type] of shapedVariables(schema, document, operationName)) {
+    if (Object.hasOwn(variables, name)) checkShape(variables[name], type, maxListItems, `Variable "$${name}"`);
+  }
+}
+
+type ShapedVariables = readonly (readonly [name: string, type: GraphQLInputType])[];
+
+/** Per schema and document, per operation name: the variables `checkShape` can act on. */
+const shapedByDocument = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string | undefined, ShapedVariables>>>();
+
+/**
+ * The declared variables of the selected operation(s) whose type holds lists or input objects (the
+ * only values `checkShape` looks into), found once per document and operation name: a document comes
+ * back as the same object for the same text (the parse cache), and most declare none (`$id: ID!`).
+ */
+function shapedVariables(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined): ShapedVariables {
+  let byDocument = shapedByDocument.get(schema);
+  if (!byDocument) shapedByDocument.set(schema, (byDocument = new WeakMap<DocumentNode, Map<string | undefined, ShapedVariables>>()));
+  let byName = byDocument.get(document);
+  if (!byName) byDocument.set(document, (byName = new Map<string | undefined, ShapedVariables>()));
+  let shaped = byName.get(operationName);
+  if (shaped) return shaped;
+  const found: (readonly [string, GraphQLInputType])[] = [];
+  let selected = false;
   for (const definition of document.definitions) {
     if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
     if (operationName !== undefined && definition.name?.value !== operationName) continue;
+    selected = true;
     for (const variable of definition.variableDefinitions ?? []) {
       const type = typeFromAST(schema, variable.type);
-      const name = variable.variable.name.value;
-      if (type && isInputType(type) && Object.hasOwn(variables, name)) checkShape(variables[name], type, maxListItems, `Variable "$${name}"`);
+      const nullable = type && getNullableType(type);
+      if (type && isInputType(type) && (isListType(nullable) || isInputObjectType(nullable))) found.push([variable.variable.name.value, type]);
     }
   }
+  shaped = found;
+  // Bounded: a document has few operations, and a name that selects none is not kept past a few.
+  if (selected || byName.size < 16) byName.set(operationName, shaped);
+  return shaped;
 }

@@ -98,4 +98,19 @@ describe('the parse and validation cache of useOperationLimits', () => {
     expect(calls.parse).toBe(4);
     expect(calls.validate).toBe(0);
   });
+
+  it('keeps at most a million characters of query text: large documents push older ones out', async () => {
+    const { calls, send } = server();
+    // ~40,000 characters each, within the length and token limits: 26 of them are more than a million.
+    const large = (n: number) => `{ ${`__typename # ${'x'.repeat(1_000)}\n`.repeat(40)} n${n}: __typename }`;
+    expect(large(0).length).toBeGreaterThan(40_000);
+    expect(await send(large(0))).toMatchObject({ status: 200 });
+    expect(await send(large(0))).toMatchObject({ status: 200 });
+    expect(calls.parse).toBe(1);
+    for (let n = 1; n <= 26; n++) expect(await send(large(n))).toMatchObject({ status: 200 });
+    expect(calls.parse).toBe(27);
+    // The first one was pushed out by size (far fewer than the 1,024 documents the cache may hold).
+    await send(large(0));
+    expect(calls.parse).toBe(28);
+  });
 });

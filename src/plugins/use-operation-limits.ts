@@ -13,8 +13,15 @@ export interface OperationLimitsOptions extends Omit<DocumentLimitsOptions, 'max
   hideSuggestions: boolean;
 }
 
-/** Documents kept parsed, by query text (Yoga's own cache keeps as many). */
+/** Documents kept parsed, by query text, at most this many (Yoga's own cache keeps as many)... */
 const DOCUMENTS = 1_024;
+/**
+ * ...and at most this many characters of query text in all. A parsed document keeps a node and a token
+ * (with its location) per token: about 22 bytes of heap per character of text (737 KiB for a 34,000-
+ * character document within the token limit, measured), so 1,024 documents near the length limit would
+ * hold ~700 MiB, past the pod's limit. A million characters bound the cache to ~25 MiB.
+ */
+const DOCUMENT_CHARS = 1_000_000;
 
 /**
  * Refuses expensive or probing operations before anything executes, each with HTTP 400 and
@@ -40,7 +47,7 @@ export function useOperationLimits(options: OperationLimitsOptions): Plugin {
   const rules = validationLimitRules(options);
   const checkCost = costLimitCheck({ ...options, maxListItems });
   // A text over the length limit is refused before parsing and never kept: keys stay within the limit.
-  const documents = new LRUCache<string, DocumentNode | Error>({ max: DOCUMENTS });
+  const documents = new LRUCache<string, DocumentNode | Error>({ max: DOCUMENTS, maxSize: DOCUMENT_CHARS, sizeCalculation: (_document, text) => Math.max(1, text.length) });
   const validations = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, readonly GraphQLError[]>>();
 
   return {

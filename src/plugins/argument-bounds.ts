@@ -14,6 +14,7 @@ import {
 } from 'graphql';
 import type { ComplexityEstimator } from 'graphql-query-complexity';
 import { invalidArgumentError } from '../errors/index.js';
+import { type OperationFinding, perOperation } from '../lib/operation-memo.js';
 import { NOT_PLAIN_TEXT } from '../text.js';
 
 /** What a string argument or input field declares in its `extensions`; checked before execution. */
@@ -127,21 +128,21 @@ export function checkVariableShapes(
 
 type ShapedVariables = readonly (readonly [name: string, type: GraphQLInputType])[];
 
-/** Per schema and document, per operation name: the variables `checkShape` can act on. */
-const shapedByDocument = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string | undefined, ShapedVariables>>>();
+/** Per schema, the variables `checkShape` can act on, per document and operation name. */
+const shapedBySchema = new WeakMap<GraphQLSchema, (document: DocumentNode, operationName: string | undefined) => ShapedVariables>();
 
 /**
  * The declared variables of the selected operation(s) whose type holds lists or input objects (the
- * only values `checkShape` looks into), found once per document and operation name: a document comes
- * back as the same object for the same text (the parse cache), and most declare none (`$id: ID!`).
+ * only values `checkShape` looks into), found once per document and operation name (`perOperation`):
+ * most documents declare none (`$id: ID!`).
  */
 function shapedVariables(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined): ShapedVariables {
-  let byDocument = shapedByDocument.get(schema);
-  if (!byDocument) shapedByDocument.set(schema, (byDocument = new WeakMap<DocumentNode, Map<string | undefined, ShapedVariables>>()));
-  let byName = byDocument.get(document);
-  if (!byName) byDocument.set(document, (byName = new Map<string | undefined, ShapedVariables>()));
-  let shaped = byName.get(operationName);
-  if (shaped) return shaped;
+  let shaped = shapedBySchema.get(schema);
+  if (!shaped) shapedBySchema.set(schema, (shaped = perOperation((doc, name) => findShapedVariables(schema, doc, name))));
+  return shaped(document, operationName);
+}
+
+function findShapedVariables(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined): OperationFinding<ShapedVariables> {
   const found: (readonly [string, GraphQLInputType])[] = [];
   let selected = false;
   for (const definition of document.definitions) {
@@ -154,8 +155,5 @@ function shapedVariables(schema: GraphQLSchema, document: DocumentNode, operatio
       if (type && isInputType(type) && (isListType(nullable) || isInputObjectType(nullable))) found.push([variable.variable.name.value, type]);
     }
   }
-  shaped = found;
-  // Bounded: a document has few operations, and a name that selects none is not kept past a few.
-  if (selected || byName.size < 16) byName.set(operationName, shaped);
-  return shaped;
+  return { value: found, selected };
 }

@@ -1,6 +1,7 @@
 import { createCounter, createHistogram, type FillLabelsFnParams, usePrometheus } from '@envelop/prometheus';
-import { type DocumentNode, getOperationAST, type GraphQLSchema, isInputObjectType, isInterfaceType, isObjectType } from 'graphql';
+import { getOperationAST, type GraphQLSchema, isInputObjectType, isInterfaceType, isObjectType } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { perOperation } from '../lib/operation-memo.js';
 import type { Metrics } from '../metrics.js';
 import { ErrorCode, errorCode } from '../errors/index.js';
 
@@ -54,23 +55,13 @@ export function useGraphQLMetrics({ metrics }: GraphQLMetricsOptions): Plugin {
   // deprecated in the schema it can never count, so that walk is skipped (checked per schema).
   const deprecations = new WeakMap<GraphQLSchema, boolean>();
   let schemaHasDeprecations = true;
-  // The selected operation per document and `operationName`: the parse cache (useOperationLimits) hands the same
-  // document object to every request with the same query text, so this is a lookup, not a walk.
-  const operations = new WeakMap<DocumentNode, Map<string | undefined, Operation>>();
-  const operationOf = (p: FillLabelsFnParams, context: { params?: { operationName?: string } } | undefined): Operation => {
-    if (!p.document) return UNSELECTED;
-    const requested = context?.params?.operationName;
-    let byName = operations.get(p.document);
-    if (!byName) operations.set(p.document, (byName = new Map<string | undefined, Operation>()));
-    let operation = byName.get(requested);
-    if (!operation) {
-      const node = getOperationAST(p.document, requested);
-      operation = node ? { name: node.name?.value ?? '', type: node.operation } : UNSELECTED;
-      // Bounded: a document has few operations, and a name that selects none maps to UNSELECTED.
-      if (node || byName.size < 16) byName.set(requested, operation);
-    }
-    return operation;
-  };
+  // The selected operation per document and `operationName`: a lookup, not a walk (see perOperation).
+  const selectedOperation = perOperation<Operation>((document, requested) => {
+    const node = getOperationAST(document, requested);
+    return { value: node ? { name: node.name?.value ?? '', type: node.operation } : UNSELECTED, selected: node != null };
+  });
+  const operationOf = (p: FillLabelsFnParams, context: { params?: { operationName?: string } } | undefined): Operation =>
+    p.document ? selectedOperation(p.document, context?.params?.operationName) : UNSELECTED;
   /** Labels observed before the operation is known to be valid: admitted names only. */
   const before = (p: FillLabelsFnParams & { errorPhase?: string }, context: unknown) => {
     const { name, type } = operationOf(p, context as never);

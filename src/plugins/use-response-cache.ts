@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { defaultBuildResponseCacheKey, type Cache, type CacheEntityRecord, useResponseCache as useEnvelopResponseCache } from '@envelop/response-cache';
-import { type DocumentNode, type ExecutionArgs, type ExecutionResult, getOperationAST, Kind, print, printSchema, type SelectionSetNode } from 'graphql';
+import { type ExecutionArgs, type ExecutionResult, getOperationAST, Kind, print, printSchema, type SelectionSetNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { Counter } from 'prom-client';
 import type { ResponseCacheConfig } from '../config.js';
 import type { Viewer } from '../auth.js';
 import type { Context } from '../context.js';
 import type { Logger } from '../logger.js';
+import { perOperation } from '../lib/operation-memo.js';
 import type { Metrics } from '../metrics.js';
 import { viewerOf } from '../request-info.js';
 import { type CacheEntity, takeWrites } from '../response-cache/invalidation.js';
@@ -33,14 +34,8 @@ export interface ResponseCache {
 /** The per-viewer part of a cache key: the subject AND the role, so a role change never gets the old role's view. */
 export const sessionOf = (viewer: Viewer | null): string | null => (viewer ? `${viewer.userId}|${viewer.role}` : null);
 
-/** The root fields an operation selects (through fragments too), e.g. ['users', 'me']. */
-const rootFieldsMemo = new WeakMap<DocumentNode, Map<string, string[]>>();
-function rootFieldsOf(document: DocumentNode, operationName: string | null | undefined): string[] {
-  let byName = rootFieldsMemo.get(document);
-  if (!byName) rootFieldsMemo.set(document, (byName = new Map<string, string[]>()));
-  const key = operationName ?? '';
-  let fields = byName.get(key);
-  if (fields) return fields;
+/** The root fields an operation selects (through fragments too), e.g. ['users', 'me']; once per document and name. */
+const rootFields = perOperation<string[]>((document, operationName) => {
   const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
   const found = new Set<string>();
   const seen = new Set<string>();
@@ -57,10 +52,8 @@ function rootFieldsOf(document: DocumentNode, operationName: string | null | und
   };
   const operation = getOperationAST(document, operationName);
   if (operation) walk(operation.selectionSet);
-  fields = [...found];
-  byName.set(key, fields);
-  return fields;
-}
+  return { value: [...found], selected: operation != null };
+});
 
 interface GuardOptions {
   lookups?: Counter<'result'>;
@@ -218,7 +211,7 @@ export function createResponseCache({ config, logger, metrics }: ResponseCacheOp
       if (operation?.operation === 'query') {
         rootTags.set(
           context,
-          rootFieldsOf(document, operationName).map((id) => ({ typename: 'Query', id })),
+          rootFields(document, operationName ?? undefined).map((id) => ({ typename: 'Query', id })),
         );
         return;
       }

@@ -144,6 +144,7 @@ const envSchema = z.object({
   RESPONSE_CACHE_TTL_PER_TYPE: ttlMap.optional(),
   RESPONSE_CACHE_TTL_PROFILE_MS: int(0, 86_400_000).default(30_000),
   RESPONSE_CACHE_MAX_ENTRIES: int(1, 10_000_000).default(1_000),
+  RESPONSE_CACHE_MAX_MB: int(1, 65_536).default(32),
   DIAGNOSTIC_DISABLE_PLUGINS: z
     .string()
     .transform((v) =>
@@ -267,6 +268,8 @@ export interface ResponseCacheConfig {
   readonly ttlPerType: Readonly<Record<string, number>>;
   /** Most responses kept in memory (the memory store only; least recently used go first). */
   readonly maxEntries: number;
+  /** Most bytes of responses kept in memory, estimated (the memory store only; RESPONSE_CACHE_MAX_MB). */
+  readonly maxBytes: number;
 }
 
 /** Idempotency keys of mutations (the `Idempotency-Key` header). */
@@ -443,6 +446,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ttlMs: e.RESPONSE_CACHE_TTL_MS,
       ttlPerType: Object.freeze({ UserProfile: e.RESPONSE_CACHE_TTL_PROFILE_MS, ...e.RESPONSE_CACHE_TTL_PER_TYPE }),
       maxEntries: e.RESPONSE_CACHE_MAX_ENTRIES,
+      maxBytes: e.RESPONSE_CACHE_MAX_MB * 1024 * 1024,
     }),
     disabledPlugins: new Set(e.DIAGNOSTIC_DISABLE_PLUGINS ?? []) as ReadonlySet<DiagnosticPlugin>,
   });

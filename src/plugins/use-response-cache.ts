@@ -142,7 +142,7 @@ const JSON_TYPES = /^application\/(graphql-response\+)?json\b/i;
  */
 export function createResponseCache({ config, logger, metrics }: ResponseCacheOptions): ResponseCache {
   const ttls = [config.ttlMs, ...Object.values(config.ttlPerType)];
-  const store = config.redisUrl ? createRedisStore({ url: config.redisUrl, logger, maxTtlMs: Math.max(...ttls) }) : createMemoryStore(config.maxEntries);
+  const store = config.redisUrl ? createRedisStore({ url: config.redisUrl, logger, maxTtlMs: Math.max(...ttls) }) : createMemoryStore(config);
   const unknown = Object.keys(config.ttlPerType).filter((coordinate) => {
     const [type, field] = coordinate.split('.');
     const named = schema.getType(type!);

@@ -1,6 +1,7 @@
-import { type Cache, type CacheEntityRecord, createInMemoryCache } from '@envelop/response-cache';
+import { type Cache, type CacheEntityRecord } from '@envelop/response-cache';
 import { createRedisCache } from '@envelop/response-cache-redis';
 import { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import type { ExecutionResult } from 'graphql';
 import type { Logger } from '../logger.js';
 
@@ -21,22 +22,108 @@ export interface ResponseStore extends Cache {
 /** Prefix of every key the cache writes in Redis (the rate limiter's are `uag:rl:`). */
 export const REDIS_KEY_PREFIX = 'uag:rc:';
 
-/** Each process on its own: an LRU of `maxEntries` responses, each with its TTL. */
-export function createMemoryStore(maxEntries: number): ResponseStore {
-  const cache = createInMemoryCache({ max: maxEntries });
+export interface MemoryStoreLimits {
+  /** Most responses kept. */
+  maxEntries: number;
+  /** Most bytes kept, as estimated by `estimateResponseBytes`; a response over an eighth of it is not kept. */
+  maxBytes: number;
+}
+
+/**
+ * Each process on its own: an LRU of responses, each with its TTL, bounded by count AND by size.
+ * `@envelop/response-cache`'s in-memory cache (whose entity index this follows) counts entries only,
+ * and one answer within the cost limit can hold megabytes (10,000 edges: ~5 MiB of heap), so a
+ * thousand of them would be gigabytes. Here every response is weighed once, when stored, with the
+ * entity index it adds, and the least recently used ones go until the total fits `maxBytes`.
+ */
+export function createMemoryStore({ maxEntries, maxBytes }: MemoryStoreLimits): ResponseStore {
+  const maxEntrySize = Math.floor(maxBytes / 8);
+  /** Entity (`User`, `User:<id>`) → the responses holding it, and back. */
+  const responsesOf = new Map<string, Set<string>>();
+  const entitiesOf = new Map<string, string[]>();
+  const forget = (responseId: string) => {
+    for (const entity of entitiesOf.get(responseId) ?? []) {
+      const responses = responsesOf.get(entity);
+      responses?.delete(responseId);
+      if (responses?.size === 0) responsesOf.delete(entity);
+    }
+    entitiesOf.delete(responseId);
+  };
+  const responses = new LRUCache<string, ExecutionResult>({
+    max: maxEntries,
+    maxSize: maxBytes,
+    maxEntrySize,
+    allowStale: false,
+    // Called for every way a response leaves: evicted, expired, replaced, deleted.
+    dispose: (_result, responseId) => forget(responseId),
+  });
   let generation = 0;
   return {
     kind: 'memory',
-    get: (id) => cache.get(id),
-    set: (id, result, collectedEntities, ttl) => cache.set(id, result, collectedEntities, ttl),
+    get: (id) => responses.get(id) ?? null,
+    set(responseId, result, collectedEntities, ttl) {
+      const entities = new Set<string>();
+      for (const { typename, id } of collectedEntities) {
+        entities.add(typename);
+        if (id != null) entities.add(`${typename}:${id}`);
+      }
+      let size = estimateResponseBytes(result, maxEntrySize);
+      for (const entity of entities) size += ENTITY_OVERHEAD + entity.length;
+      responses.delete(responseId);
+      if (size > maxEntrySize) return;
+      responses.set(responseId, result, { ttl, size });
+      const list = [...entities];
+      entitiesOf.set(responseId, list);
+      for (const entity of list) {
+        let holders = responsesOf.get(entity);
+        if (!holders) responsesOf.set(entity, (holders = new Set()));
+        holders.add(responseId);
+      }
+    },
     invalidate(entities) {
       generation++;
-      return cache.invalidate(entities);
+      for (const { typename, id } of entities) {
+        for (const responseId of [...(responsesOf.get(id == null ? typename : `${typename}:${id}`) ?? [])]) responses.delete(responseId);
+      }
     },
-    lookup: async (id) => [await cache.get(id), generation],
+    lookup: (id) => Promise.resolve([responses.get(id), generation]),
     generation: () => Promise.resolve(generation),
     dispose: () => Promise.resolve(),
   };
+}
+
+/**
+ * Heap bytes one entity adds to the index besides its characters: a Map entry and a Set of its own when
+ * no other response names it, an array slot (measured: ~300 bytes for a 48-character id).
+ */
+const ENTITY_OVERHEAD = 240;
+
+/**
+ * Roughly the V8 heap a JSON-shaped value holds (an object's header and its property slots, a string's
+ * header and characters, a number's box), counted until `limit` is passed: the caller only needs to know
+ * that it is larger. Calibrated against heap snapshots of executor results (test/response-cache-memory):
+ * within a factor of two, on the high side for results of short strings.
+ */
+export function estimateResponseBytes(value: unknown, limit = Infinity): number {
+  let size = 0;
+  const pending: unknown[] = [value];
+  while (pending.length > 0 && size <= limit) {
+    const item = pending.pop();
+    if (typeof item === 'string') size += 24 + item.length;
+    else if (item === null || typeof item !== 'object') size += 8;
+    else if (Array.isArray(item)) {
+      size += 32 + 8 * item.length;
+      for (const element of item) pending.push(element);
+    } else {
+      // graphql-js builds results as prototype-less objects, which V8 keeps as hash tables.
+      size += 64;
+      for (const key in item) {
+        size += 48;
+        pending.push((item as Record<string, unknown>)[key]);
+      }
+    }
+  }
+  return size;
 }
 
 export interface RedisStoreOptions {

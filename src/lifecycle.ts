@@ -104,7 +104,7 @@ function metricsHandler(metrics: Metrics) {
       res.writeHead(ERROR_CODES.NOT_FOUND.status, REFUSAL_HEADERS).end(refusalBody(ErrorCode.NOT_FOUND, NOT_FOUND_MESSAGE));
       return;
     }
-    void metrics.registry.metrics().then((body) => {
+    void metrics.render().then((body) => {
       res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body);
     });
   };

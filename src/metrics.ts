@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PoolStats } from './db.js';
+import { PROBE_THROTTLE, throttled } from './lib/throttled.js';
 import { waitAtMost } from './lib/timeout.js';
 import { type Route, ROUTES } from './routes.js';
 
@@ -24,6 +25,11 @@ export interface Metrics {
   operationLabel(name: string | null | undefined): string;
   /** The label value of an operation name if it was admitted already, else "other"; admits nothing. */
   knownOperationLabel(name: string | null | undefined): string;
+  /**
+   * The registry in Prometheus text format, for `/metrics`. A render costs milliseconds of CPU (and the
+   * outbox backlog query): a flood of scrapes gets the latest render past PROBE_THROTTLE's budget.
+   */
+  render(): Promise<string>;
 }
 
 /** Longest label value taken from a request (an operation name); longer ones fold into "other". */
@@ -168,5 +174,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     outboxPublishFailures,
     operationLabel,
     knownOperationLabel,
+    render: throttled(() => registry.metrics(), PROBE_THROTTLE),
   };
 }

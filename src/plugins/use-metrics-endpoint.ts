@@ -12,7 +12,7 @@ export function useMetricsEndpoint({ metrics }: { metrics: Metrics }): Plugin {
         endResponse(methodNotAllowed(fetchAPI, ['GET', 'HEAD']));
         return;
       }
-      const body = await metrics.registry.metrics();
+      const body = await metrics.render();
       endResponse(new fetchAPI.Response(body, { headers: { 'content-type': metrics.registry.contentType } }));
     },
   };

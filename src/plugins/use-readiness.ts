@@ -1,5 +1,6 @@
 import type { Plugin } from 'graphql-yoga';
 import { methodNotAllowed } from '../errors/index.js';
+import { PROBE_THROTTLE, throttled } from '../lib/throttled.js';
 import { withTimeout } from '../lib/timeout.js';
 import type { ReadinessCheck } from '../readiness.js';
 import { requestRouteOf } from '../request-info.js';
@@ -17,8 +18,25 @@ export interface ReadinessOptions {
 /**
  * Readiness at `/ready`: JSON with each check's state, 503 when a critical check fails or while
  * shutting down. The body names checks and states only, never errors, hosts or connection strings.
+ * The checks (a database round trip each) are shared by concurrent probes, and past PROBE_THROTTLE's
+ * budget a probe gets the latest result: anyone may call `/ready`, and a flood of it must not take
+ * the pool's connections from the API.
  */
 export function useReadiness({ checks, timeoutMs = 1000, isShuttingDown }: ReadinessOptions): Plugin {
+  const evaluate = throttled(
+    () =>
+      Promise.all(
+        checks.map(async ({ name, check, critical = true }) => {
+          try {
+            await withTimeout(check(), timeoutMs);
+            return { name, ok: true, critical };
+          } catch {
+            return { name, ok: false, critical };
+          }
+        }),
+      ),
+    PROBE_THROTTLE,
+  );
   return {
     async onRequest({ request, fetchAPI, endResponse }) {
       if (requestRouteOf(request) !== 'ready') return;
@@ -31,16 +49,7 @@ export function useReadiness({ checks, timeoutMs = 1000, isShuttingDown }: Readi
         endResponse(fetchAPI.Response.json({ status: 'shutting_down', checks: {} }, { status: 503, headers }));
         return;
       }
-      const results = await Promise.all(
-        checks.map(async ({ name, check, critical = true }) => {
-          try {
-            await withTimeout(check(), timeoutMs);
-            return { name, ok: true, critical };
-          } catch {
-            return { name, ok: false, critical };
-          }
-        }),
-      );
+      const results = await evaluate();
       const ready = results.every((r) => r.ok || !r.critical);
       const body = {
         status: ready ? 'ready' : 'not_ready',

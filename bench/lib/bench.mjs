@@ -14,7 +14,8 @@ import { circuitState, profileError, PROFILE_SCENARIOS, startDownstream, tripBre
 import { databaseUrl, DATASET, deleteLoadUsers, BUSY_USER, HUGE_TEAM, postgresInfo, run, setupDatabases, SKEW } from './database.mjs';
 import { load, quantile } from './load.mjs';
 import { idleMemory } from './memory.mjs';
-import { runAblation } from './ablation.mjs';
+import { runAblation, VARIANTS } from './ablation.mjs';
+import { inProcessAblation } from './inprocess-ablation.mjs';
 import { summarizeProfileFile } from './profile-summary.mjs';
 import { checkProxy } from './proxy-check.mjs';
 import { startProxyWorker } from './proxy-worker.mjs';
@@ -78,6 +79,8 @@ function readConfig() {
     ablationSlices: number('BENCH_ABLATION_SLICES', 3, { min: 1 }),
     // Fresh server pairs per ablation row (each with its own turns); the table gives each pair's cost.
     ablationRepeats: number('BENCH_ABLATION_REPEATS', 1, { min: 1 }),
+    // The in-process ablation (inprocess-ablation.mjs): alternating batches per row.
+    inProcessRounds: number('BENCH_INPROCESS_ROUNDS', 200, { min: 2 }),
     // Names of VARIANTS rows to run (comma-separated, by prefix); all when unset.
     ablationVariants: (process.env.BENCH_ABLATION_VARIANTS || '')
       .split(',')
@@ -671,6 +674,19 @@ export async function main() {
       repeats: cfg.ablationRepeats,
       only: cfg.ablationVariants,
     });
+    phase(`in-process ablation: node by id, all on and each variant in ${cfg.inProcessRounds} alternating pairs of 50-request batches`);
+    results.inProcessAblation = await inProcessAblation({
+      build: BUILD,
+      dbUrl: db.uniformUrl,
+      secret: cfg.auth.secret,
+      header: cfg.headers.authorization,
+      bodies: Array.from({ length: 100 }, (_, i) => scenarios('ours', `${runTag}i`).node.body(i)),
+      variants: cfg.ablationVariants.length ? VARIANTS.filter((v) => cfg.ablationVariants.some((p) => v.name.startsWith(p))) : VARIANTS,
+      rounds: cfg.inProcessRounds,
+      poolMax: cfg.poolMax,
+      say,
+    });
+    for (const r of results.inProcessAblation.rows) say(`    ${r.name.padEnd(70)} ${r.costUs.toFixed(1).padStart(7)} µs (${r.intervalUs.map((x) => x.toFixed(1)).join(' to ')})`);
     if (cfg.ablationOnly) {
       say('');
       say(renderAblationConsole(results.ablation));

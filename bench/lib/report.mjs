@@ -459,6 +459,7 @@ export function renderMarkdown(results) {
   }
   if (results.memory) L.push(...memorySection(results.memory), '');
   if (results.ablation) L.push(...ablationSection(results.ablation), '');
+  if (results.inProcessAblation) L.push(...inProcessAblationSection(results.inProcessAblation, results.ours.node), '');
   L.push('## Reproduce');
   L.push('');
   L.push(
@@ -574,6 +575,29 @@ const ABLATION_HEAD = ['switched off', 'DIAGNOSTIC_DISABLE_PLUGINS', 'node by id
 
 export function renderAblationConsole(a) {
   return table(ABLATION_HEAD, ablationRows(a));
+}
+
+/** Markdown lines: the in-process ablation (bench/lib/inprocess-ablation.mjs). */
+function inProcessAblationSection(a, node) {
+  // The share is of our server's CPU per node-by-id request in the comparison run (autocannon, one process).
+  const serverUs = node?.rps ? (node.cpu.server * 1e6) / node.rps : NaN;
+  const share = (us) => `${fix((100 * us) / serverUs, 1)}%`;
+  return [
+    '### The same, in one process',
+    '',
+    `One process holds an all-on app and one app per row (\`createApp\` with the row's parts off), each behind a node:http server of its own on the same database pool, ` +
+      `and sends node by id to them over kept-alive connections (${a.concurrency} in flight): the all-on app and the row's app in turns of ${a.batch} requests, ` +
+      `${a.rounds} pairs per row, the order alternating. A row's cost is the median of the pairs' differences in process CPU per request (the client's share is the same on both sides and cancels), ` +
+      "with a 95 % bootstrap interval; its share is of our server's CPU per node-by-id request in the comparison above" +
+      (Number.isFinite(serverUs) ? ` (${fix(serverUs, 0)} µs).` : '.') +
+      ` Every pair runs within a second on the same machine state, so the control row sits near zero, unlike two servers side by side. All on, app and client: ${fix(a.allOnUs, 0)} µs CPU per request.`,
+    '',
+    mdTable(
+      ['switched off', 'cost µs CPU/req', '95 % interval', 'share of server CPU/req', 'errors'],
+      a.rows.map((r) => [r.name, fix(r.costUs, 1), `${fix(r.intervalUs[0], 1)} – ${fix(r.intervalUs[1], 1)}`, share(r.costUs), String(r.errors)]),
+      ['l', 'r', 'r', 'r', 'r'],
+    ),
+  ];
 }
 
 /** Markdown lines: the ablation table (bench/lib/ablation.mjs). */

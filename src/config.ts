@@ -124,6 +124,8 @@ const envSchema = z.object({
   OUTBOX_POLL_INTERVAL_MS: int(10, 60_000).default(250),
   OUTBOX_BATCH_SIZE: int(1, 1000).default(100),
   OUTBOX_RETENTION_HOURS: int(1, 87_600).default(168),
+  MAX_SUBSCRIPTIONS: int(1, 1_000_000).default(1_000),
+  MAX_SUBSCRIPTIONS_PER_SUBJECT: int(1, 1_000_000).default(10),
   PROFILE_SERVICE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   PROFILE_SERVICE_BATCH: boolean.default(false),
   PROFILE_TIMEOUT_MS: int(1, 600_000).default(1_000),
@@ -311,6 +313,9 @@ export interface EventsConfig {
   readonly batchSize: number;
   /** Published events are deleted this long after publishing. */
   readonly retentionHours: number;
+  /** Live subscriptions (SSE streams) this process holds at once, and per token subject. */
+  readonly maxSubscriptions: number;
+  readonly maxSubscriptionsPerSubject: number;
 }
 
 /** How bearer tokens are verified. */
@@ -422,6 +427,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS,
       batchSize: e.OUTBOX_BATCH_SIZE,
       retentionHours: e.OUTBOX_RETENTION_HOURS,
+      maxSubscriptions: e.MAX_SUBSCRIPTIONS,
+      maxSubscriptionsPerSubject: e.MAX_SUBSCRIPTIONS_PER_SUBJECT,
     }),
     profileService: Object.freeze({
       url: e.PROFILE_SERVICE_URL?.replace(/\/+$/, ''),

@@ -29,7 +29,7 @@ export interface EventFeed {
    * Live events from now on, only of `types` when given; ends when the feed is closed, or at `endsAt`
    * (epoch milliseconds: the subscriber's token expiry) when given.
    */
-  subscribe(types?: readonly string[] | null, endsAt?: number): AsyncIterableIterator<LiveEvent>;
+  subscribe(types?: readonly string[] | null, endsAt?: number, subscriber?: string): AsyncIterableIterator<LiveEvent>;
 }
 
 export interface ContextOptions {

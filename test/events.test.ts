@@ -192,7 +192,10 @@ describe('configuration', () => {
       pollIntervalMs: 250,
       batchSize: 100,
       retentionHours: 168,
+      maxSubscriptions: 1000,
+      maxSubscriptionsPerSubject: 10,
     });
+    expect(() => loadConfig({ MAX_SUBSCRIPTIONS_PER_SUBJECT: '0' })).toThrow(/MAX_SUBSCRIPTIONS_PER_SUBJECT/);
     expect(() => loadConfig({ AMQP_URL: 'http://rabbit:5672' })).toThrow(/AMQP_URL: must be an amqp/);
     expect(() => loadConfig({ AMQP_EXCHANGE: 'amq.topic' })).toThrow(/AMQP_EXCHANGE/);
     expect(() => loadConfig({ AMQP_EXCHANGE: 'has space' })).toThrow(/AMQP_EXCHANGE/);

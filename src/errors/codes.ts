@@ -130,7 +130,8 @@ export const ERROR_CODES: { readonly [C in ErrorCode]: ErrorCodeSpec } = {
     status: 429,
     http: '429',
     retryable: true,
-    description: "Too many requests for this token's subject (or address) in the window; `Retry-After` and `extensions.retryAfterS` say when to retry",
+    description:
+      "Too many requests for this token's subject (or address) in the window; `Retry-After` and `extensions.retryAfterS` say when to retry. Also (in a 200 result) a subscription over `MAX_SUBSCRIPTIONS_PER_SUBJECT` or `MAX_SUBSCRIPTIONS` live ones: close one, or retry later",
   },
   REQUEST_TIMEOUT: {
     status: 504,

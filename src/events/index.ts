@@ -24,6 +24,7 @@ import { type FeedSource, feedFromBroker, feedFromOutboxTail } from './subscribe
 //   (lifecycle.ts) starts and stops them.
 export { EVENT_TYPES, EVENTS, type EventMessage, type EventPayload, type EventType, isEventType } from './contract.js';
 export type { LiveEvent } from './message.js';
+export { SubscriptionLimitError } from './feed.js';
 export { column, isoTimestamp, recordEvent } from './record.js';
 // The pruner's schedule and bounds serve other tables too (expired idempotency keys).
 export { createPruner, type Pruner } from './pruner.js';
@@ -61,7 +62,7 @@ export interface Events {
 
 export function createEvents({ config, db, logger, metrics, tracer }: EventsOptions): Events {
   const log = logger.child({ component: 'events' });
-  const hub = new EventHub();
+  const hub = new EventHub({ max: config.maxSubscriptions, perSubscriber: config.maxSubscriptionsPerSubject });
   const pruner = createPruner({ db, logger: log, retentionHours: config.retentionHours });
   let broker: Broker | undefined;
   let relay: Relay | undefined;

@@ -1,4 +1,5 @@
-import type { LiveEvent } from '../events/index.js';
+import { ErrorCode, codedError } from '../errors/index.js';
+import { type LiveEvent, SubscriptionLimitError } from '../events/index.js';
 import { MAX_LENGTH, MAX_LIST_ITEMS } from '../resolvers/validation.js';
 import { builder } from './builder.js';
 
@@ -45,7 +46,19 @@ builder.subscriptionFields((t) => ({
       }),
     },
     // The stream ends when the subscriber's token expires: a token's rights are bounded by its lifetime.
-    subscribe: (_root, args, ctx) => ctx.events.subscribe(args.types, ctx.viewer?.expiresAt),
+    subscribe: (_root, args, ctx) => {
+      try {
+        return ctx.events.subscribe(args.types, ctx.viewer?.expiresAt, ctx.viewer?.userId);
+      } catch (error) {
+        if (!(error instanceof SubscriptionLimitError)) throw error;
+        throw codedError(
+          ErrorCode.RATE_LIMITED,
+          error.scope === 'subscriber'
+            ? `Too many live subscriptions for this token's subject (at most ${error.limit}); close one first.`
+            : 'Too many live subscriptions on this server; retry later.',
+        );
+      }
+    },
     resolve: (event) => event,
   }),
 }));

@@ -419,8 +419,8 @@ describe.skipIf(!redisUp)('the Redis store', () => {
     redis.disconnect();
   });
 
-  async function readyStore(maxIndexSize: number) {
-    const store = createRedisStore({ url: REDIS_URL, logger: pino({ level: 'silent' }), maxTtlMs: 60_000, maxIndexSize });
+  async function readyStore(maxIndexSize: number, maxEntryBytes?: number) {
+    const store = createRedisStore({ url: REDIS_URL, logger: pino({ level: 'silent' }), maxTtlMs: 60_000, maxIndexSize, maxEntryBytes });
     stores.push(store);
     // No offline queue: commands fail until the connection is ready.
     for (let i = 0; i < 100; i++) {
@@ -450,6 +450,17 @@ describe.skipIf(!redisUp)('the Redis store', () => {
     expect(await store.get(`${type}-r4`)).toEqual({ data: { i: 4 } });
     await store.invalidate([{ typename: type }]);
     expect(await store.get(`${type}-r4`)).toBeFalsy();
+  });
+
+  it('does not store an answer larger than its entry bound (nor index it)', async () => {
+    const store = await readyStore(100, 50_000);
+    const type = `T${randomUUID().replace(/-/g, '')}`;
+    const rows = (n: number) => ({ data: { items: Array.from({ length: n }, (_, i) => ({ id: `${type}-${i}`, name: 'x'.repeat(20) })) } });
+    await store.set(`${type}-big`, rows(1_000), [{ typename: type }], 60_000);
+    expect(await store.get(`${type}-big`)).toBeFalsy();
+    expect(await redis.exists(`uag:rc:${type}-big`, `uag:rc:${type}`)).toBe(0);
+    await store.set(`${type}-small`, rows(10), [{ typename: type }], 60_000);
+    expect(await store.get(`${type}-small`)).toEqual(rows(10));
   });
 });
 

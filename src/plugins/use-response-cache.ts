@@ -11,7 +11,7 @@ import { perOperation } from '../lib/operation-memo.js';
 import type { Metrics } from '../metrics.js';
 import { viewerOf } from '../request-info.js';
 import { type CacheEntity, takeWrites } from '../response-cache/invalidation.js';
-import { createMemoryStore, createRedisStore, type ResponseStore } from '../response-cache/store.js';
+import { createMemoryStore, createRedisStore, maxEntryBytesOf, type ResponseStore } from '../response-cache/store.js';
 import { schema } from '../schema/index.js';
 
 export interface ResponseCacheOptions {
@@ -142,7 +142,9 @@ const JSON_TYPES = /^application\/(graphql-response\+)?json\b/i;
  */
 export function createResponseCache({ config, logger, metrics }: ResponseCacheOptions): ResponseCache {
   const ttls = [config.ttlMs, ...Object.values(config.ttlPerType)];
-  const store = config.redisUrl ? createRedisStore({ url: config.redisUrl, logger, maxTtlMs: Math.max(...ttls) }) : createMemoryStore(config);
+  const store = config.redisUrl
+    ? createRedisStore({ url: config.redisUrl, logger, maxTtlMs: Math.max(...ttls), maxEntryBytes: maxEntryBytesOf(config.maxBytes) })
+    : createMemoryStore(config);
   const unknown = Object.keys(config.ttlPerType).filter((coordinate) => {
     const [type, field] = coordinate.split('.');
     const named = schema.getType(type!);

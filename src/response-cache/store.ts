@@ -37,7 +37,7 @@ export interface MemoryStoreLimits {
  * entity index it adds, and the least recently used ones go until the total fits `maxBytes`.
  */
 export function createMemoryStore({ maxEntries, maxBytes }: MemoryStoreLimits): ResponseStore {
-  const maxEntrySize = Math.floor(maxBytes / 8);
+  const maxEntrySize = maxEntryBytesOf(maxBytes);
   /** Entity (`User`, `User:<id>`) → the responses holding it, and back. */
   const responsesOf = new Map<string, Set<string>>();
   const entitiesOf = new Map<string, string[]>();
@@ -92,6 +92,9 @@ export function createMemoryStore({ maxEntries, maxBytes }: MemoryStoreLimits): 
   };
 }
 
+/** The largest answer either store keeps: an eighth of the memory budget (RESPONSE_CACHE_MAX_MB). */
+export const maxEntryBytesOf = (maxBytes: number) => Math.floor(maxBytes / 8);
+
 /**
  * Heap bytes one entity adds to the index besides its characters: a Map entry and a Set of its own when
  * no other response names it, an array slot (measured: ~300 bytes for a 48-character id).
@@ -133,6 +136,12 @@ export interface RedisStoreOptions {
   maxTtlMs: number;
   /** An index holding more responses than this is invalidated as a whole. Default 100,000. */
   maxIndexSize?: number;
+  /**
+   * A response estimated larger than this (`estimateResponseBytes`) is not stored: one answer within the
+   * cost limit can hold megabytes, and the rate limit allows hundreds a minute per caller. Default 4 MiB
+   * (an eighth of the memory store's default budget, the same bound on one answer).
+   */
+  maxEntryBytes?: number;
 }
 
 /**
@@ -148,7 +157,7 @@ export interface RedisStoreOptions {
  * - invalidating a whole type (`{ typename }` without id) reads the type's index instead of running
  *   the library's `KEYS User:*`, a scan of the whole Redis keyspace that blocks the server.
  */
-export function createRedisStore({ url, logger, maxTtlMs, maxIndexSize = 100_000 }: RedisStoreOptions): ResponseStore {
+export function createRedisStore({ url, logger, maxTtlMs, maxIndexSize = 100_000, maxEntryBytes = 4 * 1024 * 1024 }: RedisStoreOptions): ResponseStore {
   const redis = new Redis(url, {
     keyPrefix: REDIS_KEY_PREFIX,
     enableOfflineQueue: false,
@@ -201,6 +210,7 @@ export function createRedisStore({ url, logger, maxTtlMs, maxIndexSize = 100_000
     },
     generation: async () => Number((await redis.get(GENERATION)) ?? 0),
     async set(responseId, result, entities, ttl) {
+      if (estimateResponseBytes(result, maxEntryBytes) > maxEntryBytes) return;
       const records = [...entities];
       await inner.set(responseId, result, records, ttl);
       const indexes = new Set<string>([operationsKey(responseId)]);

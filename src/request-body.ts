@@ -6,6 +6,31 @@ export interface BodyRefusals {
   tooLarge(): Error;
   invalidLength(): Error;
   invalidJson(): Error;
+  /** Valid JSON nested deeper than MAX_JSON_DEPTH. */
+  tooDeep(): Error;
+}
+
+/**
+ * Deepest nesting of arrays and objects a JSON body (or GET `variables`/`extensions`) may have. GraphQL
+ * input nests a few levels; JSON.parse takes any depth, but recursive code after it does not:
+ * `{"variables": {"ids": [[[[…]]]]}}` 40,000 levels deep (80 KB, under the body limit) overflowed the
+ * stack of the response cache's key builder, a 500 where a 400 belongs.
+ */
+export const MAX_JSON_DEPTH = 64;
+export const JSON_TOO_DEEP = `JSON nested deeper than ${MAX_JSON_DEPTH} levels.`;
+
+/** Whether `value` (parsed JSON) nests arrays and objects deeper than `max`; iterative, so any depth is safe to ask about. */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const pending: [unknown, number][] = [[value, 0]];
+  while (pending.length > 0) {
+    const [item, depth] = pending.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth >= max) return true;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) {
+      if (child !== null && typeof child === 'object') pending.push([child, depth + 1]);
+    }
+  }
+  return false;
 }
 
 export const INVALID_CONTENT_LENGTH = 'Content-Length must be one non-negative integer.';
@@ -53,12 +78,19 @@ export async function readBoundedText(request: Request, max: number, refuse: Bod
   return utf8.decode(Buffer.concat(chunks));
 }
 
-/** The body parsed as JSON (any JSON value: the caller checks its shape), read as `readBoundedText`. */
+/**
+ * The body parsed as JSON (any JSON value: the caller checks its shape), read as `readBoundedText`,
+ * nested at most MAX_JSON_DEPTH deep.
+ */
 export async function readBoundedJson(request: Request, max: number, refuse: BodyRefusals): Promise<unknown> {
   const text = await readBoundedText(request, max, refuse);
+  let body: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    body = JSON.parse(text) as unknown;
   } catch {
     throw refuse.invalidJson();
   }
+  // Each level takes two characters: a shorter text cannot be too deep.
+  if (text.length > 2 * MAX_JSON_DEPTH && nestedDeeperThan(body, MAX_JSON_DEPTH)) throw refuse.tooDeep();
+  return body;
 }

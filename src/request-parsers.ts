@@ -1,6 +1,6 @@
 import type { GraphQLParams } from 'graphql-yoga';
 import { ErrorCode, badRequestError as badRequest, codedError } from './errors/index.js';
-import { INVALID_CONTENT_LENGTH, readBoundedJson, type BodyRefusals } from './request-body.js';
+import { INVALID_CONTENT_LENGTH, JSON_TOO_DEEP, MAX_JSON_DEPTH, nestedDeeperThan, readBoundedJson, type BodyRefusals } from './request-body.js';
 
 type RequestParser = (request: Request) => GraphQLParams | GraphQLParams[] | Response | Promise<GraphQLParams | GraphQLParams[] | Response>;
 
@@ -8,6 +8,7 @@ const BODY_REFUSALS: BodyRefusals = {
   tooLarge: () => codedError(ErrorCode.REQUEST_ENTITY_TOO_LARGE, 'Request body too large.', { status: 413 }),
   invalidLength: () => badRequest(INVALID_CONTENT_LENGTH),
   invalidJson: () => badRequest('POST body sent invalid JSON.'),
+  tooDeep: () => badRequest(JSON_TOO_DEEP),
 };
 
 /**
@@ -27,15 +28,21 @@ export function jsonBodyParser(maxBodyBytes: number): (request: Request) => Prom
 
 /**
  * Yoga's GET parser with its JSON.parse of `variables` and `extensions` turned into a 400: as it is,
- * the SyntaxError escapes as an unexpected error (500, "Unexpected error.").
+ * the SyntaxError escapes as an unexpected error (500, "Unexpected error."). Their nesting is bounded
+ * as a body's is (MAX_JSON_DEPTH).
  */
 export function withJsonParamErrors(parser: RequestParser): RequestParser {
   return (request) => {
+    let params;
     try {
-      return parser(request);
+      params = parser(request);
     } catch (error) {
       if (error instanceof SyntaxError) throw badRequest('The variables or extensions parameter is not valid JSON.');
       throw error;
     }
+    if (!(params instanceof Response) && !(params instanceof Promise) && !Array.isArray(params) && nestedDeeperThan([params.variables, params.extensions], MAX_JSON_DEPTH + 1)) {
+      throw badRequest(JSON_TOO_DEEP);
+    }
+    return params;
   };
 }

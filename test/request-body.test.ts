@@ -13,7 +13,12 @@ import { rawRequest, type RawResponse, useListeningApp } from './helpers/http.js
 const t = useTestApp();
 const server = useListeningApp(t);
 
-const refusals: BodyRefusals = { tooLarge: () => new Error('too large'), invalidLength: () => new Error('invalid length'), invalidJson: () => new Error('invalid json') };
+const refusals: BodyRefusals = {
+  tooLarge: () => new Error('too large'),
+  invalidLength: () => new Error('invalid length'),
+  invalidJson: () => new Error('invalid json'),
+  tooDeep: () => new Error('too deep'),
+};
 
 async function headers() {
   return { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${await t.token({ role: 'ADMIN' })}` };

@@ -1,7 +1,7 @@
 import type { ExecutionResult, GraphQLError } from 'graphql';
 import { ErrorCode, isResultErrorType, problem, problemOfGraphQLError, problemResponse, type Problem } from '../errors/index.js';
 import { createAcceptCheck, mediaTypeOf } from '../media-types.js';
-import { INVALID_CONTENT_LENGTH, readBoundedJson, type BodyRefusals } from '../request-body.js';
+import { INVALID_CONTENT_LENGTH, JSON_TOO_DEEP, readBoundedJson, type BodyRefusals } from '../request-body.js';
 import { ROUTES } from '../routes.js';
 import { etagOf, type OperationName, type RestUser } from './operations.js';
 
@@ -138,6 +138,7 @@ const BODY_REFUSALS: BodyRefusals = {
   tooLarge: () => new RequestProblem(problem(ErrorCode.REQUEST_ENTITY_TOO_LARGE, 'Request body too large.')),
   invalidLength: () => badRequest(INVALID_CONTENT_LENGTH),
   invalidJson: () => badRequest('The body is not valid JSON.'),
+  tooDeep: () => badRequest(JSON_TOO_DEEP),
 };
 
 /** The JSON object body of a POST or PUT, within MAX_BODY_BYTES. */

@@ -58,25 +58,36 @@ function sum(slices) {
 }
 
 /**
- * Runs the ablation: `spec` is our server's start spec, `scenario` node by id. For each variant a fresh
+ * The VARIANTS rows named by `only` (prefixes; all when empty), each with its `off` list resolved against
+ * the names the build under test accepts and the environment that switches them off: `spec.env` plus
+ * DIAGNOSTIC_DISABLE_PLUGINS and its acknowledgement. Both ablations (here and inprocess-ablation.mjs) run these.
+ */
+export async function ablationRows(spec, only = []) {
+  const chosen = only.length ? VARIANTS.filter((v) => only.some((name) => v.name.startsWith(name))) : VARIANTS;
+  if (chosen.length === 0) throw new Error(`BENCH_ABLATION_VARIANTS matches none of: ${VARIANTS.map((v) => v.name).join('; ')}`);
+  // The names DIAGNOSTIC_DISABLE_PLUGINS accepts, from the built server's own config module.
+  const { DIAGNOSTIC_PLUGINS } = await import(pathToFileURL(path.join(path.dirname(spec.script), 'config.js')).href);
+  return chosen.map((row) => {
+    const off = typeof row.off === 'function' ? row.off(DIAGNOSTIC_PLUGINS) : row.off;
+    const env = off.length ? { ...spec.env, DIAGNOSTIC_DISABLE_PLUGINS: off.join(','), DIAGNOSTIC_DISABLE_PLUGINS_ACK: ACK } : spec.env;
+    return { name: row.name, off, env };
+  });
+}
+
+/**
+ * Runs the ablation: `spec` is our server's start spec, `rows` ablationRows(spec), `scenario` node by id. For each variant a fresh
  * all-on server and the variant's server start side by side, are warmed up alike, and take turns in
  * `slices` short loads (alternating which goes first), so a change in the machine's other load hits
  * both alike: each cost is measured against its own all-on turns. `say` prints a line. Resolves to
  * { baseline: { rps, cpuMs } (all turns), variants: [{ name, off, rps, cpuMs, baseRps, baseCpuMs, cost, cpuCost, errors }] }.
  */
-export async function runAblation({ cfg, spec, scenario, say, seconds, warmup, slices = 3, only = [], repeats = 1 }) {
+export async function runAblation({ cfg, spec, rows, scenario, say, seconds, warmup, slices = 3, repeats = 1 }) {
   let next = 2_000_000;
   const isError = (text) => quickError(true, 'node', text);
   const common = { body: scenario.body, isError, headers: cfg.headers, connections: cfg.connections };
   const allBase = [];
   const variants = [];
-  const chosen = only.length ? VARIANTS.filter((v) => only.some((name) => v.name.startsWith(name))) : VARIANTS;
-  if (chosen.length === 0) throw new Error(`BENCH_ABLATION_VARIANTS matches none of: ${VARIANTS.map((v) => v.name).join('; ')}`);
-  // The names DIAGNOSTIC_DISABLE_PLUGINS accepts, from the built server's own config module.
-  const { DIAGNOSTIC_PLUGINS } = await import(pathToFileURL(path.join(path.dirname(spec.script), 'config.js')).href);
-  for (const row of chosen) {
-    const v = typeof row.off === 'function' ? { ...row, off: row.off(DIAGNOSTIC_PLUGINS) } : row;
-    const env = v.off.length ? { ...spec.env, DIAGNOSTIC_DISABLE_PLUGINS: v.off.join(','), DIAGNOSTIC_DISABLE_PLUGINS_ACK: ACK } : spec.env;
+  for (const { env, ...v } of rows) {
     // A fresh all-on server per row, started and warmed like the variant: a long-running one is more
     // optimized by the JIT than a new process, which made every part look cheaper than nothing. With
     // `repeats` > 1 the row takes that many fresh pairs: two processes of the same build differ by a

@@ -14,7 +14,7 @@ import { circuitState, profileError, PROFILE_SCENARIOS, startDownstream, tripBre
 import { databaseUrl, DATASET, deleteLoadUsers, BUSY_USER, HUGE_TEAM, postgresInfo, run, setupDatabases, SKEW } from './database.mjs';
 import { load, quantile } from './load.mjs';
 import { idleMemory } from './memory.mjs';
-import { runAblation, VARIANTS } from './ablation.mjs';
+import { ablationRows, runAblation } from './ablation.mjs';
 import { inProcessAblation } from './inprocess-ablation.mjs';
 import { summarizeProfileFile } from './profile-summary.mjs';
 import { checkProxy } from './proxy-check.mjs';
@@ -663,27 +663,26 @@ export async function main() {
 
   if (cfg.ablation || cfg.ablationOnly) {
     phase(`ablation: node by id with one part switched off at a time (${cfg.ablationDuration} s each after ${cfg.warmup} s warm-up)`);
+    const spec = serverSpec('ours', cfg, db.uniformUrl);
+    const rows = await ablationRows(spec, cfg.ablationVariants);
     results.ablation = await runAblation({
       cfg,
-      spec: serverSpec('ours', cfg, db.uniformUrl),
+      spec,
+      rows,
       scenario: scenarios('ours', `${runTag}a`).node,
       say,
       seconds: cfg.ablationDuration,
       warmup: cfg.warmup,
       slices: cfg.ablationSlices,
       repeats: cfg.ablationRepeats,
-      only: cfg.ablationVariants,
     });
     phase(`in-process ablation: node by id, all on and each variant in ${cfg.inProcessRounds} alternating pairs of 50-request batches`);
     results.inProcessAblation = await inProcessAblation({
-      build: BUILD,
-      dbUrl: db.uniformUrl,
-      secret: cfg.auth.secret,
+      spec,
+      rows,
       header: cfg.headers.authorization,
       bodies: Array.from({ length: 100 }, (_, i) => scenarios('ours', `${runTag}i`).node.body(i)),
-      variants: cfg.ablationVariants.length ? VARIANTS.filter((v) => cfg.ablationVariants.some((p) => v.name.startsWith(p))) : VARIANTS,
       rounds: cfg.inProcessRounds,
-      poolMax: cfg.poolMax,
       say,
     });
     for (const r of results.inProcessAblation.rows) say(`    ${r.name.padEnd(70)} ${r.costUs.toFixed(1).padStart(7)} µs (${r.intervalUs.map((x) => x.toFixed(1)).join(' to ')})`);

@@ -1,16 +1,14 @@
-// In-process ablation of our plugin chain on node by id: one process holds one app per variant (each
-// with parts switched off through DIAGNOSTIC_DISABLE_PLUGINS, all on the same database pool) and sends
-// them the same requests through `yoga.fetch`, in alternating batches. Paired differences of CPU per
-// request between a variant and the all-on app next to it remove what the machine's other load does to
-// both, which two servers side by side (ablation.mjs) cannot: there, the control row moves by 5-20 %.
-// Measures the app's own work (plugins, execution, Prisma, pg); not the socket, HTTP parsing or
-// autocannon, which are the same with or without a part.
+// In-process ablation of our plugin chain on node by id: one process holds an all-on app and one app per
+// row (each with parts switched off through DIAGNOSTIC_DISABLE_PLUGINS, all on the same database pool),
+// each behind a node:http server of its own, and sends them the same requests in alternating batches.
+// Paired differences of CPU per request between a row's app and the all-on app next to it remove what
+// the machine's other load does to both, which two servers side by side (ablation.mjs) cannot: there,
+// the control row moves by 5-20 %. The client's own CPU is in every batch alike and cancels out.
 import { Agent, createServer, request } from 'node:http';
+import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-
-const ACK = 'i-am-benchmarking-and-this-server-is-unprotected';
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
@@ -66,33 +64,22 @@ function medianInterval(values, resamples = 2_000) {
 }
 
 /**
- * `variants`: [{ name, off: [...] }] (ablation.mjs's VARIANTS, whose `off` may be a function of the
- * switchable names). Returns the all-on CPU per request (app and client) and, per variant, the median
- * paired difference in µs of CPU per request with its 95 % interval.
+ * `spec`: our server's start spec (its build and environment); `rows`: ablationRows(spec). Returns the
+ * all-on CPU per request (app and client) and, per row, the median paired difference in µs of CPU per
+ * request with its 95 % interval.
  */
-export async function inProcessAblation({ build, dbUrl, secret, header, bodies, variants, rounds = 200, batch = 50, concurrency = 10, poolMax = 10, say = () => undefined }) {
-  const dist = (file) => pathToFileURL(path.join(build, 'dist/src', file)).href;
-  const { loadConfig, DIAGNOSTIC_PLUGINS } = await import(dist('config.js'));
+export async function inProcessAblation({ spec, rows, header, bodies, rounds = 200, batch = 50, concurrency = 10, say = () => undefined }) {
+  const dist = (file) => pathToFileURL(path.join(path.dirname(spec.script), file)).href;
+  const { loadConfig } = await import(dist('config.js'));
   const { openDatabase } = await import(dist('db.js'));
   const { createApp } = await import(dist('app.js'));
-  const { default: pino } = await import(pathToFileURL(path.join(build, '..', '..', 'pino', 'pino.js')).href);
-  const env = (off) => ({
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    DATABASE_URL: dbUrl,
-    DB_POOL_MAX: String(poolMax),
-    JWT_SECRET: secret,
-    RATE_LIMIT_POINTS: '1000000',
-    RATE_LIMIT_WINDOW_S: '1',
-    RESPONSE_CACHE: 'false',
-    ...(off.length ? { DIAGNOSTIC_DISABLE_PLUGINS: off.join(','), DIAGNOSTIC_DISABLE_PLUGINS_ACK: ACK } : {}),
-  });
-  const base = loadConfig(env([]));
+  // The app's own pino, found from the build as its imports find it.
+  const pino = createRequire(spec.script)('pino');
+  const base = loadConfig(spec.env);
   const db = await openDatabase(base.database);
   const logger = pino({ level: 'warn' }, new Writable({ write: (_c, _e, cb) => cb() }));
   const headers = { 'content-type': 'application/json', authorization: header };
-  const resolved = variants.map((v) => ({ name: v.name, off: typeof v.off === 'function' ? v.off([...DIAGNOSTIC_PLUGINS]) : v.off }));
-  const apps = [createApp(base, db, logger), ...resolved.map((v) => createApp(loadConfig(env(v.off)), db, logger))];
+  const apps = [createApp(base, db, logger), ...rows.map((row) => createApp(loadConfig(row.env), db, logger))];
   // Each behind a node:http server of its own, as main.ts serves it; the client side is in this process
   // too, the same for every app, so it cancels out of the paired differences.
   const servers = [];
@@ -106,10 +93,10 @@ export async function inProcessAblation({ build, dbUrl, secret, header, bodies, 
     // Warm-up: every app compiles its paths.
     for (let w = 0; w < 3; w++) for (const app of apps) await batchCpu(app, bodies, headers, batch, concurrency, 0);
     const allOn = [];
-    const diffs = resolved.map(() => []);
-    const errors = resolved.map(() => 0);
+    const diffs = rows.map(() => []);
+    const errors = rows.map(() => 0);
     for (let round = 0; round < rounds; round++) {
-      for (let v = 0; v < resolved.length; v++) {
+      for (let v = 0; v < rows.length; v++) {
         // all-on and the variant back to back, in alternating order.
         const pair = round % 2 ? [apps[v + 1], apps[0]] : [apps[0], apps[v + 1]];
         const [a, b] = [await batchCpu(pair[0], bodies, headers, batch, concurrency, round * batch), await batchCpu(pair[1], bodies, headers, batch, concurrency, round * batch)];
@@ -126,7 +113,7 @@ export async function inProcessAblation({ build, dbUrl, secret, header, bodies, 
       rounds,
       batch,
       concurrency,
-      rows: resolved.map((v, i) => ({ name: v.name, off: v.off, costUs: median(diffs[i]), intervalUs: medianInterval(diffs[i]), errors: errors[i] })),
+      rows: rows.map((v, i) => ({ name: v.name, off: v.off, costUs: median(diffs[i]), intervalUs: medianInterval(diffs[i]), errors: errors[i] })),
     };
   } finally {
     agent.destroy();

@@ -40,7 +40,13 @@ export function withJsonParamErrors(parser: RequestParser): RequestParser {
       if (error instanceof SyntaxError) throw badRequest('The variables or extensions parameter is not valid JSON.');
       throw error;
     }
-    if (!(params instanceof Response) && !(params instanceof Promise) && !Array.isArray(params) && nestedDeeperThan([params.variables, params.extensions], MAX_JSON_DEPTH + 1)) {
+    // Each parameter is a JSON text of its own, bounded as a body is.
+    if (
+      !(params instanceof Response) &&
+      !(params instanceof Promise) &&
+      !Array.isArray(params) &&
+      [params.variables, params.extensions].some((json) => nestedDeeperThan(json, MAX_JSON_DEPTH))
+    ) {
       throw badRequest(JSON_TOO_DEEP);
     }
     return params;

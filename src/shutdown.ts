@@ -1,5 +1,6 @@
 import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import net from 'node:net';
+import { clientErrorResponse } from './errors/index.js';
 import type { Logger } from './logger.js';
 
 export interface HttpServerOptions {
@@ -35,6 +36,13 @@ export function createHttpServer(handler: RequestListener, { requestTimeoutMs }:
     if (state.draining) res.setHeader('connection', 'close');
     state.inFlight.add(res);
     res.once('close', () => state.inFlight.delete(res));
+  });
+  // A request node:http cannot read gets a JSON refusal like any other (node's own has no body),
+  // unless part of a response was already written on the connection (then it is only closed).
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: net.Socket) => {
+    const inFlight = (socket as net.Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (error.code !== 'ECONNRESET' && socket.writable && !inFlight?.headersSent) socket.write(clientErrorResponse(error.code));
+    socket.destroy();
   });
   drains.set(server, state);
   return server;

@@ -72,10 +72,10 @@ export const ERROR_CODES: { readonly [C in ErrorCode]: ErrorCodeSpec } = {
   },
   BAD_REQUEST: {
     status: 400,
-    http: '400, 405',
+    http: '400, 405, 431',
     retryable: false,
     description:
-      'Not a GraphQL request: invalid JSON, no `query`, a batch (array) of operations, an `Idempotency-Key` that is not 1-255 printable characters; a mutation over GET answers 405',
+      'Not a GraphQL request: invalid JSON, no `query`, a batch (array) of operations, an `Idempotency-Key` that is not 1-255 printable characters, a malformed HTTP request; a mutation over GET answers 405, request headers over 16 KiB 431',
   },
   OPERATION_RESOLUTION_FAILURE: {
     status: 400,
@@ -136,10 +136,10 @@ export const ERROR_CODES: { readonly [C in ErrorCode]: ErrorCodeSpec } = {
   REQUEST_TIMEOUT: {
     status: 504,
     statusWithoutData: 504,
-    http: '504 or 200',
+    http: '504, 200 or 408',
     retryable: true,
     description:
-      'The request ran longer than `REQUEST_TIMEOUT_MS` and was cancelled (its database statements too): 504 for `application/graphql-response+json` when there is no data, 200 otherwise. A mutation whose answer was lost on the network may still have been applied: read before retrying it',
+      'The request ran longer than `REQUEST_TIMEOUT_MS` and was cancelled (its database statements too): 504 for `application/graphql-response+json` when there is no data, 200 otherwise. A mutation whose answer was lost on the network may still have been applied: read before retrying it. 408 (connection closed): its headers and body did not all arrive within `REQUEST_TIMEOUT_MS`, nothing ran',
   },
   SERVICE_UNAVAILABLE: {
     status: 503,

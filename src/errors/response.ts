@@ -9,6 +9,25 @@ export function refusalBody(code: ErrorCode, message: string, extensions: Record
   return JSON.stringify({ errors: [{ message, extensions: { code, ...extensions } }] });
 }
 
+/**
+ * The raw HTTP/1.1 answer to a request node:http could not read (its `clientError`: headers over its
+ * 16 KiB limit, a malformed request, one not received within `REQUEST_TIMEOUT_MS`), with the same JSON
+ * body as every other refusal. Node's own answer to these has no body.
+ */
+export function clientErrorResponse(errorCode: string | undefined): string {
+  const [status, reason, code, message] =
+    errorCode === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', ErrorCode.BAD_REQUEST, 'Request headers too large.']
+      : errorCode === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', ErrorCode.REQUEST_TIMEOUT, 'The request was not received in time.']
+        : [400, 'Bad Request', ErrorCode.BAD_REQUEST, 'Malformed HTTP request.'];
+  const body = refusalBody(code, message);
+  return (
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: ${REFUSAL_HEADERS['content-type']}\r\nCache-Control: ${REFUSAL_HEADERS['cache-control']}\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
+}
+
 /** Headers of every refusal. */
 export const REFUSAL_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' } as const;
 

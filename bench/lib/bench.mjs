@@ -15,6 +15,7 @@ import { databaseUrl, DATASET, deleteLoadUsers, BUSY_USER, HUGE_TEAM, postgresIn
 import { load, quantile } from './load.mjs';
 import { idleMemory } from './memory.mjs';
 import { ablationRows, runAblation } from './ablation.mjs';
+import { allocationRun } from './alloc-profile.mjs';
 import { inProcessAblation } from './inprocess-ablation.mjs';
 import { summarizeProfileFile } from './profile-summary.mjs';
 import { checkProxy } from './proxy-check.mjs';
@@ -72,6 +73,7 @@ function readConfig() {
     poolMax: number('BENCH_POOL_MAX', 10, { min: 1 }),
     skewRequests: number('BENCH_SKEW_REQUESTS', 20, { min: 1 }),
     profileDuration: number('BENCH_PROFILE_DURATION', 8, { min: 1 }),
+    allocDuration: number('BENCH_ALLOC_DURATION', 5, { min: 1 }),
     rounds: number('BENCH_ROUNDS', 2, { min: 1 }),
     ablation: process.env.BENCH_ABLATION === '1',
     ablationOnly: process.env.BENCH_ABLATION === 'only',
@@ -799,6 +801,29 @@ export async function main() {
     }
     const hello = { body: () => HELLO };
     results.profiles.hello = await profileRun(cfg, serverSpec('hello', cfg), 'hello', hello, (t) => !t.includes('"hello":"world"'), path.join(dir, 'hello'));
+
+    phase(`allocation profiles of our server (V8 sampling heap profiler, collected objects counted; warm-up ${cfg.warmup} s + ${cfg.allocDuration} s each)`);
+    const allocDefs = scenarios('ours', `${runTag}m`);
+    for (const name of SCENARIOS) {
+      const a = await allocationRun({
+        spec: serverSpec('ours', cfg, db.uniformUrl),
+        scenario: allocDefs[name],
+        isError: (text) => quickError(true, name, text),
+        headers: cfg.headers,
+        connections: cfg.connections,
+        warmup: cfg.warmup,
+        seconds: cfg.allocDuration,
+      });
+      if (name === 'createUser') await deleteLoadUsers(db.uniformUrl);
+      results.profiles[name].alloc = a;
+      if (a.errors) results.problems.push(`allocation profile of ${name}: ${a.errors} failed responses`);
+      say(
+        `    ${name.padEnd(11)} ${(a.bytesPerRequest / 1024).toFixed(1).padStart(7)} KiB allocated per request (${a.packages
+          .slice(0, 3)
+          .map((p) => `${p.name} ${(p.share * 100).toFixed(0)}%`)
+          .join(', ')})`,
+      );
+    }
   }
 
   results.seconds = (performance.now() - started) / 1000;

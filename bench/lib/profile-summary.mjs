@@ -74,7 +74,8 @@ export function packageOf(callFrame) {
   return url.replace(/^file:\/\//, '');
 }
 
-function shortUrl(url) {
+/** A frame's file, short: the app's `dist/src/...`, a package's path inside node_modules, or the URL. */
+export function shortUrl(url) {
   if (!url) return '';
   const app = url.indexOf('/dist/src/');
   if (app >= 0 && !url.slice(app).includes('/node_modules/')) return url.slice(app + 1);

@@ -203,6 +203,21 @@ function downstreamRows(results) {
 
 // --- Console ---------------------------------------------------------------------------------------
 
+/** The allocation profile of one scenario (alloc-profile.mjs): per request, by package and by function. */
+function allocationLines(a) {
+  const kib = (bytes) => (bytes / 1024).toFixed(1);
+  return [
+    `- Allocated per request: **${kib(a.bytesPerRequest)} KiB** (V8's sampling heap profiler with collected objects counted, ${a.seconds} s of the same load, ${fix(a.rps, 0)} req/s, in a process of its own); ` +
+      `by package: ${a.packages.map((p) => `${p.name} ${pct(p.share)}`).join(', ')}.`,
+    '',
+    mdTable(
+      ['KiB/req', 'share', 'allocating function (package path:line)'],
+      a.functions.slice(0, 8).map((f) => [kib(f.bytesPerRequest), pct(f.share), `\`${f.name}\``]),
+      ['r', 'r', 'l'],
+    ),
+  ];
+}
+
 /** Only the "profile service down" table (BENCH_ONLY=downstream). */
 export function renderDownstream(results) {
   return table(DOWNSTREAM_HEAD, downstreamRows(results));
@@ -432,6 +447,7 @@ export function renderMarkdown(results) {
         ),
       );
     }
+    if (prof?.alloc) L.push('', ...allocationLines(prof.alloc));
     L.push('');
   }
   L.push('### Yoga ceiling ({ hello })');
@@ -465,7 +481,7 @@ export function renderMarkdown(results) {
   L.push(
     '`npm run bench` (installs bench/ dependencies on first use; needs PostgreSQL on 127.0.0.1:5432, or `BENCH_DATABASE_URL`). ' +
       'Knobs: `BENCH_DURATION` (s, default 10), `BENCH_WARMUP` (3), `BENCH_CONNECTIONS` (10), `BENCH_POOL_MAX` (10), `BENCH_SKEW_REQUESTS` (20), ' +
-      '`BENCH_PROFILE_DURATION` (8), `BENCH_PROFILE=0` (no profiles), `BENCH_SKIP_BUILD=1`, `BENCH_DB_NAME` (uag_bench), `BENCH_REDIS_URL` (redis://127.0.0.1:6379), `BENCH_CACHE=0` (no cache rows), `BENCH_ABLATION=1` (the ablation table), `BENCH_TRACING=0` (no tracing rows).',
+      '`BENCH_PROFILE_DURATION` (8), `BENCH_ALLOC_DURATION` (5), `BENCH_PROFILE=0` (no CPU or allocation profiles), `BENCH_SKIP_BUILD=1`, `BENCH_DB_NAME` (uag_bench), `BENCH_REDIS_URL` (redis://127.0.0.1:6379), `BENCH_CACHE=0` (no cache rows), `BENCH_ABLATION=1` (the ablation table), `BENCH_TRACING=0` (no tracing rows).',
   );
   L.push('');
   return L.join('\n');

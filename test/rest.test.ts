@@ -271,12 +271,32 @@ describe('REST: DELETE /api/v1/users/{id}', () => {
 });
 
 describe('REST: routing', () => {
+  it('HEAD is GET without the content: same status and headers (ETag), no body, nothing written', async () => {
+    const user = await makeUser(t);
+    const get = await call('GET', pathOf(user.gid));
+    const head = await call('HEAD', pathOf(user.gid));
+    expect(head.status).toBe(200);
+    expect(head.text).toBe('');
+    expect(head.headers.get('etag')).toBe(get.headers.get('etag'));
+    expect(head.headers.get('content-type')).toBe(get.headers.get('content-type'));
+    const list = await call('HEAD', `${USERS}?first=2`);
+    expect(list.status).toBe(200);
+    expect(list.text).toBe('');
+    // Refusals keep their status and headers too.
+    const missing = await call('HEAD', pathOf(toGlobalId('User', NO_UUID)));
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toBe('application/problem+json');
+    expect(missing.text).toBe('');
+    expect((await call('HEAD', `${USERS}?first=-1`)).status).toBe(400);
+    expect(await outboxOf(user.id)).toEqual([]);
+  });
+
   it('405 with Allow for other methods, 404 problem for other paths under /api/v1/, 406 for an Accept it cannot meet', async () => {
     const patch = await call('PATCH', pathOf('x'), { body: {} });
     expectProblem(patch, 405, 'METHOD_NOT_ALLOWED');
-    expect(patch.headers.get('allow')).toBe('GET, PUT, DELETE');
+    expect(patch.headers.get('allow')).toBe('GET, HEAD, PUT, DELETE');
     const del = await call('DELETE', USERS);
-    expect(del.headers.get('allow')).toBe('GET, POST');
+    expect(del.headers.get('allow')).toBe('GET, HEAD, POST');
     for (const path of ['/api/v1/teams', '/api/v1/users/a/b', '/api/v1/users/', '/api/v1/']) expectProblem(await call('GET', path), 404, 'NOT_FOUND');
     expectProblem(await call('GET', USERS, { headers: { accept: 'text/html' } }), 406, 'NOT_ACCEPTABLE');
     expect((await call('GET', USERS, { headers: { accept: 'application/problem+json, application/json' } })).status).toBe(200);

@@ -35,9 +35,19 @@ class RequestProblem extends Error {
 
 const badRequest = (detail: string) => new RequestProblem(problem(ErrorCode.BAD_REQUEST, detail));
 
-/** Answers a request on the REST prefix; the caller has authenticated it. */
+/**
+ * Answers a request on the REST prefix; the caller has authenticated it. HEAD is GET without the content
+ * (RFC 9110 §9.3.2): the same status and headers.
+ */
 export async function handleRest(ctx: RestRequestContext): Promise<Response> {
+  const response = await answer(ctx);
+  if (ctx.request.method !== 'HEAD') return response;
+  return new ctx.fetchAPI.Response(null, { status: response.status, headers: response.headers });
+}
+
+async function answer(ctx: RestRequestContext): Promise<Response> {
   const { request, url, fetchAPI } = ctx;
+  const method = request.method === 'HEAD' ? 'GET' : request.method;
   try {
     if (!acceptable(request.headers.get('accept'))) {
       throw new RequestProblem(problem(ErrorCode.NOT_ACCEPTABLE, `Not acceptable: this API answers with ${REST_MEDIA_TYPES.join(', ')}.`), {
@@ -46,13 +56,13 @@ export async function handleRest(ctx: RestRequestContext): Promise<Response> {
     }
     const target = resourceOf(url.pathname);
     if (!target) throw new RequestProblem(problem(ErrorCode.NOT_FOUND, 'Not found.'));
-    const allow = target.kind === 'users' ? ['GET', 'POST'] : ['GET', 'PUT', 'DELETE'];
+    const allow = target.kind === 'users' ? ['GET', 'HEAD', 'POST'] : ['GET', 'HEAD', 'PUT', 'DELETE'];
     if (!allow.includes(request.method)) {
       throw new RequestProblem(problem(ErrorCode.METHOD_NOT_ALLOWED, `Method not allowed; use ${allow.join(' or ')}.`), { allow: allow.join(', ') });
     }
-    if (target.kind === 'users') return request.method === 'GET' ? await listUsers(ctx) : await createUser(ctx);
-    if (request.method === 'GET') return await getUser(ctx, target.id);
-    if (request.method === 'PUT') return await updateUser(ctx, target.id);
+    if (target.kind === 'users') return method === 'GET' ? await listUsers(ctx) : await createUser(ctx);
+    if (method === 'GET') return await getUser(ctx, target.id);
+    if (method === 'PUT') return await updateUser(ctx, target.id);
     return await deleteUser(ctx, target.id);
   } catch (error) {
     if (error instanceof RequestProblem) return problemResponse(fetchAPI, error.problem, error.headers);

@@ -203,21 +203,6 @@ function downstreamRows(results) {
 
 // --- Console ---------------------------------------------------------------------------------------
 
-/** The allocation profile of one scenario (alloc-profile.mjs): per request, by package and by function. */
-function allocationLines(a) {
-  const kib = (bytes) => (bytes / 1024).toFixed(1);
-  return [
-    `- Allocated per request: **${kib(a.bytesPerRequest)} KiB** (V8's sampling heap profiler with collected objects counted, ${a.seconds} s of the same load, ${fix(a.rps, 0)} req/s, in a process of its own); ` +
-      `by package: ${a.packages.map((p) => `${p.name} ${pct(p.share)}`).join(', ')}.`,
-    '',
-    mdTable(
-      ['KiB/req', 'share', 'allocating function (package path:line)'],
-      a.functions.slice(0, 8).map((f) => [kib(f.bytesPerRequest), pct(f.share), `\`${f.name}\``]),
-      ['r', 'r', 'l'],
-    ),
-  ];
-}
-
 /** Only the "profile service down" table (BENCH_ONLY=downstream). */
 export function renderDownstream(results) {
   return table(DOWNSTREAM_HEAD, downstreamRows(results));
@@ -491,6 +476,21 @@ export function renderMarkdown(results) {
  * Tracing off (the default; every profile runs so): the share of the profiled load with OpenTelemetry code
  * on the stack, i.e. what the tracing that is not exporting costs. Issue 14's "no cost when off".
  */
+/** The allocation profile of one scenario (alloc-profile.mjs): per request, by package and by function. */
+function allocationLines(a) {
+  const kib = (bytes) => (bytes / 1024).toFixed(1);
+  return [
+    `- Allocated per request: **${kib(a.bytesPerRequest)} KiB** (V8's sampling heap profiler with collected objects counted, ${a.seconds} s of the same load, ${fix(a.rps, 0)} req/s, in a process of its own); ` +
+      `by package: ${a.packages.map((p) => `${p.name} ${pct(p.share)}`).join(', ')}.`,
+    '',
+    mdTable(
+      ['KiB/req', 'share', 'allocating function (package path:line)'],
+      a.functions.slice(0, 8).map((f) => [kib(f.bytesPerRequest), pct(f.share), `\`${f.name}\``]),
+      ['r', 'r', 'l'],
+    ),
+  ];
+}
+
 function tracingOffLine(summary) {
   const share = summary.tracingShare ?? 0;
   return `Tracing off (the default): OpenTelemetry code (\`@opentelemetry/*\`, \`src/tracing/\`, \`use-tracing\`) on the stack in ${(share * 100).toFixed(2)}% of the busy samples${share === 0 ? ' (none)' : ''}.`;

@@ -7,7 +7,7 @@ import { signToken } from '../src/auth.js';
 import { type Config, ConfigError, loadConfig } from '../src/config.js';
 import { parseGlobalIdOf } from '../src/ids.js';
 import { guardedCache, sessionOf } from '../src/plugins/use-response-cache.js';
-import { createMemoryStore, createRedisStore, type ResponseStore } from '../src/response-cache/store.js';
+import { createMemoryStore, createRedisStore, maxEntryBytesOf, type ResponseStore } from '../src/response-cache/store.js';
 import { buildTestApp, type GraphQLResponse, type TestApp, useTestApp } from './helpers/app.js';
 import { usePostgresDatabase } from './helpers/database.js';
 import { reachable, REDIS_URL } from './helpers/redis.js';
@@ -419,7 +419,8 @@ describe.skipIf(!redisUp)('the Redis store', () => {
     redis.disconnect();
   });
 
-  async function readyStore(maxIndexSize: number, maxEntryBytes?: number) {
+  // The app's bound by default: an eighth of RESPONSE_CACHE_MAX_MB's default.
+  async function readyStore(maxIndexSize: number, maxEntryBytes = maxEntryBytesOf(loadConfig({}).responseCache.maxBytes)) {
     const store = createRedisStore({ url: REDIS_URL, logger: pino({ level: 'silent' }), maxTtlMs: 60_000, maxIndexSize, maxEntryBytes });
     stores.push(store);
     // No offline queue: commands fail until the connection is ready.

@@ -138,10 +138,10 @@ export interface RedisStoreOptions {
   maxIndexSize?: number;
   /**
    * A response estimated larger than this (`estimateResponseBytes`) is not stored: one answer within the
-   * cost limit can hold megabytes, and the rate limit allows hundreds a minute per caller. Default 4 MiB
-   * (an eighth of the memory store's default budget, the same bound on one answer).
+   * cost limit can hold megabytes, and the rate limit allows hundreds a minute per caller. The app passes
+   * `maxEntryBytesOf(RESPONSE_CACHE_MAX_MB)`, the memory store's bound on one answer.
    */
-  maxEntryBytes?: number;
+  maxEntryBytes: number;
 }
 
 /**
@@ -157,7 +157,7 @@ export interface RedisStoreOptions {
  * - invalidating a whole type (`{ typename }` without id) reads the type's index instead of running
  *   the library's `KEYS User:*`, a scan of the whole Redis keyspace that blocks the server.
  */
-export function createRedisStore({ url, logger, maxTtlMs, maxIndexSize = 100_000, maxEntryBytes = 4 * 1024 * 1024 }: RedisStoreOptions): ResponseStore {
+export function createRedisStore({ url, logger, maxTtlMs, maxIndexSize = 100_000, maxEntryBytes }: RedisStoreOptions): ResponseStore {
   const redis = new Redis(url, {
     keyPrefix: REDIS_KEY_PREFIX,
     enableOfflineQueue: false,

@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createContext, shareLazyLogger } from '../src/context.js';
 import { createMetrics } from '../src/metrics.js';
 import { useTestApp } from './helpers/app.js';
+import { sseReader } from './helpers/events.js';
 import { RequestSignal } from '../src/plugins/use-request-deadline.js';
 
 const t = useTestApp();
@@ -45,6 +46,56 @@ describe('metrics', () => {
     if (t.db.kind === 'postgresql') {
       for (const name of ['db_pool_total', 'db_pool_idle', 'db_pool_waiting']) expect(text).toMatch(new RegExp(`^${name} \\d+$`, 'm'));
     }
+  });
+
+  /** The value of `metric` with exactly `labels` (in the order prom-client prints them), 0 when absent. */
+  const sample = (text: string, metric: string, labels: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${metric}{${labels}} `));
+    return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+  };
+
+  it('GraphQL metrics: executions by operation, errors by phase and code, introspection left out', async () => {
+    const errors = 'graphql_envelop_error_result';
+    const before = await metricsText();
+    await t.gql('query Intro { __schema { queryType { name } } }');
+    await t.gql('query Garbled { users(');
+    await t.gql('query Coerce($first: Int) { users(first: $first) { totalCount } }', { first: 'many' });
+    await t.gql('query MissingNode { node(id: "VXNlcjpub3Q=") { id } }');
+    const failed = await t.gql('query BadNode { users(first: -1) { totalCount } }');
+    const after = await metricsText();
+    const delta = (metric: string, labels: string) => sample(after, metric, labels) - sample(before, metric, labels);
+
+    expect(after).not.toMatch(/^graphql_envelop_\w+\{[^}]*operationName="Intro"/m);
+    expect(delta(errors, 'operationName="other",operationType="unknown",phase="parse",code="GRAPHQL_PARSE_FAILED"')).toBe(1);
+    // Refused before execution by a check that is neither parsing nor validation: phase "request".
+    expect(delta(errors, 'operationName="other",operationType="unknown",phase="request",code="BAD_USER_INPUT"')).toBe(1);
+    expect(after).not.toMatch(/^graphql_envelop_\w+\{[^}]*operationName="Coerce"/m);
+    // Executed: counted and timed under its own name, its result's errors by their code.
+    const code = (failed as { errors?: { extensions?: { code?: string } }[] }).errors?.[0]?.extensions?.code;
+    expect(code).toBeTypeOf('string');
+    expect(delta(errors, `operationName="BadNode",operationType="query",phase="execute",code="${code}"`)).toBe(1);
+    expect(delta('graphql_envelop_request', 'operationName="BadNode",operationType="query"')).toBe(1);
+    expect(delta('graphql_envelop_request', 'operationName="MissingNode",operationType="query"')).toBe(1);
+    expect(delta('graphql_envelop_request_duration_count', 'operationName="MissingNode",operationType="query"')).toBe(1);
+    expect(sample(after, 'graphql_envelop_request_duration_bucket', 'le="+Inf",operationName="MissingNode",operationType="query"')).toBe(1);
+    expect(after).not.toMatch(/operationName="MissingNode"[^}]*phase=/);
+  });
+
+  it('GraphQL metrics: a subscription counts once, when it ends', async () => {
+    const res = await t.fetch('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${await t.token({ role: 'ADMIN' })}` },
+      body: JSON.stringify({ query: 'subscription Watch { events { id } }' }),
+    });
+    expect(res.status).toBe(200);
+    const sse = sseReader(res);
+    const first = sse.next(5_000).catch(() => undefined);
+    await vi.waitFor(() => expect(t.app.events.subscribers).toBe(1), { timeout: 5_000 });
+    const counted = async () => sample(await metricsText(), 'graphql_envelop_request', 'operationName="Watch",operationType="subscription"');
+    expect(await counted()).toBe(0);
+    await sse.cancel();
+    await first;
+    await vi.waitFor(async () => expect(await counted()).toBe(1), { timeout: 5_000 });
   });
 
   it('keeps label values bounded: no raw URLs, query strings, ids or emails', async () => {

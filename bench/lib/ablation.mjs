@@ -20,7 +20,7 @@ export const VARIANTS = [
   { name: 'request id/info (context)', off: ['requestInfo'] },
   { name: 'request logging', off: ['requestLogging'] },
   { name: 'HTTP metrics', off: ['httpMetrics'] },
-  { name: 'GraphQL metrics (envelop)', off: ['graphqlMetrics'] },
+  { name: 'GraphQL metrics', off: ['graphqlMetrics'] },
   { name: 'operation limits and cost', off: ['operationLimits'] },
   { name: 'deadline', off: ['deadline'] },
   { name: 'error masking report', off: ['masking'] },

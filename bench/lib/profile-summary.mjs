@@ -31,7 +31,7 @@ const PARTS = [
   ['auth', /\/dist\/src\/plugins\/use-auth\.js|\/dist\/src\/auth\.js/],
   ['rate limit', /\/dist\/src\/plugins\/use-rate-limit\.js|\/dist\/src\/client-address\.js/],
   ['HTTP metrics', /\/dist\/src\/plugins\/use-http-metrics\.js/],
-  ['GraphQL metrics (@envelop/prometheus)', /\/dist\/src\/plugins\/use-graphql-metrics\.js|\/node_modules\/@envelop\/prometheus\//],
+  ['GraphQL metrics', /\/dist\/src\/plugins\/use-graphql-metrics\.js/],
   [
     'operation limits and cost',
     /\/dist\/src\/plugins\/(use-operation-limits|cost-limit|cost-estimate|document-limits|document-size|validation-limits|max-directives|argument-bounds|suggestion-hiding)\.js|graphql-armor/,

@@ -81,8 +81,8 @@ function readConfig() {
     ablationSlices: number('BENCH_ABLATION_SLICES', 3, { min: 1 }),
     // Fresh server pairs per ablation row (each with its own turns); the table gives each pair's cost.
     ablationRepeats: number('BENCH_ABLATION_REPEATS', 1, { min: 1 }),
-    // The in-process ablation (inprocess-ablation.mjs): alternating batches per row.
-    inProcessRounds: number('BENCH_INPROCESS_ROUNDS', 200, { min: 2 }),
+    // The in-process ablation (inprocess-ablation.mjs): cycles of one request to each app.
+    inProcessRounds: number('BENCH_INPROCESS_ROUNDS', 3_000, { min: 2 }),
     // Names of VARIANTS rows to run (comma-separated, by prefix); all when unset.
     ablationVariants: (process.env.BENCH_ABLATION_VARIANTS || '')
       .split(',')
@@ -678,7 +678,7 @@ export async function main() {
       slices: cfg.ablationSlices,
       repeats: cfg.ablationRepeats,
     });
-    phase(`in-process ablation: node by id, all on and each variant in ${cfg.inProcessRounds} alternating pairs of 50-request batches`);
+    phase(`in-process ablation: node by id, ${cfg.inProcessRounds} cycles of one request to the all-on app and to each variant's, in turn`);
     results.inProcessAblation = await inProcessAblation({
       spec,
       rows,

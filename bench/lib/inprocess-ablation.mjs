@@ -1,9 +1,14 @@
 // In-process ablation of our plugin chain on node by id: one process holds an all-on app and one app per
 // row (each with parts switched off through DIAGNOSTIC_DISABLE_PLUGINS, all on the same database pool),
-// each behind a node:http server of its own, and sends them the same requests in alternating batches.
-// Paired differences of CPU per request between a row's app and the all-on app next to it remove what
-// the machine's other load does to both, which two servers side by side (ablation.mjs) cannot: there,
-// the control row moves by 5-20 %. The client's own CPU is in every batch alike and cancels out.
+// each behind a node:http server of its own, and sends them node by id one request at a time, taking
+// the apps in turn (a cycle), so that every app's requests are spread over the same seconds. What a part
+// costs is the paired difference of request time between the all-on app and the row's app within each
+// cycle: a request is a millisecond, so both sides of a pair see the same machine state, which batches
+// of requests (tried first: alternating 50-request batches at 10 in flight) do not. On a 2-core VM those
+// moved by ±30 % from batch to batch, and the control row's 95 % interval was -16 to +38 µs; with single
+// requests in turn it was -5.5 to +1.5 µs (of ~1,000 µs of CPU per request). One request at a time, the time of a request is
+// its CPU work plus waits that are the same for every app (the database's answer, the loopback), so the
+// difference is the part's CPU work.
 import { Agent, createServer, request } from 'node:http';
 import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
@@ -27,21 +32,12 @@ function post(port, headers, body) {
   });
 }
 
-/** CPU microseconds per request of `batch` requests to `target` (a listening app), `concurrency` in flight at once. */
-async function batchCpu(target, bodies, headers, batch, concurrency, offset) {
-  let next = 0;
-  let errors = 0;
-  const worker = async () => {
-    while (next < batch) {
-      const i = next++;
-      const [status, text] = await post(target.port, headers, bodies[(offset + i) % bodies.length]);
-      if (status !== 200 || text.includes('"errors"')) errors++;
-    }
-  };
-  const start = process.cpuUsage();
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const used = process.cpuUsage(start);
-  return { us: (used.user + used.system) / batch, errors };
+/** Microseconds of one request to `target` (a listening app): [µs, whether it failed]. */
+async function timed(target, body, headers) {
+  const start = process.hrtime.bigint();
+  const [status, text] = await post(target.port, headers, body);
+  const us = Number(process.hrtime.bigint() - start) / 1_000;
+  return [us, status !== 200 || text.includes('"errors"')];
 }
 
 const median = (values) => {
@@ -65,10 +61,10 @@ function medianInterval(values, resamples = 2_000) {
 
 /**
  * `spec`: our server's start spec (its build and environment); `rows`: ablationRows(spec). Returns the
- * all-on CPU per request (app and client) and, per row, the median paired difference in µs of CPU per
- * request with its 95 % interval.
+ * all-on app's median request time and, per row, the median paired difference in µs with its 95 %
+ * interval, over `rounds` cycles (one request to each app per cycle).
  */
-export async function inProcessAblation({ spec, rows, header, bodies, rounds = 200, batch = 50, concurrency = 10, say = () => undefined }) {
+export async function inProcessAblation({ spec, rows, header, bodies, rounds = 3_000, say = () => undefined }) {
   const dist = (file) => pathToFileURL(path.join(path.dirname(spec.script), file)).href;
   const { loadConfig } = await import(dist('config.js'));
   const { openDatabase } = await import(dist('db.js'));
@@ -91,29 +87,29 @@ export async function inProcessAblation({ spec, rows, header, bodies, rounds = 2
   }
   try {
     // Warm-up: every app compiles its paths.
-    for (let w = 0; w < 3; w++) for (const app of apps) await batchCpu(app, bodies, headers, batch, concurrency, 0);
-    const allOn = [];
-    const diffs = rows.map(() => []);
-    const errors = rows.map(() => 0);
+    for (let i = 0; i < 500; i++) for (const app of apps) await timed(app, bodies[i % bodies.length], headers);
+    const times = apps.map(() => new Float64Array(rounds));
+    const errors = apps.map(() => 0);
     for (let round = 0; round < rounds; round++) {
-      for (let v = 0; v < rows.length; v++) {
-        // all-on and the variant back to back, in alternating order.
-        const pair = round % 2 ? [apps[v + 1], apps[0]] : [apps[0], apps[v + 1]];
-        const [a, b] = [await batchCpu(pair[0], bodies, headers, batch, concurrency, round * batch), await batchCpu(pair[1], bodies, headers, batch, concurrency, round * batch)];
-        const [on, off] = round % 2 ? [b, a] : [a, b];
-        allOn.push(on.us);
-        diffs[v].push(on.us - off.us);
-        errors[v] += off.errors;
+      const body = bodies[round % bodies.length];
+      // Every app gets the same request; which app goes first moves by one each cycle.
+      for (let k = 0; k < apps.length; k++) {
+        const i = (round + k) % apps.length;
+        const [us, failed] = await timed(apps[i], body, headers);
+        times[i][round] = us;
+        if (failed) errors[i]++;
       }
-      if ((round + 1) % 50 === 0) say(`    round ${round + 1}/${rounds}`);
+      if ((round + 1) % 1_000 === 0) say(`    cycle ${round + 1}/${rounds}`);
     }
-    const onUs = median(allOn);
+    const allOn = times[0];
     return {
-      allOnUs: onUs,
+      allOnUs: median(Array.from(allOn)),
       rounds,
-      batch,
-      concurrency,
-      rows: rows.map((v, i) => ({ name: v.name, off: v.off, costUs: median(diffs[i]), intervalUs: medianInterval(diffs[i]), errors: errors[i] })),
+      rows: rows.map((v, r) => {
+        const diffs = Array.from(allOn, (on, i) => on - times[r + 1][i]);
+        return { name: v.name, off: v.off, costUs: median(diffs), intervalUs: medianInterval(diffs), errors: errors[r + 1] };
+      }),
+      allOnErrors: errors[0],
     };
   } finally {
     agent.destroy();

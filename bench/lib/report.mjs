@@ -602,14 +602,15 @@ function inProcessAblationSection(a, node) {
     '### The same, in one process',
     '',
     `One process holds an all-on app and one app per row (\`createApp\` with the row's parts off), each behind a node:http server of its own on the same database pool, ` +
-      `and sends node by id to them over kept-alive connections (${a.concurrency} in flight): the all-on app and the row's app in turns of ${a.batch} requests, ` +
-      `${a.rounds} pairs per row, the order alternating. A row's cost is the median of the pairs' differences in process CPU per request (the client's share is the same on both sides and cancels), ` +
-      "with a 95 % bootstrap interval; its share is of our server's CPU per node-by-id request in the comparison above" +
+      `and sends node by id to them over kept-alive connections one request at a time: ${a.rounds} cycles of one request to each app, the same request to all, ` +
+      "which app goes first moving by one each cycle. A row's cost is the median of the cycles' differences in request time between the all-on app and the row's app " +
+      '(one request at a time, that time is CPU work plus waits that are alike for every app: the database, the loopback), with a 95 % bootstrap interval; ' +
+      "its share is of our server's CPU per node-by-id request in the comparison above" +
       (Number.isFinite(serverUs) ? ` (${fix(serverUs, 0)} µs).` : '.') +
-      ` Every pair runs within a second on the same machine state, so the control row sits near zero, unlike two servers side by side. All on, app and client: ${fix(a.allOnUs, 0)} µs CPU per request.`,
+      ` Both sides of a pair run within milliseconds of each other, so the machine's drift cancels and the control row sits near zero. All on: ${fix(a.allOnUs, 0)} µs per request (median).`,
     '',
     mdTable(
-      ['switched off', 'cost µs CPU/req', '95 % interval', 'share of server CPU/req', 'errors'],
+      ['switched off', 'cost µs/req', '95 % interval', 'share of server CPU/req', 'errors'],
       a.rows.map((r) => [r.name, fix(r.costUs, 1), `${fix(r.intervalUs[0], 1)} – ${fix(r.intervalUs[1], 1)}`, share(r.costUs), String(r.errors)]),
       ['l', 'r', 'r', 'r', 'r'],
     ),

@@ -3,7 +3,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
 import type { Logger } from '../logger.js';
 import { MAX_LABEL_CHARS } from '../metrics.js';
-import { requestElapsedMs, requestInfoOf } from '../request-info.js';
+import { requestElapsedMs, requestInfoOf, requestRouteOf } from '../request-info.js';
 import type { Route } from '../routes.js';
 
 interface RequestRecord {
@@ -35,6 +35,8 @@ export function useRequestLogging({ logger, quietRoutes = ['health', 'ready', 'm
   const quiet = new Set<Route | null>(quietRoutes);
   return {
     onRequest({ request }) {
+      // A request whose line the level leaves out (LOG_LEVEL=warn) keeps no record: the hooks below skip it.
+      if (!logger.isLevelEnabled(quiet.has(requestRouteOf(request)) ? 'debug' : 'info')) return;
       records.set(request, { errorCodes: new Set() });
     },
     onExecute({ args }) {
@@ -49,16 +51,18 @@ export function useRequestLogging({ logger, quietRoutes = ['health', 'ready', 'm
     },
     onResultProcess({ request, result }) {
       const record = records.get(request);
+      if (!record) return;
       const results = Array.isArray(result) ? result : [result];
       for (const r of results) {
         const errors = (r as { errors?: { extensions?: { code?: unknown } }[] } | undefined)?.errors ?? [];
         // A code is a string by convention; whatever else a plugin put there is still counted, never thrown on.
         // eslint-disable-next-line @typescript-eslint/no-base-to-string
-        for (const e of errors) record?.errorCodes.add(String(e.extensions?.code ?? 'UNKNOWN'));
+        for (const e of errors) record.errorCodes.add(String(e.extensions?.code ?? 'UNKNOWN'));
       }
     },
     onResponse({ request, response }) {
       const record = records.get(request);
+      if (!record) return;
       const info = requestInfoOf(request);
       const line = {
         requestId: info.id,
@@ -66,10 +70,10 @@ export function useRequestLogging({ logger, quietRoutes = ['health', 'ready', 'm
         path: bounded(info.path, MAX_PATH_CHARS),
         status: response.status,
         durationMs: Math.round(requestElapsedMs(request) * 100) / 100,
-        operationName: record?.operationName,
-        operationType: record?.operationType,
-        userId: record?.userId,
-        errorCodes: record?.errorCodes.size ? [...record.errorCodes] : undefined,
+        operationName: record.operationName,
+        operationType: record.operationType,
+        userId: record.userId,
+        errorCodes: record.errorCodes.size ? [...record.errorCodes] : undefined,
       };
       if (quiet.has(info.route)) logger.debug(line, 'request');
       else logger.info(line, 'request');

@@ -678,7 +678,7 @@ export async function main() {
       slices: cfg.ablationSlices,
       repeats: cfg.ablationRepeats,
     });
-    phase(`in-process ablation: node by id, ${cfg.inProcessRounds} cycles of one request to the all-on app and to each variant's, in turn`);
+    phase(`in-process ablation: node by id, ${cfg.inProcessRounds} cycles of one request to the all-on app and to each variant's, in a shuffled order`);
     results.inProcessAblation = await inProcessAblation({
       spec,
       rows,

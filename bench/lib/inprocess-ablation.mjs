@@ -1,12 +1,12 @@
 // In-process ablation of our plugin chain on node by id: one process holds an all-on app and one app per
 // row (each with parts switched off through DIAGNOSTIC_DISABLE_PLUGINS, all on the same database pool),
-// each behind a node:http server of its own, and sends them node by id one request at a time, taking
-// the apps in turn (a cycle), so that every app's requests are spread over the same seconds. What a part
+// each behind a node:http server of its own, and sends them node by id one request at a time, one to
+// each app in a shuffled order (a cycle), so that every app's requests are spread over the same seconds. What a part
 // costs is the paired difference of request time between the all-on app and the row's app within each
 // cycle: a request is a millisecond, so both sides of a pair see the same machine state, which batches
 // of requests (tried first: alternating 50-request batches at 10 in flight) do not. On a 2-core VM those
 // moved by ±30 % from batch to batch, and the control row's 95 % interval was -16 to +38 µs; with single
-// requests in turn it was -5.5 to +1.5 µs (of ~1,000 µs of CPU per request). One request at a time, the time of a request is
+// requests to each app in turn it was -5.5 to +1.5 µs (of ~1,000 µs of CPU per request). One request at a time, the time of a request is
 // its CPU work plus waits that are the same for every app (the database's answer, the loopback), so the
 // difference is the part's CPU work.
 import { Agent, createServer, request } from 'node:http';
@@ -45,15 +45,19 @@ const median = (values) => {
   return sorted[sorted.length >> 1];
 };
 
-/** A 95 % bootstrap interval of the median of `values` (deterministic: a fixed-seed generator). */
-function medianInterval(values, resamples = 2_000) {
-  let seed = 0x2545f491;
-  const random = () => {
+/** A fixed-seed generator of numbers in [0, 1), so that a run's choices repeat. */
+function xorshift(seed = 0x2545f491) {
+  return () => {
     seed ^= seed << 13;
     seed ^= seed >>> 17;
     seed ^= seed << 5;
     return (seed >>> 0) / 2 ** 32;
   };
+}
+
+/** A 95 % bootstrap interval of the median of `values` (deterministic: a fixed-seed generator). */
+function medianInterval(values, resamples = 2_000) {
+  const random = xorshift();
   const medians = Array.from({ length: resamples }, () => median(values.map(() => values[Math.floor(random() * values.length)])));
   medians.sort((a, b) => a - b);
   return [medians[Math.floor(resamples * 0.025)], medians[Math.floor(resamples * 0.975)]];
@@ -90,11 +94,17 @@ export async function inProcessAblation({ spec, rows, header, bodies, rounds = 3
     for (let i = 0; i < 500; i++) for (const app of apps) await timed(app, bodies[i % bodies.length], headers);
     const times = apps.map(() => new Float64Array(rounds));
     const errors = apps.map(() => 0);
+    const random = xorshift();
+    const order = apps.map((_, i) => i);
     for (let round = 0; round < rounds; round++) {
       const body = bodies[round % bodies.length];
-      // Every app gets the same request; which app goes first moves by one each cycle.
-      for (let k = 0; k < apps.length; k++) {
-        const i = (round + k) % apps.length;
+      // Every app gets the same request, in an order shuffled each cycle: in a fixed cyclic order each app
+      // would always follow the same one, and inherit its garbage and cache state as a steady bias.
+      for (let k = order.length - 1; k > 0; k--) {
+        const j = Math.floor(random() * (k + 1));
+        [order[k], order[j]] = [order[j], order[k]];
+      }
+      for (const i of order) {
         const [us, failed] = await timed(apps[i], body, headers);
         times[i][round] = us;
         if (failed) errors[i]++;

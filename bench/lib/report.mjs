@@ -603,7 +603,7 @@ function inProcessAblationSection(a, node) {
     '',
     `One process holds an all-on app and one app per row (\`createApp\` with the row's parts off), each behind a node:http server of its own on the same database pool, ` +
       `and sends node by id to them over kept-alive connections one request at a time: ${a.rounds} cycles of one request to each app, the same request to all, ` +
-      "which app goes first moving by one each cycle. A row's cost is the median of the cycles' differences in request time between the all-on app and the row's app " +
+      "in an order shuffled each cycle. A row's cost is the median of the cycles' differences in request time between the all-on app and the row's app " +
       '(one request at a time, that time is CPU work plus waits that are alike for every app: the database, the loopback), with a 95 % bootstrap interval; ' +
       "its share is of our server's CPU per node-by-id request in the comparison above" +
       (Number.isFinite(serverUs) ? ` (${fix(serverUs, 0)} µs).` : '.') +

@@ -71,7 +71,9 @@ function readConfig() {
     idle: number('BENCH_IDLE', 2),
     connections: number('BENCH_CONNECTIONS', 10, { min: 1 }),
     poolMax: number('BENCH_POOL_MAX', 10, { min: 1 }),
-    skewRequests: number('BENCH_SKEW_REQUESTS', 20, { min: 1 }),
+    skewRequests: number('BENCH_SKEW_REQUESTS', 100, { min: 1 }),
+    // Requests of each skew query to each server before the measured ones (a fresh server's JIT is cold).
+    skewWarmup: number('BENCH_SKEW_WARMUP', 30),
     profileDuration: number('BENCH_PROFILE_DURATION', 8, { min: 1 }),
     allocDuration: number('BENCH_ALLOC_DURATION', 5, { min: 1 }),
     rounds: number('BENCH_ROUNDS', 2, { min: 1 }),
@@ -366,54 +368,69 @@ async function verify(target, server, defs) {
 }
 
 /**
- * The first page of each skew query, sequentially: a few warm-up requests, then `n` measured ones, with the
- * statements they ran (and their text) from the proxy.
+ * The first page of each skew query on the uniform and the skewed database, side by side: `runs` holds a
+ * server of the target on each (`uniform`, `skewed`), started together. Both get the same warm-up, then
+ * `cfg.skewRequests` measured requests each, one at a time and alternating between the two, so JIT
+ * warmth and whatever else the machine is doing weigh on both alike (measured minutes apart on servers
+ * of different ages, the ratio of a 6 ms query moved between 1.1× and 2×). Each side's statements (and
+ * their text) come from its own proxy.
  */
-async function firstPages(cfg, { server, proxy }, queries) {
-  const out = {};
-  // Statements the server runs on its own (background jobs), per second, subtracted below.
-  let idleRate = 0;
-  if (cfg.idle > 0) {
-    const i0 = await proxy.counts();
+async function firstPages(cfg, runs, queries) {
+  const sides = Object.keys(runs);
+  const out = Object.fromEntries(sides.map((side) => [side, {}]));
+  // Statements each server runs on its own (background jobs), per second, subtracted below.
+  const idleRate = {};
+  {
+    const i0 = Object.fromEntries(await Promise.all(sides.map(async (side) => [side, await runs[side].proxy.counts()])));
     const t = performance.now();
-    await sleep(cfg.idle * 1000);
-    idleRate = ((await proxy.counts()).statements - i0.statements) / ((performance.now() - t) / 1000);
+    await sleep(Math.max(cfg.idle, 0) * 1000);
+    const seconds = (performance.now() - t) / 1000;
+    for (const side of sides) idleRate[side] = seconds > 0 ? ((await runs[side].proxy.counts()).statements - i0[side].statements) / seconds : 0;
   }
   for (const [name, body] of Object.entries(queries)) {
-    const first = performance.now();
-    const firstResponse = await post(server.url, body);
-    const firstMs = performance.now() - first;
-    for (let k = 0; k < 2; k++) await post(server.url, body);
-    const c0 = await proxy.counts();
-    await proxy.record(true);
-    const times = [];
-    const t0 = performance.now();
-    let problem = firstResponse.status !== 200 ? `HTTP ${firstResponse.status}` : null;
-    let edges = null;
-    let totalCount = null;
-    for (let k = 0; k < cfg.skewRequests; k++) {
-      const t = performance.now();
-      const { status, text } = await post(server.url, body);
-      times.push(performance.now() - t);
-      if (status !== 200 || text.includes('"errors"')) problem ??= `HTTP ${status}: ${text.slice(0, 300)}`;
-      if (k === 0 && !problem) ({ edges, totalCount } = shape(text));
+    const stats = {};
+    for (const side of sides) {
+      const { server } = runs[side];
+      const first = performance.now();
+      const firstResponse = await post(server.url, body);
+      stats[side] = { firstMs: performance.now() - first, times: [], problem: firstResponse.status !== 200 ? `HTTP ${firstResponse.status}` : null, edges: null, totalCount: null };
     }
-    const texts = await proxy.record(false);
-    const c1 = await proxy.counts();
-    const baseline = idleRate * ((performance.now() - t0) / 1000);
-    times.sort((a, b) => a - b);
-    out[name] = {
-      firstMs,
-      median: quantile(times, 0.5),
-      max: times[times.length - 1],
-      statements: Math.max(0, c1.statements - c0.statements - baseline) / cfg.skewRequests,
-      idleBaseline: baseline,
-      txControl: (c1.txControl - c0.txControl) / cfg.skewRequests,
-      texts: texts.map(([text, count]) => ({ text, perRequest: count / cfg.skewRequests })),
-      edges,
-      totalCount,
-      problem,
-    };
+    for (let k = 0; k < cfg.skewWarmup; k++) for (const side of sides) await post(runs[side].server.url, body);
+    for (const side of sides) {
+      stats[side].c0 = await runs[side].proxy.counts();
+      await runs[side].proxy.record(true);
+    }
+    const t0 = performance.now();
+    for (let k = 0; k < cfg.skewRequests; k++) {
+      for (const side of k % 2 ? [...sides].reverse() : sides) {
+        const st = stats[side];
+        const t = performance.now();
+        const { status, text } = await post(runs[side].server.url, body);
+        st.times.push(performance.now() - t);
+        if (status !== 200 || text.includes('"errors"')) st.problem ??= `HTTP ${status}: ${text.slice(0, 300)}`;
+        if (k === 0 && !st.problem) ({ edges: st.edges, totalCount: st.totalCount } = shape(text));
+      }
+    }
+    const elapsed = (performance.now() - t0) / 1000;
+    for (const side of sides) {
+      const st = stats[side];
+      const texts = await runs[side].proxy.record(false);
+      const c1 = await runs[side].proxy.counts();
+      const baseline = idleRate[side] * elapsed;
+      st.times.sort((a, b) => a - b);
+      out[side][name] = {
+        firstMs: st.firstMs,
+        median: quantile(st.times, 0.5),
+        max: st.times[st.times.length - 1],
+        statements: Math.max(0, c1.statements - st.c0.statements - baseline) / cfg.skewRequests,
+        idleBaseline: baseline,
+        txControl: (c1.txControl - st.c0.txControl) / cfg.skewRequests,
+        texts: texts.map(([text, count]) => ({ text, perRequest: count / cfg.skewRequests })),
+        edges: st.edges,
+        totalCount: st.totalCount,
+        problem: st.problem,
+      };
+    }
   }
   return out;
 }
@@ -729,10 +746,6 @@ export async function main() {
         results.problems.push(...problems);
       }
       await deleteLoadUsers(db.uniformUrl); // the two users the createUser checks made
-      for (const target of TARGETS) {
-        say(`  first pages on the uniform dataset, ${target} (sequential)`);
-        results.skew[target].uniform = await firstPages(cfg, live[target], skewQ(target));
-      }
       const runs = { ours: {}, postgraphile: {} };
       const counters = { ours: { next: 0 }, postgraphile: { next: 0 } };
       for (let round = 1; round <= cfg.rounds; round++) {
@@ -758,13 +771,19 @@ export async function main() {
     if (cfg.rounds > 1) await helloRound(2);
     results.hello = best(helloRuns);
 
-    phase(`first pages on ${db.skewName}`);
+    phase(`first pages on ${db.uniformName} and ${db.skewName}, a server on each, requests alternating`);
     for (const target of TARGETS) {
-      const run2 = await startBehindProxy(target, cfg, db.skewUrl);
+      const runs = {};
       try {
-        results.skew[target].skewed = await firstPages(cfg, run2, skewQ(target));
+        for (const [side, url] of [
+          ['uniform', db.uniformUrl],
+          ['skewed', db.skewUrl],
+        ]) {
+          runs[side] = await startBehindProxy(target, cfg, url, { logFile: path.join(BENCH, 'logs', `${target}-${side}-pages.log`) });
+        }
+        Object.assign(results.skew[target], await firstPages(cfg, runs, skewQ(target)));
       } finally {
-        await run2.stop();
+        for (const run of Object.values(runs)) await run.stop();
       }
       say(`  ${target}`);
       for (const [name, u] of Object.entries(results.skew[target].uniform)) {

@@ -372,8 +372,8 @@ export function renderMarkdown(results) {
   L.push(
     `\`${db.skewName}\` is \`${db.uniformName}\` plus ${db.skewCounts.hugeTeamMembers - db.counts.memberships / db.counts.teams} more users who all joined team-1 ` +
       `(${db.skewCounts.hugeTeamMembers} members) and user 1 in all ${db.skewCounts.busyUserTeams} teams; ${db.skewCounts.users} users and ${db.skewCounts.memberships} memberships in all. ` +
-      `Team-1 heads the teams page and user 1 the users page. Each query: 3 requests to warm up, then the median of ${cfg.skewRequests} sequential requests, ` +
-      'against the same query for the same team/user in the uniform database (50 members, 5 teams).',
+      `Team-1 heads the teams page and user 1 the users page. Each query runs against the same team/user in the uniform database (50 members, 5 teams) on a server of its own, started beside the skewed one: ` +
+      `${cfg.skewWarmup + 1} requests to each to warm up, then ${cfg.skewRequests} measured requests each, one at a time, alternating between the two; the table gives their medians.`,
   );
   L.push('');
   L.push(
@@ -465,7 +465,7 @@ export function renderMarkdown(results) {
   L.push('');
   L.push(
     '`npm run bench` (installs bench/ dependencies on first use; needs PostgreSQL on 127.0.0.1:5432, or `BENCH_DATABASE_URL`). ' +
-      'Knobs: `BENCH_DURATION` (s, default 10), `BENCH_WARMUP` (3), `BENCH_CONNECTIONS` (10), `BENCH_POOL_MAX` (10), `BENCH_SKEW_REQUESTS` (20), ' +
+      'Knobs: `BENCH_DURATION` (s, default 10), `BENCH_WARMUP` (3), `BENCH_CONNECTIONS` (10), `BENCH_POOL_MAX` (10), `BENCH_SKEW_REQUESTS` (100), `BENCH_SKEW_WARMUP` (30), ' +
       '`BENCH_PROFILE_DURATION` (8), `BENCH_ALLOC_DURATION` (5), `BENCH_PROFILE=0` (no CPU or allocation profiles), `BENCH_SKIP_BUILD=1`, `BENCH_DB_NAME` (uag_bench), `BENCH_REDIS_URL` (redis://127.0.0.1:6379), `BENCH_CACHE=0` (no cache rows), `BENCH_ABLATION=1` (the ablation table), `BENCH_TRACING=0` (no tracing rows).',
   );
   L.push('');
@@ -607,7 +607,7 @@ function inProcessAblationSection(a, node) {
       '(one request at a time, that time is CPU work plus waits that are alike for every app: the database, the loopback), with a 95 % bootstrap interval; ' +
       "its share is of our server's CPU per node-by-id request in the comparison above" +
       (Number.isFinite(serverUs) ? ` (${fix(serverUs, 0)} µs).` : '.') +
-      ` Both sides of a pair run within milliseconds of each other, so the machine's drift cancels and the control row sits near zero. All on: ${fix(a.allOnUs, 0)} µs per request (median).`,
+      ` Both sides of a pair run within milliseconds of each other, so the machine's drift cancels; the control row (two identical all-on apps) shows what is left of the method's error, a few µs either way. All on: ${fix(a.allOnUs, 0)} µs per request (median).`,
     '',
     mdTable(
       ['switched off', 'cost µs/req', '95 % interval', 'share of server CPU/req', 'errors'],

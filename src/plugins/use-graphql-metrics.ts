@@ -88,13 +88,14 @@ function introspects(document: DocumentNode): boolean {
  * their execution time), `graphql_envelop_error_result` (errors by phase and code) and
  * `graphql_envelop_deprecated_field`. Introspection is not measured.
  *
- * Not the plugin itself: on every request it built label objects with `Object.entries`/`fromEntries`,
- * filtered its handler lists, timed each phase with `Date.now()` and let prom-client hash the labels
- * twice, ~20 µs per node-by-id request (1.5-2 % of the request's CPU, measured in process). Here
- * everything an operation's metrics need (its label children, whether it is introspection, its
- * deprecated fields) is resolved once per document and `operationName`; a request does one lookup,
- * one increment and one observation. No phase histograms: parse and validate are answered from the
- * document cache (microseconds), and execution's is the request duration.
+ * Not `@envelop/prometheus` itself: on every request it built label objects with
+ * `Object.entries`/`fromEntries`, filtered its handler lists, timed each phase with `Date.now()` and
+ * had prom-client resolve the labels twice, ~20 µs per node-by-id request (measured in process, one
+ * request to each app in turn). Here what an operation's metrics need (its label values and series,
+ * whether it is introspection, its deprecated fields) is resolved once per document and
+ * `operationName`; a request does one lookup, one increment and one observation. No phase
+ * histograms: parse and validate are answered from the document cache (microseconds), and
+ * execution's is the request duration.
  *
  * Labels are bounded:
  * - the operation is the one the document selects (by `operationName` or as its only operation), never
@@ -102,9 +103,10 @@ function introspects(document: DocumentNode): boolean {
  * - a name gets a label value of its own only once an operation of that name reaches execution, i.e.
  *   passed authentication, validation and the operation limits (`Metrics.operationLabel`: at most 100
  *   names of at most 64 characters);
- * - errors of requests that did not execute (parse, validate; phase `request` for the rest: a limit's
- *   refusal, variables that do not coerce, a failed context) are counted from the result, as operation "other" of type "unknown"; errors in an execution's
- *   result (phase `execute`, `subscribe` for a subscription's events) under its operation's labels;
+ * - errors of requests that did not execute (phase `parse`, `validate`, or `request` for the rest: a
+ *   limit's refusal, variables that do not coerce, a failed context) are counted from the result, as
+ *   operation "other" of type "unknown"; errors in an execution's result (phase `execute`, or
+ *   `subscribe` for a subscription's events) under its operation's labels;
  * - no label carries a path, id or variable.
  */
 export function useGraphQLMetrics({ metrics }: GraphQLMetricsOptions): Plugin {

@@ -379,13 +379,13 @@ async function firstPages(cfg, runs, queries) {
   const sides = Object.keys(runs);
   const out = Object.fromEntries(sides.map((side) => [side, {}]));
   // Statements each server runs on its own (background jobs), per second, subtracted below.
-  const idleRate = {};
-  {
+  const idleRate = Object.fromEntries(sides.map((side) => [side, 0]));
+  if (cfg.idle > 0) {
     const i0 = Object.fromEntries(await Promise.all(sides.map(async (side) => [side, await runs[side].proxy.counts()])));
     const t = performance.now();
-    await sleep(Math.max(cfg.idle, 0) * 1000);
+    await sleep(cfg.idle * 1000);
     const seconds = (performance.now() - t) / 1000;
-    for (const side of sides) idleRate[side] = seconds > 0 ? ((await runs[side].proxy.counts()).statements - i0[side].statements) / seconds : 0;
+    for (const side of sides) idleRate[side] = ((await runs[side].proxy.counts()).statements - i0[side].statements) / seconds;
   }
   for (const [name, body] of Object.entries(queries)) {
     const stats = {};

@@ -23,8 +23,6 @@ export interface Metrics {
    * Names longer than MAX_LABEL_CHARS, and new names past the cap, fold into "other".
    */
   operationLabel(name: string | null | undefined): string;
-  /** The label value of an operation name if it was admitted already, else "other"; admits nothing. */
-  knownOperationLabel(name: string | null | undefined): string;
   /**
    * The registry in Prometheus text format, for `/metrics`. A render costs milliseconds of CPU (and the
    * outbox backlog query): a flood of scrapes gets the latest render past PROBE_THROTTLE's budget.
@@ -110,7 +108,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     seen.add(name);
     return name;
   };
-  const knownOperationLabel = (name: string | null | undefined) => (!name ? 'anonymous' : seen.has(name) ? name : 'other');
 
   const outboxPublishDuration = new Histogram({
     name: 'outbox_publish_duration_seconds',
@@ -173,7 +170,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     outboxPublishDuration,
     outboxPublishFailures,
     operationLabel,
-    knownOperationLabel,
     render: throttled(() => registry.metrics(), PROBE_THROTTLE),
   };
 }

@@ -24,6 +24,9 @@ export interface GraphQLMetricsOptions {
 /** Request errors (no execution) by the phase their code names; the rest are refusals of the request. */
 const PHASE_OF: Record<string, string> = { [ErrorCode.GRAPHQL_PARSE_FAILED]: 'parse', [ErrorCode.GRAPHQL_VALIDATION_FAILED]: 'validate' };
 
+/** A result without `data`: the request failed before anything executed (GraphQL over HTTP's request error). */
+const isRequestError = (result: unknown): result is ExecutionResult => result != null && typeof result === 'object' && !('data' in result);
+
 /** An executed operation's metrics, resolved once per document and `operationName`. */
 interface Executed {
   /** Introspection is not measured (as `@envelop/prometheus`'s `skipIntrospection`). */
@@ -132,10 +135,10 @@ export function useGraphQLMetrics({ metrics }: GraphQLMetricsOptions): Plugin {
     registers: [registry],
   });
 
-  // With nothing deprecated in the schema, the walk for deprecated fields is skipped (checked per schema).
+  // The schema when it deprecates anything, else undefined: with nothing deprecated the walk for
+  // deprecated fields is skipped (checked once per schema).
   const deprecations = new WeakMap<GraphQLSchema, boolean>();
-  let schemaHasDeprecations = true;
-  let currentSchema: GraphQLSchema | undefined;
+  let deprecatingSchema: GraphQLSchema | undefined;
   const executed = perOperation<Executed>((document, requested) => {
     const node = getOperationAST(document, requested);
     // An operation reaching execution is selected (the executor refuses the rest); its name is admitted here.
@@ -145,7 +148,7 @@ export function useGraphQLMetrics({ metrics }: GraphQLMetricsOptions): Plugin {
       skip: introspects(document),
       name,
       type,
-      deprecated: schemaHasDeprecations && currentSchema ? deprecatedUses(currentSchema, document) : [],
+      deprecated: deprecatingSchema ? deprecatedUses(deprecatingSchema, document) : [],
     };
     return { value, selected: node != null };
   });
@@ -154,8 +157,8 @@ export function useGraphQLMetrics({ metrics }: GraphQLMetricsOptions): Plugin {
     for (const error of result.errors ?? []) errors.inc({ operationName: op.name, operationType: op.type, phase, code: errorCode(error) });
   };
   const countRequestErrors = (result: unknown) => {
-    if (result == null || typeof result !== 'object' || 'data' in result) return;
-    for (const error of (result as ExecutionResult).errors ?? []) {
+    if (!isRequestError(result)) return;
+    for (const error of result.errors ?? []) {
       const code = errorCode(error);
       errors.inc({ operationName: 'other', operationType: 'unknown', phase: PHASE_OF[code] ?? 'request', code });
     }
@@ -173,9 +176,9 @@ export function useGraphQLMetrics({ metrics }: GraphQLMetricsOptions): Plugin {
         onEnd: done,
       };
     }
-    // No data: nothing ran (variables that do not coerce), a request error that onResultProcess counts.
-    if (result == null || typeof result !== 'object' || !('data' in result)) return undefined;
-    countErrors(result as ExecutionResult, phase, op);
+    // Nothing ran (variables that do not coerce): a request error, which onResultProcess counts.
+    if (typeof result !== 'object' || result === null || isRequestError(result)) return undefined;
+    countErrors(result, phase, op);
     done();
     return undefined;
   };
@@ -191,8 +194,7 @@ export function useGraphQLMetrics({ metrics }: GraphQLMetricsOptions): Plugin {
       const schema = changed as GraphQLSchema;
       let has = deprecations.get(schema);
       if (has === undefined) deprecations.set(schema, (has = hasDeprecations(schema)));
-      schemaHasDeprecations = has;
-      currentSchema = schema;
+      deprecatingSchema = has ? schema : undefined;
     },
     onExecute({ args }) {
       const op = begin(args.document, args.operationName as string | null | undefined);

@@ -30,6 +30,7 @@ import { useRateLimit } from './plugins/use-rate-limit.js';
 import { useReadiness } from './plugins/use-readiness.js';
 import type { ReadinessCheck } from './readiness.js';
 import { useRequestErrorStatus } from './plugins/use-request-error-status.js';
+import { useCompiledQueries } from './plugins/use-compiled-queries.js';
 import { RequestSignal, requestSignal, useRequestDeadline } from './plugins/use-request-deadline.js';
 import { useRequestLogging } from './plugins/use-request-logging.js';
 import { useRest } from './plugins/use-rest.js';
@@ -184,6 +185,17 @@ export function createApp(config: Config, db: Database, logger: Logger, { tracin
       ...on('graphqlMetrics', () => useGraphQLMetrics({ metrics })),
       // After the metrics, so the parse/validate phases of refused operations are still observed.
       ...on('operationLimits', () => useOperationLimits({ ...config.limits, maxListItems: MAX_LIST_ITEMS })),
+      // Before every plugin that wraps the executor (the response cache, the SQL budget): it replaces
+      // the executor, so it must be the one they wrap, not wrap them.
+      ...(config.compiledQueries
+        ? on('compiledQueries', () =>
+            useCompiledQueries({
+              after: config.compiledQueries!.after,
+              onCompile: (operationName) => logger.debug({ operationName }, 'query compiled'),
+              onCompileError: (operationName, errors) => logger.warn({ operationName, errors }, 'query not compiled; it runs interpreted'),
+            }),
+          )
+        : []),
       // After authentication, the rate limit and the operation limits: a hit is served only to a
       // request that would have run (see createResponseCache).
       ...(responseCache ? [responseCache.plugin] : []),

@@ -64,6 +64,7 @@ export const DIAGNOSTIC_PLUGINS = [
   'masking',
   'errorStatus',
   'requestInfo',
+  'compiledQueries',
 ] as const;
 export type DiagnosticPlugin = (typeof DIAGNOSTIC_PLUGINS)[number];
 /** DIAGNOSTIC_DISABLE_PLUGINS is refused unless DIAGNOSTIC_DISABLE_PLUGINS_ACK is exactly this. */
@@ -88,6 +89,8 @@ const envSchema = z.object({
   METRICS_PORT: int(1, 65_535).optional(),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(25_000),
   REQUEST_TIMEOUT_MS: int(100, 600_000).default(15_000),
+  COMPILE_QUERIES: boolean.default(true),
+  COMPILE_QUERIES_AFTER: int(0, 1_000).default(1),
   READINESS_TIMEOUT_MS: int(50, 60_000).default(1_000),
   TRUSTED_PROXY_HOPS: int(0, 10).default(0),
   CORS_ORIGINS: origins.optional(),
@@ -218,6 +221,11 @@ export interface Config {
     readonly corsOrigins: readonly string[];
   };
   readonly graphiql: boolean;
+  /**
+   * Queries run as code compiled for them (graphql-jit, see use-compiled-queries.ts) once they have run
+   * `after` times interpreted; undefined: every operation is interpreted.
+   */
+  readonly compiledQueries: { readonly after: number } | undefined;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly auth: AuthConfig;
   readonly limits: LimitsConfig;
@@ -397,6 +405,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       corsOrigins: Object.freeze(e.CORS_ORIGINS ?? []),
     }),
     graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
+    compiledQueries: e.COMPILE_QUERIES ? Object.freeze({ after: e.COMPILE_QUERIES_AFTER }) : undefined,
     logLevel: e.LOG_LEVEL,
     auth: Object.freeze({
       secret: e.JWT_JWKS_URL ? undefined : (e.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET),

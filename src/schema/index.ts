@@ -1,5 +1,6 @@
 import { type GraphQLSchema, isObjectType, lexicographicSortSchema } from 'graphql';
 import { type NodeType, toGlobalId } from '../ids.js';
+import { abortableResolvers } from './abortable.js';
 import { builder } from './builder.js';
 import './errors.js';
 import './user.js';
@@ -29,4 +30,4 @@ function synchronousGlobalIds(schema: GraphQLSchema, types: readonly NodeType[])
 }
 
 /** The served schema, sorted so the printed `schema.graphql` diffs cleanly. */
-export const schema: GraphQLSchema = synchronousGlobalIds(lexicographicSortSchema(builder.toSchema()), ['User', 'Team']);
+export const schema: GraphQLSchema = abortableResolvers(synchronousGlobalIds(lexicographicSortSchema(builder.toSchema()), ['User', 'Team']));

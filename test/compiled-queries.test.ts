@@ -104,7 +104,8 @@ describe('useCompiledQueries', () => {
 });
 
 describe('compiled queries on the served schema', () => {
-  const t = useTestApp();
+  // Compiled whatever TEST_COMPILE_QUERIES says for the rest of the suite.
+  const t = useTestApp({ COMPILE_QUERIES: 'true' });
   let interpreted: App;
   let adminToken: string;
 

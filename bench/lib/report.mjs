@@ -601,7 +601,8 @@ function inProcessAblationSection(a, node) {
   return [
     '### The same, in one process',
     '',
-    `One process holds an all-on app and one app per row (\`createApp\` with the row's parts off), each behind a node:http server of its own on the same database pool, ` +
+    `One process holds an all-on app and one app per row (\`createApp\` with the row's parts off), each behind a node:http server of its own on the same database pool ` +
+      '(and, made first, one more all-on app that serves every cycle but is never measured: the first instance of the app in a process ran 15-21 µs slower than any later identical one), ' +
       `and sends node by id to them over kept-alive connections one request at a time: ${a.rounds} cycles of one request to each app, the same request to all, ` +
       "in an order shuffled each cycle. A row's cost is the median of the cycles' differences in request time between the all-on app and the row's app " +
       '(one request at a time, that time is CPU work plus waits that are alike for every app: the database, the loopback), with a 95 % bootstrap interval; ' +

@@ -70,21 +70,18 @@ export function abortableResolvers(schema: GraphQLSchema): GraphQLSchema {
     for (const field of Object.values(type.getFields())) {
       const resolve: GraphQLFieldResolver<unknown, Context> | undefined = field.resolve;
       if (!resolve) continue;
-      const leaf: GraphQLFieldResolver<unknown, Context> = (parent, args, context, info) => {
-        if (context?.signal?.aborted) throw context.signal.reason;
-        return resolve(parent, args, context, info);
-      };
-      const loading: GraphQLFieldResolver<unknown, Context> = (parent, args, context, info) => {
+      const loads = !isLeafType(getNamedType(field.type));
+      const wrapped: GraphQLFieldResolver<unknown, Context> = (parent, args, context, info) => {
         if (context?.signal?.aborted) throw context.signal.reason;
         const path = info.path as PathLink;
-        if (context && !('typename' in path)) {
+        if (loads && context && !('typename' in path)) {
           const jit = info as { path: unknown; variableValues: unknown };
           jit.path = canonicalPath(context as Parent, path);
           jit.variableValues = graphql17Variables(info.variableValues as unknown as Record<string, unknown>);
         }
         return resolve(parent, args, context, info);
       };
-      field.resolve = isLeafType(getNamedType(field.type)) ? leaf : loading;
+      field.resolve = wrapped;
     }
   }
   return schema;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { isEnumType, isInputObjectType, isInterfaceType, isIntrospectionType, isObjectType, isSpecifiedScalarType, printSchema } from 'graphql';
+import { getNamedType, isEnumType, isInputObjectType, isInterfaceType, isIntrospectionType, isObjectType, isSpecifiedScalarType, printSchema } from 'graphql';
 import { describe, expect, it } from 'vitest';
+import { builder } from '../src/schema/builder.js';
 import { schema } from '../src/schema/index.js';
 
 describe('served schema', () => {
@@ -28,5 +29,29 @@ describe('served schema', () => {
       }
     }
     expect(missing).toEqual([]);
+  });
+
+  it("serves connections' edges and pageInfo and edges' node without a resolver, as plugin-relay's own resolvers read them", () => {
+    // The schema plugin-relay built, before plainConnectionFields: its resolvers of these fields must
+    // read the property of the same name and nothing else, or dropping them would change answers.
+    const built = builder.toSchema();
+    const probe = { edges: Symbol('edges'), pageInfo: Symbol('pageInfo'), node: Symbol('node') };
+    const plain: string[] = [];
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (!isObjectType(type) || !type.getFields().pageInfo) continue;
+      const edge = getNamedType(type.getFields().edges!.type);
+      for (const [owner, name] of [
+        [type.name, 'edges'],
+        [type.name, 'pageInfo'],
+        [edge.name, 'node'],
+      ] as const) {
+        const served = (schema.getType(owner) as typeof type).getFields()[name]!;
+        const original = (built.getType(owner) as typeof type).getFields()[name]!;
+        expect(served.resolve, `${owner}.${name}`).toBeUndefined();
+        expect(original.resolve?.({ ...probe }, {}, {}, {} as never)).toBe(probe[name]);
+        plain.push(`${owner}.${name}`);
+      }
+    }
+    expect(plain).toHaveLength(12);
   });
 });

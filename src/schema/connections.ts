@@ -37,14 +37,6 @@ export function lazyTotalCount(description: string) {
   };
 }
 
-/** `totalCount` of a connection whose resolver put the count on the page (the parent's counter column). */
-export function storedTotalCount(description: string) {
-  return {
-    description,
-    resolve: (connection: { totalCount: number }) => connection.totalCount,
-  };
-}
-
 /** The Membership key, in the order of its compound cursor `userId_teamId` (see membership.ts). */
 const MEMBERSHIP_KEY = ['userId', 'teamId'];
 

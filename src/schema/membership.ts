@@ -1,6 +1,6 @@
 import { prismaConnectionHelpers } from '@pothos/plugin-prisma';
 import { builder } from './builder.js';
-import { checkedMembershipCursor, membershipPage, storedTotalCount } from './connections.js';
+import { checkedMembershipCursor, membershipPage } from './connections.js';
 import { TeamRef, TeamRoleEnum } from './team.js';
 import { UserRef } from './user.js';
 
@@ -56,15 +56,15 @@ builder.prismaObjectField('User', 'teams', (t) =>
       name: 'UserTeamsConnection',
       description: "A page of a user's teams.",
       fields: (c) => ({
-        totalCount: c.int(storedTotalCount('How many teams the user belongs to.')),
+        totalCount: c.exposeInt('totalCount', { description: 'How many teams the user belongs to.' }),
       }),
     },
     {
       name: 'UserTeamsEdge',
       description: 'A team the user belongs to, with their role in it.',
       fields: (e) => ({
-        role: e.field({ type: TeamRoleEnum, ...edgeFields.role, resolve: (edge) => edge.role }),
-        joinedAt: e.field({ type: 'DateTime', ...edgeFields.joinedAt, resolve: (edge) => edge.joinedAt }),
+        role: e.expose('role', { type: TeamRoleEnum, ...edgeFields.role }),
+        joinedAt: e.expose('joinedAt', { type: 'DateTime', ...edgeFields.joinedAt }),
       }),
     },
   ),
@@ -85,15 +85,15 @@ builder.prismaObjectField('Team', 'members', (t) =>
       name: 'TeamMembersConnection',
       description: "A page of a team's members.",
       fields: (c) => ({
-        totalCount: c.int(storedTotalCount('How many members the team has.')),
+        totalCount: c.exposeInt('totalCount', { description: 'How many members the team has.' }),
       }),
     },
     {
       name: 'TeamMembersEdge',
       description: 'A member of the team, with their role in it.',
       fields: (e) => ({
-        role: e.field({ type: TeamRoleEnum, ...edgeFields.role, resolve: (edge) => edge.role }),
-        joinedAt: e.field({ type: 'DateTime', ...edgeFields.joinedAt, resolve: (edge) => edge.joinedAt }),
+        role: e.expose('role', { type: TeamRoleEnum, ...edgeFields.role }),
+        joinedAt: e.expose('joinedAt', { type: 'DateTime', ...edgeFields.joinedAt }),
       }),
     },
   ),

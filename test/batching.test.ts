@@ -189,6 +189,19 @@ describe('nested reads cost a fixed number of SQL statements', () => {
     expect(new Date(member.createdAt).toISOString()).toBe(member.createdAt);
   });
 
+  it('a membership page builds only the edge columns its operation reads: the key always, role and joinedAt when asked', async () => {
+    const narrow = await statementsFor(`{ teams(first: 2) { edges { node { members(first: 2) { edges { node { id } } } } } } }`);
+    expect(narrow.statements[0]).toMatch(/'userId', "\w+"\."userId",'teamId', "\w+"\."teamId"/);
+    expect(narrow.statements[0]).not.toMatch(/'joinedAt'|'role'/);
+    const wide = await statementsFor(`{ users(first: 2) { edges { node { teams(first: 2) { edges { role joinedAt cursor node { id } } } } } } }`);
+    expect(wide.statements[0]).toMatch(/'role', "\w+"\."role"::text/);
+    expect(wide.statements[0]).toMatch(/'joinedAt', "\w+"\."joinedAt"/);
+    const edge = wide.data.users.edges[0].node.teams.edges[0];
+    expect(['OWNER', 'MEMBER']).toContain(edge.role);
+    expect(new Date(edge.joinedAt).toISOString()).toBe(edge.joinedAt);
+    expect(typeof edge.cursor).toBe('string');
+  });
+
   it('answers connections asked only for their totalCount', async () => {
     const { data } = await statementsFor(`{ users(first: 2) { totalCount edges { node { teams(first: 1) { totalCount edges { node { members { totalCount } } } } } } } }`);
     expect(data.users.edges[0].node.teams).toEqual({ totalCount: 5, edges: [{ node: { members: { totalCount: 20 } } }] });

@@ -27,7 +27,8 @@ export class UnsupportedQuery extends Error {}
 
 /**
  * Which columns of a model's rows the caller will read, by model; a model not named gets whole rows.
- * Only narrows rows Prisma's query would load whole (`include`, or a relation given as `true`).
+ * Narrows rows Prisma's query would load whole (`include`, or a relation given as `true`), and the
+ * scalars a `select` names (a membership page selects its key, role and joinedAt whatever is read).
  */
 export type ColumnChoice = Partial<Record<string, ReadonlySet<string>>>;
 
@@ -141,7 +142,9 @@ class Compiler {
       if (value === false || value === undefined) continue;
       if (model.scalars.has(key)) {
         if (value !== true) throw new UnsupportedQuery(`${modelName}.${key}`);
-        // Named in an include too when a field's `select` asks for it: it must come even if narrowed out.
+        // Named in a select, narrowed like a whole row's columns (a membership page selects role and
+        // joinedAt for its edges, asked or not). Named in an include, a field's `select` asks for it: it comes.
+        if (onlySelected && wanted && !wanted.has(key)) continue;
         if (!scalars.includes(key)) scalars.push(key);
         continue;
       }

@@ -46,35 +46,46 @@ export function pageTotalCount(info: GraphQLResolveInfo): number | undefined {
 }
 
 /**
- * The columns each field of User and Team reads from its row. A page's JSON carries only the columns
- * of the fields the operation asks for anywhere on that type (plus the id), which halves what the
- * database builds and the server parses for a typical page. A field missing here (a field another
- * module adds, or one whose resolver reads other columns) makes the whole row come, as before: add a
- * field here only when its resolver reads exactly these columns.
+ * The columns each field of User, Team and a membership edge reads from its row, by GraphQL type and
+ * the model whose rows it resolves from. A page's JSON carries only the columns of the fields the
+ * operation asks for anywhere on that model (plus its key), which halves what the database builds and
+ * the server parses for a typical page. A field missing here (a field another module adds, or one
+ * whose resolver reads other columns) makes the model's whole rows come, as before: add a field here
+ * only when its resolver reads exactly these columns. A relation reads no column of its own (its rows
+ * come in the statement beside the columns).
  */
-const COLUMNS_OF_FIELD: Record<'User' | 'Team', Record<string, readonly string[]>> = {
+const COLUMNS_OF_FIELD: Record<string, { readonly model: string; readonly fields: Record<string, readonly string[]> }> = {
   User: {
-    __typename: [],
-    id: ['id'],
-    email: ['email'],
-    name: ['name'],
-    role: ['role'],
-    version: ['version'],
-    createdAt: ['createdAt'],
-    updatedAt: ['updatedAt'],
-    teams: ['teamCount'],
+    model: 'User',
+    fields: {
+      __typename: [],
+      id: ['id'],
+      email: ['email'],
+      name: ['name'],
+      role: ['role'],
+      version: ['version'],
+      createdAt: ['createdAt'],
+      updatedAt: ['updatedAt'],
+      teams: ['teamCount'],
+    },
   },
-  Team: { __typename: [], id: ['id'], slug: ['slug'], name: ['name'], createdAt: ['createdAt'], members: ['memberCount'] },
+  Team: { model: 'Team', fields: { __typename: [], id: ['id'], slug: ['slug'], name: ['name'], createdAt: ['createdAt'], members: ['memberCount'] } },
+  // membership.ts' edges: a Membership row (MembershipEdge), its cursor made of its key.
+  UserTeamsEdge: { model: 'Membership', fields: { __typename: [], cursor: ['userId', 'teamId'], node: [], role: ['role'], joinedAt: ['joinedAt'] } },
+  TeamMembersEdge: { model: 'Membership', fields: { __typename: [], cursor: ['userId', 'teamId'], node: [], role: ['role'], joinedAt: ['joinedAt'] } },
 };
+
+/** Every model's key, which plugin-prisma and the membership pages read whatever the selection. */
+const KEY_COLUMNS: Record<string, readonly string[]> = { User: ['id'], Team: ['id'], Membership: ['userId', 'teamId'] };
 
 /** Per parsed operation (documents are cached per query text by useOperationLimits, so a repeated query walks its document once). */
 const columnChoices = new WeakMap<OperationDefinitionNode, ColumnChoice>();
 
-/** The columns of User and Team rows this operation can read; a type missing from the result needs whole rows. */
+/** The columns of User, Team and Membership rows this operation can read; a model missing from the result needs whole rows. */
 export function columnsFor(info: GraphQLResolveInfo): ColumnChoice {
   const known = columnChoices.get(info.operation);
   if (known) return known;
-  const needed: Record<string, Set<string> | null> = { User: new Set(['id']), Team: new Set(['id']) };
+  const needed: Record<string, Set<string> | null> = Object.fromEntries(Object.entries(KEY_COLUMNS).map(([model, key]) => [model, new Set(key)]));
   const typeInfo = new TypeInfo(info.schema);
   const document: DocumentNode = { kind: Kind.DOCUMENT, definitions: [info.operation, ...Object.values(info.fragments)] };
   visit(
@@ -82,13 +93,13 @@ export function columnsFor(info: GraphQLResolveInfo): ColumnChoice {
     visitWithTypeInfo(typeInfo, {
       Field(node) {
         const parent = typeInfo.getParentType();
-        const type = parent && getNamedType(parent).name;
-        if (type !== 'User' && type !== 'Team') return;
-        const columns = COLUMNS_OF_FIELD[type][node.name.value];
-        const set = needed[type];
+        const type = parent && COLUMNS_OF_FIELD[getNamedType(parent).name];
+        if (!type) return;
+        const columns = type.fields[node.name.value];
+        const set = needed[type.model];
         if (!set) return;
         if (columns) for (const column of columns) set.add(column);
-        else needed[type] = null;
+        else needed[type.model] = null;
       },
     }),
   );

@@ -222,7 +222,7 @@ export interface Config {
   };
   readonly graphiql: boolean;
   /**
-   * Queries run as code compiled for them (graphql-jit, see use-compiled-queries.ts) once they have run
+   * Queries and mutations run as code compiled for them (graphql-jit, see use-compiled-queries.ts) once they have run
    * `after` times interpreted; undefined: every operation is interpreted.
    */
   readonly compiledQueries: { readonly after: number } | undefined;

@@ -15,10 +15,13 @@ function tinyApp({ after = 1, timeoutMs = 10_000, slowMs = 0 } = {}) {
   const schema = abortableResolvers(
     createSchema<{ signal: RequestSignal }>({
       typeDefs: /* GraphQL */ `
-        type Query { hello(name: String): String  slow: Slow  list: [Item!]! }
+        type Query { hello(name: String): String  slow: Slow  list: [Item!]!  result(ok: Boolean!): Result! }
         type Slow { after: String }
         type Item { n: Int! }
-        type Mutation { touch: Int }
+        type Ok { ok: Boolean! }
+        type Bad { reason: String! }
+        union Result = Ok | Bad
+        type Mutation { touch: Int  slowTouch: Int }
       `,
       resolvers: {
         Query: {
@@ -29,6 +32,12 @@ function tinyApp({ after = 1, timeoutMs = 10_000, slowMs = 0 } = {}) {
             return {};
           },
           list: () => [{ n: 1 }, { n: 2 }],
+          result: (_root, { ok }: { ok: boolean }) => (ok ? { kind: 'Ok', ok } : { kind: 'Bad', reason: 'no' }),
+        },
+        Result: {
+          // Names the type through its fourth argument, the abstract type, as Pothos' resolveType does.
+          __resolveType: (value: { kind: string }, _context: unknown, _info: unknown, abstractType?: { name: string }) =>
+            abstractType?.name === 'Result' ? value.kind : undefined,
         },
         Slow: {
           after: () => {
@@ -36,7 +45,13 @@ function tinyApp({ after = 1, timeoutMs = 10_000, slowMs = 0 } = {}) {
             return 'late';
           },
         },
-        Mutation: { touch: () => ++seen.sideEffects },
+        Mutation: {
+          touch: () => ++seen.sideEffects,
+          slowTouch: async () => {
+            await new Promise((r) => setTimeout(r, slowMs));
+            return ++seen.sideEffects;
+          },
+        },
       },
     }),
   );
@@ -81,12 +96,29 @@ describe('useCompiledQueries', () => {
     expect(app.seen.compiled).toEqual([]);
   });
 
-  it('leaves mutations to the executor, which checks the deadline before each side effect', async () => {
+  it('compiles mutations, and runs their root fields one after the other', async () => {
+    const app = tinyApp({ after: 0, slowMs: 50 });
+    // Started at once, touch would answer 1 while slowTouch waits.
+    expect((await app.run('mutation Order { first: slowTouch second: touch }')).data).toEqual({ first: 1, second: 2 });
+    expect(app.seen.compiled).toEqual(['Order']);
+  });
+
+  it('starts no mutation field after the deadline, so no side effect follows it', async () => {
+    const app = tinyApp({ after: 0, timeoutMs: 100, slowMs: 300 });
+    const body = await app.run('mutation Late { first: slowTouch second: touch }');
+    expect(app.seen.compiled).toEqual(['Late']);
+    expect(body.errors?.[0]?.extensions?.code).toBe('REQUEST_TIMEOUT');
+    await new Promise((r) => setTimeout(r, 400));
+    // slowTouch finished after the deadline; touch, due after it, never started.
+    expect(app.seen.sideEffects).toBe(1);
+  });
+
+  it('resolves unions and interfaces with the abstract type given to resolveType, as the executor does', async () => {
     const app = tinyApp({ after: 0 });
-    for (let i = 1; i <= 3; i++) expect((await app.run('mutation Touch { touch }')).data).toEqual({ touch: i });
-    expect(app.seen.compiled).toEqual([]);
-    await app.run('query Q { hello }');
-    expect(app.seen.compiled).toEqual(['Q']);
+    const query = 'query R($ok: Boolean!) { result(ok: $ok) { __typename ... on Ok { ok } ... on Bad { reason } } }';
+    expect((await app.run(query, { ok: true })).data).toEqual({ result: { __typename: 'Ok', ok: true } });
+    expect((await app.run(query, { ok: false })).data).toEqual({ result: { __typename: 'Bad', reason: 'no' } });
+    expect(app.seen.compiled).toEqual(['R']);
   });
 
   it('answers a compiled query at its deadline, and starts no resolver after it', async () => {

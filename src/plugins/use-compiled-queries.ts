@@ -29,10 +29,9 @@ interface Entry {
  * execution time (bench/RESULTS.md). Compiled code resolves the same fields, with the same resolvers
  * and errors, into plain objects.
  *
- * - Queries only. Mutations keep the executor, which checks the request's deadline before each root
- *   field, i.e. before each side effect; subscriptions keep it too. A mutation's own execution is a
- *   small part of its cost (one field, one statement). (Compiled, createUser never answered before
- *   the deadline, in graphql-jit 0.8.9's serial path for mutations; not diagnosed.)
+ * - Queries and mutations; subscriptions keep the executor. A mutation's root fields run one after
+ *   the other, as the executor runs them, and each checks the request's deadline before it starts,
+ *   i.e. before its side effect (`abortableResolvers`).
  * - Compiled after `after` interpreted executions of the same parsed document and operation (the
  *   parse cache keeps one document object per text): with the default 1, a text seen once (a probe,
  *   a hostile client's unique queries) is interpreted and never pays for compiling. Compiled queries
@@ -42,14 +41,15 @@ interface Entry {
  *   `abortableResolvers` (schema/abortable.ts) makes every resolver check the signal before it starts.
  * - A request error (no `data`: variables that do not coerce) is answered by the executor instead,
  *   so it reads exactly as it does for an interpreted query; field errors are graphql-jit's, located
- *   and masked alike.
+ *   and masked alike. graphql-jit answers without `data` only before it has run any resolver, so a
+ *   mutation run again this way has had no effect yet.
  */
 export function useCompiledQueries(options: CompiledQueriesOptions = {}): Plugin {
   const after = options.after ?? 1;
   // One entry per parsed document and operation name, as long as the parse cache keeps the document.
   const entryOf = perOperation<Entry>((document, operationName) => {
     const operation = getOperationAST(document, operationName);
-    return { value: { operation: operation ?? null, runs: 0, compiled: operation?.operation === 'query' ? undefined : null }, selected: operation != null };
+    return { value: { operation: operation ?? null, runs: 0, compiled: operation && operation.operation !== 'subscription' ? undefined : null }, selected: operation != null };
   });
 
   /** The compiled query for this execution, or undefined while it is to be interpreted. */

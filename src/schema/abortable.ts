@@ -1,4 +1,4 @@
-import { type GraphQLFieldResolver, type GraphQLSchema, getNamedType, isLeafType, isObjectType } from 'graphql';
+import { type GraphQLFieldResolver, type GraphQLSchema, getNamedType, isAbstractType, isLeafType, isObjectType } from 'graphql';
 
 /** A response path link, as graphql-js (`typename` included) or graphql-jit (without it) make them. */
 interface PathLink extends Parent {
@@ -66,6 +66,13 @@ type Context = { signal?: { aborted: boolean; reason: unknown } } | undefined;
 export function abortableResolvers(schema: GraphQLSchema): GraphQLSchema {
   const subscription = schema.getSubscriptionType();
   for (const type of Object.values(schema.getTypeMap())) {
+    // graphql-jit calls a union's or interface's resolveType without its fourth argument, the abstract
+    // type, which graphql-js passes and Pothos' resolveType hands on to graphql's default type resolver
+    // (`schema.getPossibleTypes(type)`): every union (the mutations' results) failed with a TypeError.
+    if (isAbstractType(type) && type.resolveType) {
+      const resolveType = type.resolveType;
+      type.resolveType = (value, context, info, abstractType = type) => resolveType(value, context, info, abstractType);
+    }
     if (!isObjectType(type) || type === subscription || type.name.startsWith('__')) continue;
     for (const field of Object.values(type.getFields())) {
       const resolve: GraphQLFieldResolver<unknown, Context> | undefined = field.resolve;

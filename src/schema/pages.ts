@@ -45,6 +45,9 @@ export function pageTotalCount(info: GraphQLResolveInfo): number | undefined {
   return counts.get(info);
 }
 
+/** Both of membership.ts' edges: a Membership row (MembershipEdge), its cursor made of its key. */
+const MEMBERSHIP_EDGE = { model: 'Membership', fields: { __typename: [], cursor: ['userId', 'teamId'], node: [], role: ['role'], joinedAt: ['joinedAt'] } };
+
 /**
  * The columns each field of User, Team and a membership edge reads from its row, by GraphQL type and
  * the model whose rows it resolves from. A page's JSON carries only the columns of the fields the
@@ -70,9 +73,8 @@ const COLUMNS_OF_FIELD: Record<string, { readonly model: string; readonly fields
     },
   },
   Team: { model: 'Team', fields: { __typename: [], id: ['id'], slug: ['slug'], name: ['name'], createdAt: ['createdAt'], members: ['memberCount'] } },
-  // membership.ts' edges: a Membership row (MembershipEdge), its cursor made of its key.
-  UserTeamsEdge: { model: 'Membership', fields: { __typename: [], cursor: ['userId', 'teamId'], node: [], role: ['role'], joinedAt: ['joinedAt'] } },
-  TeamMembersEdge: { model: 'Membership', fields: { __typename: [], cursor: ['userId', 'teamId'], node: [], role: ['role'], joinedAt: ['joinedAt'] } },
+  UserTeamsEdge: MEMBERSHIP_EDGE,
+  TeamMembersEdge: MEMBERSHIP_EDGE,
 };
 
 /** Every model's key, which plugin-prisma and the membership pages read whatever the selection. */

@@ -5,7 +5,7 @@ import { perOperation } from '../lib/operation-memo.js';
 import type { RequestSignal } from '../request-signal.js';
 
 export interface CompiledQueriesOptions {
-  /** Interpreted executions of a document's query before it is compiled (0: on its first). Default 1. */
+  /** Interpreted executions of a document's operation before it is compiled (0: on its first). Default 1. */
   readonly after?: number;
   /** Told once per operation compiled. */
   readonly onCompile?: (operationName: string | undefined) => void;
@@ -18,7 +18,7 @@ interface Entry {
   readonly operation: OperationDefinitionNode | null;
   /** Interpreted executions so far, until it is compiled. */
   runs: number;
-  /** The compiled query; null when it is not compiled (not a query, or graphql-jit refused it). */
+  /** The compiled operation; null when it is not compiled (a subscription, or graphql-jit refused it). */
   compiled: CompiledQuery | null | undefined;
 }
 

@@ -107,8 +107,8 @@ export async function buildTestApp(env: Record<string, string | undefined>, opti
     // Tests write through SQL and read through GraphQL; the cache's own tests turn it on. The whole
     // suite can run with it on: TEST_RESPONSE_CACHE=true (writes through mutations must not be stale).
     RESPONSE_CACHE: process.env.TEST_RESPONSE_CACHE ?? 'false',
-    // Every query compiled (graphql-jit) from its first execution, so the suite runs the compiled path;
-    // mutations and subscriptions stay interpreted. TEST_COMPILE_QUERIES=false runs it all interpreted.
+    // Every query and mutation compiled (graphql-jit) from its first execution, so the suite runs the
+    // compiled path; subscriptions stay interpreted. TEST_COMPILE_QUERIES=false runs it all interpreted.
     COMPILE_QUERIES: process.env.TEST_COMPILE_QUERIES ?? 'true',
     COMPILE_QUERIES_AFTER: '0',
     ...env,

@@ -72,6 +72,13 @@ function tinyApp({ after = 1, timeoutMs = 10_000, slowMs = 0 } = {}) {
   return { run, seen };
 }
 
+/** Runs `query` (named `name`) on `app`: it was compiled, and answered REQUEST_TIMEOUT at its deadline. */
+async function answeredAtDeadline(app: ReturnType<typeof tinyApp>, query: string, name: string) {
+  const body = await app.run(query);
+  expect(app.seen.compiled).toEqual([name]);
+  expect(body.errors?.[0]?.extensions?.code).toBe('REQUEST_TIMEOUT');
+}
+
 describe('useCompiledQueries', () => {
   it('compiles a query once it has run `after` times interpreted, once, with the same answers', async () => {
     const app = tinyApp({ after: 1 });
@@ -105,9 +112,7 @@ describe('useCompiledQueries', () => {
 
   it('starts no mutation field after the deadline, so no side effect follows it', async () => {
     const app = tinyApp({ after: 0, timeoutMs: 100, slowMs: 300 });
-    const body = await app.run('mutation Late { first: slowTouch second: touch }');
-    expect(app.seen.compiled).toEqual(['Late']);
-    expect(body.errors?.[0]?.extensions?.code).toBe('REQUEST_TIMEOUT');
+    await answeredAtDeadline(app, 'mutation Late { first: slowTouch second: touch }', 'Late');
     await new Promise((r) => setTimeout(r, 400));
     // slowTouch finished after the deadline; touch, due after it, never started.
     expect(app.seen.sideEffects).toBe(1);
@@ -123,9 +128,7 @@ describe('useCompiledQueries', () => {
 
   it('answers a compiled query at its deadline, and starts no resolver after it', async () => {
     const app = tinyApp({ after: 0, timeoutMs: 100, slowMs: 400 });
-    const body = await app.run('query Slow { slow { after } }');
-    expect(app.seen.compiled).toEqual(['Slow']);
-    expect(body.errors?.[0]?.extensions?.code).toBe('REQUEST_TIMEOUT');
+    await answeredAtDeadline(app, 'query Slow { slow { after } }', 'Slow');
     // The answer came before the slow resolver was done...
     expect(app.seen.slowDone).toBe(false);
     await new Promise((r) => setTimeout(r, 600));

@@ -1,4 +1,4 @@
-import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
+import { decodeGlobalID } from '@pothos/plugin-relay';
 
 /** Types that carry a Relay global ID. */
 export type NodeType = 'User' | 'Team';
@@ -10,8 +10,15 @@ export function isUuid(value: string): boolean {
   return UUID.test(value);
 }
 
+/**
+ * plugin-relay's encoding (`encodeGlobalID`: base64 of `Type:id`), written with `btoa`: a page resolves
+ * one per node (420 in a teams page of 20 × 20 members), and btoa took half the time of the Buffer
+ * round trip plugin-relay makes (360 against 729 ns per id on the benchmark machine). `id` is always
+ * a row's uuid, so the text is ASCII, which is all btoa accepts; `test/ids.test.ts` checks that both
+ * encodings agree.
+ */
 export function toGlobalId(type: NodeType, id: string): string {
-  return encodeGlobalID(type, id);
+  return btoa(`${type}:${id}`);
 }
 
 /**

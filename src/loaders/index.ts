@@ -97,51 +97,103 @@ const teamsWith = (key: 'id' | 'slug') => async (prisma: PrismaClient, query: Pl
   return byKeys(keys, rows, (t) => t[key], null);
 };
 
+const usersWithId = usersWith('id');
+const usersWithEmail = usersWith('email');
+const teamsWithId = teamsWith('id');
+const teamsWithSlug = teamsWith('slug');
+
 /** Observes each batch (the dataloader_batch_size histogram). */
 export type OnBatch = (loader: string, size: number) => void;
 
-export function createLoaders(prisma: PrismaClient, viewerId?: string, onBatch: OnBatch = () => undefined, profiles?: ProfileSource): Loaders {
-  const loader = <K, V>(name: string, batch: (prisma: PrismaClient, keys: readonly K[]) => Promise<V[]>) =>
-    new DataLoader<K, V>((keys) => {
-      onBatch(name, keys.length);
-      return batch(prisma, keys);
+/**
+ * The request's loaders, each made on first use: a request reads through one or two of them (node by
+ * id: userById), and making all of them (each DataLoader with its cache map, options and closures)
+ * on every request cost node by id 31 µs and createUser 46 µs per request (in-process A/B).
+ */
+class RequestLoaders implements Loaders {
+  #userById?: DataLoader<string, User | null>;
+  #userByEmail?: DataLoader<string, User | null>;
+  #teamById?: DataLoader<string, Team | null>;
+  #teamBySlug?: DataLoader<string, Team | null>;
+  #viewerOwnsTeam?: DataLoader<string, boolean>;
+  #profileByUserId?: DataLoader<string, UserProfile | null>;
+  /** One loader per planned shape (its JSON) and lookup, made on first use in the request. */
+  #shaped?: Map<string, DataLoader<string, User | Team | null>>;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly viewerId: string | undefined,
+    private readonly onBatch: OnBatch,
+    private readonly profiles: ProfileSource | undefined,
+  ) {}
+
+  #loader<K, V>(name: string, batch: (prisma: PrismaClient, keys: readonly K[]) => Promise<V[]>): DataLoader<K, V> {
+    return new DataLoader<K, V>((keys) => {
+      this.onBatch(name, keys.length);
+      return batch(this.prisma, keys);
     });
-  const userById = loader('userById', usersById);
-  const userByEmail = loader('userByEmail', usersByEmail);
-  const teamById = loader('teamById', teamsById);
-  const teamBySlug = loader('teamBySlug', teamsBySlug);
-  /** One loader per planned shape (its JSON), made on first use in the request. */
-  const byShape = <V>(name: string, plain: DataLoader<string, V>, batch: (p: PrismaClient, q: PlannedQuery, ids: readonly string[]) => Promise<V[]>) => {
-    const loaders = new Map<string, DataLoader<string, V>>();
-    return (query: PlannedQuery) => {
-      if (!plansRelations(query)) return plain;
-      const key = JSON.stringify(query);
-      let shaped = loaders.get(key);
-      if (!shaped) {
-        shaped = loader(name, (p, ids: readonly string[]) => batch(p, query, ids));
-        loaders.set(key, shaped);
-      }
-      return shaped;
-    };
-  };
-  return {
-    userById,
-    userByEmail,
-    teamById,
-    teamBySlug,
-    viewerOwnsTeam: loader('viewerOwnsTeam', (p, ids: readonly string[]) => teamsOwnedBy(p, viewerId, ids)),
-    userWith: byShape('userWith', userById, usersWith('id')),
-    userByEmailWith: byShape('userByEmailWith', userByEmail, usersWith('email')),
-    teamWith: byShape('teamWith', teamById, teamsWith('id')),
-    teamBySlugWith: byShape('teamBySlugWith', teamBySlug, teamsWith('slug')),
-    profileByUserId: new DataLoader<string, UserProfile | null>(
+  }
+
+  get userById() {
+    return (this.#userById ??= this.#loader('userById', usersById));
+  }
+  get userByEmail() {
+    return (this.#userByEmail ??= this.#loader('userByEmail', usersByEmail));
+  }
+  get teamById() {
+    return (this.#teamById ??= this.#loader('teamById', teamsById));
+  }
+  get teamBySlug() {
+    return (this.#teamBySlug ??= this.#loader('teamBySlug', teamsBySlug));
+  }
+  get viewerOwnsTeam() {
+    return (this.#viewerOwnsTeam ??= this.#loader('viewerOwnsTeam', (p, ids: readonly string[]) => teamsOwnedBy(p, this.viewerId, ids)));
+  }
+
+  /** The loader of `name` for `query`'s shape; a shape without relations is the plain lookup `plain`. */
+  #byShape<V extends User | Team>(
+    name: string,
+    plain: DataLoader<string, V | null>,
+    batch: (p: PrismaClient, q: PlannedQuery, keys: readonly string[]) => Promise<(V | null)[]>,
+    query: PlannedQuery,
+  ): DataLoader<string, V | null> {
+    if (!plansRelations(query)) return plain;
+    const key = `${name} ${JSON.stringify(query)}`;
+    const shaped = (this.#shaped ??= new Map());
+    let loader = shaped.get(key) as DataLoader<string, V | null> | undefined;
+    if (!loader) {
+      loader = this.#loader(name, (p, keys: readonly string[]) => batch(p, query, keys));
+      shaped.set(key, loader);
+    }
+    return loader;
+  }
+
+  userWith(query: PlannedQuery) {
+    return this.#byShape('userWith', this.userById, usersWithId, query);
+  }
+  userByEmailWith(query: PlannedQuery) {
+    return this.#byShape('userByEmailWith', this.userByEmail, usersWithEmail, query);
+  }
+  teamWith(query: PlannedQuery) {
+    return this.#byShape('teamWith', this.teamById, teamsWithId, query);
+  }
+  teamBySlugWith(query: PlannedQuery) {
+    return this.#byShape('teamBySlugWith', this.teamBySlug, teamsWithSlug, query);
+  }
+
+  get profileByUserId() {
+    return (this.#profileByUserId ??= new DataLoader<string, UserProfile | null>(
       (ids) => {
-        const client = profiles?.client;
-        if (!client) return Promise.resolve(ids.map(() => null));
-        onBatch('profileByUserId', ids.length);
-        return client.load(ids, { signal: profiles.signal.asAbortSignal(), logger: profiles.logger });
+        const profiles = this.profiles;
+        if (!profiles?.client) return Promise.resolve(ids.map(() => null));
+        this.onBatch('profileByUserId', ids.length);
+        return profiles.client.load(ids, { signal: profiles.signal.asAbortSignal(), logger: profiles.logger });
       },
       { maxBatchSize: MAX_PROFILE_BATCH },
-    ),
-  };
+    ));
+  }
+}
+
+export function createLoaders(prisma: PrismaClient, viewerId?: string, onBatch: OnBatch = () => undefined, profiles?: ProfileSource): Loaders {
+  return new RequestLoaders(prisma, viewerId, onBatch, profiles);
 }

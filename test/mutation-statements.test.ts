@@ -6,7 +6,7 @@ import { unique } from './helpers/fixtures.js';
 /**
  * Every mutation is one SQL statement (issue 10): the row, its outbox event and the membership
  * counters written together, with no BEGIN/COMMIT round trips and no advisory lock. Counted through
- * Prisma's query events, on PostgreSQL and PGlite alike.
+ * the statements Prisma's driver adapter ran (Database.onQuery), on PostgreSQL and PGlite alike.
  */
 const t = useTestApp();
 

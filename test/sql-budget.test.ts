@@ -41,7 +41,7 @@ async function observed(app: TestApp, operationName: string): Promise<Observed> 
   return { count: pick('count'), sum: pick('sum'), buckets };
 }
 
-/** The statements one run of `query` sends, alone (Prisma's query events, up to a marker statement). */
+/** The statements one run of `query` sends, alone (as the driver adapter ran them, up to a marker statement). */
 async function soloStatements(query: string): Promise<number> {
   t.resetStatements();
   const res = await t.gql(query);

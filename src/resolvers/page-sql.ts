@@ -365,15 +365,16 @@ export async function findPage<T>(
   const result = await prisma.$queryRaw<Record<string, unknown>[]>(sql);
   let totalCount: number | undefined;
   const out: T[] = [];
+  // The root row's columns are Prisma's values already, but for its relations' JSON (and Dates
+  // when they come as text): those fields, chosen once for every row.
+  const revived = shape.fields.filter((field) => field.date || field.nested);
   for (const r of result) {
     if (withCount) {
       totalCount = Number(r.__totalCount);
       delete r.__totalCount;
       if (r.id === null) continue;
     }
-    // The root row's columns are Prisma's values already, but for its relations' JSON (and Dates
-    // when they come as text).
-    for (const field of shape.fields) if (field.date || field.nested) r[field.key] = revive(r[field.key], field);
+    for (const field of revived) r[field.key] = revive(r[field.key], field);
     out.push(r as T);
   }
   return { rows: out, totalCount: withCount ? (totalCount ?? 0) : undefined };

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapterFactory, SqlMigrationAwareDriverAdapterFactory, SqlQuery, SqlQueryable, Transaction } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
@@ -7,9 +6,10 @@ import type { DatabaseConfig } from './config.js';
 import { openEmbeddedDatabase } from './embedded/index.js';
 import { PrismaClient } from './generated/prisma/client.js';
 import { applyMigrations } from './migrations.js';
-import { createPool, statementNames } from './pool.js';
+import { cancelStatements, createPool, statementNames } from './pool.js';
+import { StatementTally, statementScope } from './statement-scope.js';
 
-export { PrismaClient };
+export { PrismaClient, StatementTally };
 
 /** What a pool can tell about itself; absent for the embedded database (one in-process connection). */
 export interface PoolStats {
@@ -22,16 +22,6 @@ export interface PoolStats {
 export interface QueryEvent {
   readonly query: string;
   readonly durationMs: number;
-}
-
-/**
- * The statements one unit of work (a GraphQL execution) sent, counted by `Database.tally`. Counting is
- * one increment per statement; the texts are kept (references, no copies) only when `texts` is an
- * array, and only until the owner drops them.
- */
-export interface StatementTally {
-  count: number;
-  texts: string[] | undefined;
 }
 
 export interface DatabaseOptions {
@@ -57,6 +47,13 @@ export interface Database {
    * A statement belongs to the async context that sent it; see README, "SQL statement budget".
    */
   tally<T>(tally: StatementTally, fn: () => T): T;
+  /**
+   * For a unit of work answered before its statements ended (its deadline passed): cancels those
+   * still running on PostgreSQL (a CancelRequest each) and resolves once every one has ended, with
+   * its rows or the cancellation. With the scope's signal aborted, none starts after this. What was
+   * answered REQUEST_TIMEOUT so wrote nothing that commits later.
+   */
+  settle(tally: StatementTally): Promise<void>;
   /** Cheap round trip used by readiness checks. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -127,22 +124,41 @@ async function openDriver(config: DatabaseConfig, { fromTemplate = true } = {}):
 }
 
 /**
- * `factory` with every statement its adapters (and their transactions) run reported to `observe`
- * once it succeeded, in the async context of the caller: what Prisma's `query` log events report,
- * the same statements (COMMIT and ROLLBACK included; BEGIN is the adapter's own on both, unreported
- * by either). Observed here rather than through the events because Prisma's query logging made a
- * findMany by id 49 µs slower (543 against 494 µs, benchmark machine); node by id and createUser,
- * one statement each, took 20 µs less per request this way (in-process A/B).
+ * `factory` with every statement its adapters (and their transactions) run kept in the scope of the
+ * async context that sends it (`statementScope`): counted as running until answered, refused once the
+ * scope's request was aborted (but a ROLLBACK), and reported to `observe` once it succeeded. The same statements as
+ * Prisma's `query` log events (COMMIT and ROLLBACK included; BEGIN is the adapter's own on both,
+ * unreported by either, but a transaction is not started for an aborted scope). Observed here rather
+ * than through the events because Prisma's query logging made a findMany by id 49 µs slower (543
+ * against 494 µs, benchmark machine); node by id and createUser, one statement each, took 20 µs less
+ * per request this way (in-process A/B).
  */
-function observedFactory(factory: SqlDriverAdapterFactory, observe: (sql: string, durationMs: number) => void): SqlDriverAdapterFactory {
-  const watch = (queryable: SqlQueryable) => {
+function observedFactory(factory: SqlDriverAdapterFactory, observe: (tally: StatementTally | undefined, sql: string, durationMs: number) => void): SqlDriverAdapterFactory {
+  const watch = (queryable: SqlQueryable, transaction: boolean) => {
     for (const method of ['queryRaw', 'executeRaw'] as const) {
       const run = queryable[method].bind(queryable) as (query: SqlQuery) => Promise<unknown>;
       // An own property over the prototype's method: the adapter's private fields still see `this`.
       (queryable as unknown as Record<string, unknown>)[method] = async (query: SqlQuery) => {
+        const tally = statementScope.getStore();
+        if (tally?.signal?.aborted && query.sql !== ROLLBACK.sql) {
+          // The request was answered: a transaction of its ends with ROLLBACK, not COMMIT (Prisma's
+          // release after a failed COMMIT would hand the connection back mid-transaction).
+          if (transaction && query.sql === 'COMMIT') {
+            const start = performance.now();
+            await run(ROLLBACK);
+            observe(tally, ROLLBACK.sql, performance.now() - start);
+          }
+          throw tally.signal.reason;
+        }
+        tally?.start();
         const start = performance.now();
-        const result = await run(query);
-        observe(query.sql, performance.now() - start);
+        let result;
+        try {
+          result = await run(query);
+        } finally {
+          tally?.end();
+        }
+        observe(tally, query.sql, performance.now() - start);
         return result;
       };
     }
@@ -152,11 +168,19 @@ function observedFactory(factory: SqlDriverAdapterFactory, observe: (sql: string
     adapterName: factory.adapterName,
     async connect() {
       const adapter = await factory.connect();
-      watch(adapter);
+      watch(adapter, false);
       const startTransaction = adapter.startTransaction.bind(adapter);
       adapter.startTransaction = async (isolationLevel) => {
-        const transaction: Transaction = await startTransaction(isolationLevel);
-        watch(transaction);
+        const tally = statementScope.getStore();
+        if (tally?.signal?.aborted) throw tally.signal.reason;
+        tally?.start();
+        let transaction: Transaction;
+        try {
+          transaction = await startTransaction(isolationLevel);
+        } finally {
+          tally?.end();
+        }
+        watch(transaction, true);
         return transaction;
       };
       return adapter;
@@ -164,14 +188,12 @@ function observedFactory(factory: SqlDriverAdapterFactory, observe: (sql: string
   };
 }
 
+const ROLLBACK: SqlQuery = { sql: 'ROLLBACK', args: [], argTypes: [] };
+
 function wrap({ kind, created, adapterFactory, pool, close: closeDriver }: Driver, config: DatabaseConfig): Database {
   const listeners = new Set<(event: QueryEvent) => void>();
-  // A statement is observed in the async context that sent it, which is the request's: the store
-  // there is that request's tally.
-  const tallies = new AsyncLocalStorage<StatementTally>();
   let closing: Promise<void> | undefined;
-  const observe = (query: string, durationMs: number) => {
-    const tally = tallies.getStore();
+  const observe = (tally: StatementTally | undefined, query: string, durationMs: number) => {
     if (tally) {
       tally.count++;
       tally.texts?.push(query);
@@ -201,7 +223,12 @@ function wrap({ kind, created, adapterFactory, pool, close: closeDriver }: Drive
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    tally: (tally, fn) => tallies.run(tally, fn),
+    tally: (tally, fn) => statementScope.run(tally, fn),
+    settle(tally) {
+      if (tally.running === 0) return Promise.resolve();
+      if (pool) cancelStatements(pool, tally);
+      return tally.idle();
+    },
     async ping() {
       await prisma.$queryRawUnsafe('SELECT 1');
     },

@@ -1,20 +1,35 @@
+import net from 'node:net';
 import pg from 'pg';
 import type { DatabaseConfig } from './config.js';
 import { isQueryReadTimeout } from './errors/database.js';
+import { type StatementTally, statementScope } from './statement-scope.js';
 
 /** TCP keep-alive probes start after a connection is this long idle (keeps NAT/firewall state alive). */
 const TCP_KEEPALIVE_DELAY_MS = 10_000;
 
 /**
- * A pg client that drops its connection when a query gets no answer within `query_timeout`.
+ * The scope of each statement config handed to the pool, taken when `pool.query` is called: the
+ * pool runs it on a client later, from whatever async context released that client (when every
+ * connection was busy), which is not the sender's.
+ */
+const sentFrom = new WeakMap<object, StatementTally | null>();
+
+/**
+ * A pg client that knows the statement scope of the last statement it was given (see
+ * `cancelStatements`), and drops its connection when a query gets no answer within `query_timeout`.
  * node-postgres fails such a query but keeps the connection, the unanswered query still ahead of
  * every later one; a client released without an error (as the Prisma adapter does after a
  * transaction) would go back to the pool that way and hang each request that takes it. Callback
  * queries (pool.query) need nothing: the pool drops a client released with an error.
  */
 class Client extends pg.Client {
+  scope: StatementTally | undefined;
+
   // One pass-through signature for node-postgres' overloads; the result is returned untouched.
   override query(...args: unknown[]): never {
+    const config = args[0];
+    const pooled = typeof config === 'object' && config !== null ? sentFrom.get(config) : undefined;
+    this.scope = pooled === undefined ? statementScope.getStore() : (pooled ?? undefined);
     const result = (pg.Client.prototype.query as (...a: unknown[]) => unknown).apply(this, args);
     if (result instanceof Promise) {
       result.catch((error: unknown) => {
@@ -24,6 +39,59 @@ class Client extends pg.Client {
     }
     return result as never;
   }
+
+  /** A statement is on the wire and not yet answered (node-postgres keeps no public flag for it). */
+  get busy(): boolean {
+    return (this as unknown as { _getActiveQuery(): unknown })._getActiveQuery() != null;
+  }
+}
+
+/** The pg pool behind Prisma on PostgreSQL: knows its clients, and the scope each statement came from. */
+class Pool extends pg.Pool {
+  readonly clients = new Set<Client>();
+
+  constructor(options: pg.PoolConfig) {
+    super(options);
+    this.on('connect', (client) => this.clients.add(client as unknown as Client));
+    this.on('remove', (client) => this.clients.delete(client as unknown as Client));
+  }
+
+  override query(...args: unknown[]): never {
+    const config = args[0];
+    if (typeof config === 'object' && config !== null) sentFrom.set(config, statementScope.getStore() ?? null);
+    return (pg.Pool.prototype.query as (...a: unknown[]) => unknown).apply(this, args) as never;
+  }
+}
+
+/**
+ * Sends PostgreSQL a CancelRequest (its own short connection, outside the pool and `max_connections`)
+ * for every statement of `tally` running on a connection of `pool` now. The statement ends with
+ * "canceling statement due to user request" and its transaction rolls back, unless it finished first.
+ * PostgreSQL cancels whatever the connection runs when the request arrives: a statement that ended in
+ * the moment between (about a millisecond on a local network) would take the cancel for the next
+ * statement on that connection, as with any client's cancel.
+ */
+export function cancelStatements(pool: pg.Pool, tally: StatementTally): void {
+  if (!(pool instanceof Pool)) return;
+  for (const client of pool.clients) {
+    if (client.scope === tally && client.busy) sendCancel(client, pool.options.connectionTimeoutMillis || 5000);
+  }
+}
+
+/** PostgreSQL's CancelRequest: length 16, code 80877102 (1234 << 16 | 5678), backend pid, secret key. */
+function sendCancel(client: Client, timeoutMs: number): void {
+  const { processID, secretKey, host, port } = client as unknown as { processID: number; secretKey: number; host: string; port: number };
+  const message = Buffer.alloc(16);
+  message.writeInt32BE(16, 0);
+  message.writeInt32BE(80877102, 4);
+  message.writeInt32BE(processID, 8);
+  message.writeInt32BE(secretKey, 12);
+  const socket = host.startsWith('/') ? net.connect(`${host}/.s.PGSQL.${port}`) : net.connect(port, host);
+  socket.once('connect', () => socket.end(message));
+  socket.on('error', () => socket.destroy());
+  // Bounded: a database that does not answer (a silent network) holds no socket past the connect timeout.
+  const timer = setTimeout(() => socket.destroy(), timeoutMs).unref();
+  socket.once('close', () => clearTimeout(timer));
 }
 
 /**
@@ -72,7 +140,7 @@ export function statementNames(capacity: number): ((query: { sql: string }) => s
 
 /** The pg pool behind Prisma on PostgreSQL. */
 export function createPool(config: DatabaseConfig): pg.Pool {
-  const pool = new pg.Pool(poolOptions(config));
+  const pool = new Pool(poolOptions(config));
   // An idle client losing its connection emits 'error' on the pool; unhandled, that would end the
   // process. The pool drops the client and the next checkout opens a fresh connection.
   pool.on('error', () => undefined);

@@ -32,6 +32,15 @@ async function lockTeam(url: string, teamId: string) {
     async waiters(n: number) {
       await waitForLockWaiters(client, n, undefined, 10_000);
     },
+    /** Sessions waiting on a lock now. */
+    async waitingNow(): Promise<number> {
+      await client.query('SELECT pg_stat_clear_snapshot()');
+      const { rows } = await client.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+         WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+      );
+      return rows[0]!.n;
+    },
     async release() {
       await client.query('COMMIT');
       await client.end();
@@ -98,25 +107,22 @@ describe.skipIf(!onPostgres)('the database goes away and comes back', () => {
 describe.skipIf(!onPostgres)('the request deadline', () => {
   const t = useTestApp({ REQUEST_TIMEOUT_MS: '400' });
 
-  it('reaches the database as a statement timeout: a request stuck on a lock ends with REQUEST_TIMEOUT and writes nothing', async () => {
+  it('cancels a statement stuck on a lock: the request ends with REQUEST_TIMEOUT only once its statement has, and writes nothing', async () => {
     const user = await t.db.prisma.user.create({ data: { email: 'deadline@example.com', name: 'Deadline' } });
     const team = await t.db.prisma.team.create({ data: { slug: 'deadline', name: 'Deadline' } });
-    const url = (t.db.pool as unknown as { options: { connectionString: string } }).options.connectionString;
-    const locker = new pg.Client({ connectionString: url });
-    await locker.connect();
-    await locker.query('BEGIN');
-    await locker.query('SELECT id FROM "Team" WHERE id = $1 FOR UPDATE', [team.id]);
+    const lock = await lockTeam(directUrl(t), team.id);
     try {
-      const res = await t.gql('mutation ($t: ID!, $u: ID!) { addTeamMember(input: { teamId: $t, userId: $u }) { __typename } }', {
-        t: toGlobalId('Team', team.id),
-        u: toGlobalId('User', user.id),
-      });
-      expect(res.errors?.[0]?.extensions?.code).toBe('REQUEST_TIMEOUT');
+      const res = await post(t, ADD_MEMBER, { t: toGlobalId('Team', team.id), u: toGlobalId('User', user.id) });
+      expect([res.status, res.body.errors?.map((e) => e.extensions?.code)]).toEqual([504, ['REQUEST_TIMEOUT']]);
+      // Answered: no statement of the request still waits on the lock (it was cancelled, not left
+      // to its statement_timeout), so letting go of the lock can no longer commit it.
+      expect(await lock.waitingNow()).toBe(0);
     } finally {
-      await locker.query('COMMIT');
-      await locker.end();
+      await lock.release();
     }
     expect(await t.db.prisma.membership.count({ where: { teamId: team.id } })).toBe(0);
+    // The connection the cancelled statement ran on serves the next request.
+    expect(await t.gql(COUNT)).toEqual({ data: { users: { totalCount: 1 } } });
   });
 });
 

@@ -2,11 +2,11 @@ import { type ExecutionArgs, getOperationAST } from 'graphql';
 import { Histogram } from 'prom-client';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
-import type { Database, StatementTally } from '../db.js';
+import { type Database, StatementTally } from '../db.js';
 import { MAX_LABEL_CHARS, type Metrics } from '../metrics.js';
 
 export interface SqlBudgetOptions {
-  db: Pick<Database, 'tally'>;
+  db: Pick<Database, 'tally' | 'settle'>;
   /** Registry and the bounded operation labels of `useGraphQLMetrics`. */
   metrics: Metrics;
   /** Statements a query or mutation may send before it is reported (SQL_BUDGET_PER_REQUEST). */
@@ -28,6 +28,10 @@ export const SQL_BUDGET_EXCEEDED = 'SQL statement budget exceeded';
  * Cost per statement: one increment, plus one array push of the text (a reference) when warnings are
  * on. The texts are grouped only for an operation over budget, and dropped once it is checked.
  * Subscriptions are not counted: a long-lived stream has no per-request total.
+ *
+ * The tally is also the execution's statement scope for the deadline: an execution its request's
+ * signal ended is answered once the statements it had running were cancelled and ended
+ * (`Database.settle`), and none starts after (see `observedFactory` in src/db.ts).
  */
 export function useSqlBudget({ db, metrics, budget, warn }: SqlBudgetOptions): Plugin<Context> {
   const histogram = new Histogram({
@@ -42,9 +46,17 @@ export function useSqlBudget({ db, metrics, budget, warn }: SqlBudgetOptions): P
       const { document, operationName } = args as ExecutionArgs;
       const operation = getOperationAST(document, operationName);
       if (!operation || operation.operation === 'subscription') return;
-      const tally: StatementTally = { count: 0, texts: warn ? [] : undefined };
-      // Envelop types the executor's result as any: passed through untouched.
-      setExecuteFn((a) => db.tally(tally, (): unknown => executeFn(a)));
+      const { signal } = args.contextValue as Context;
+      const tally = new StatementTally(warn ? [] : undefined, signal);
+      // An execution the deadline ended is answered only once its statements have: cancelled, or
+      // finished first (see Database.settle). Otherwise the result is passed through untouched
+      // (envelop types it as any).
+      const settled = (): Promise<void> | undefined => (signal.aborted && tally.running > 0 ? db.settle(tally) : undefined);
+      setExecuteFn((a) => {
+        const result: unknown = db.tally(tally, (): unknown => executeFn(a));
+        // finally() waits for the promise settled() returns, then passes the result on as it was.
+        return result instanceof Promise ? result.finally(settled) : result;
+      });
       return {
         onExecuteDone() {
           const name = operation.name?.value;

@@ -50,8 +50,8 @@ export interface Database {
   /**
    * For a unit of work answered before its statements ended (its deadline passed): cancels those
    * still running on PostgreSQL (a CancelRequest each) and resolves once every one has ended, with
-   * its rows or the cancellation. With the scope's signal aborted, none starts after this. What was
-   * answered REQUEST_TIMEOUT so wrote nothing that commits later.
+   * its rows or the cancellation. With the scope's signal aborted, none starts after this (but a
+   * ROLLBACK), so a request answered REQUEST_TIMEOUT leaves no statement running behind it.
    */
   settle(tally: StatementTally): Promise<void>;
   /** Cheap round trip used by readiness checks. */

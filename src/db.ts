@@ -126,12 +126,12 @@ async function openDriver(config: DatabaseConfig, { fromTemplate = true } = {}):
 /**
  * `factory` with every statement its adapters (and their transactions) run kept in the scope of the
  * async context that sends it (`statementScope`): counted as running until answered, refused once the
- * scope's request was aborted (but a ROLLBACK), and reported to `observe` once it succeeded. The same statements as
- * Prisma's `query` log events (COMMIT and ROLLBACK included; BEGIN is the adapter's own on both,
- * unreported by either, but a transaction is not started for an aborted scope). Observed here rather
- * than through the events because Prisma's query logging made a findMany by id 49 µs slower (543
- * against 494 µs, benchmark machine); node by id and createUser, one statement each, took 20 µs less
- * per request this way (in-process A/B).
+ * scope's request was aborted (but a ROLLBACK), and reported to `observe` once it succeeded. The same
+ * statements as Prisma's `query` log events (COMMIT and ROLLBACK included; BEGIN is the adapter's own
+ * on both, unreported by either, but a transaction is not started for an aborted scope). Observed here
+ * rather than through the events because Prisma's query logging made a findMany by id 49 µs slower
+ * (543 against 494 µs, benchmark machine); node by id and createUser, one statement each, took 20 µs
+ * less per request this way (in-process A/B).
  */
 function observedFactory(factory: SqlDriverAdapterFactory, observe: (tally: StatementTally | undefined, sql: string, durationMs: number) => void): SqlDriverAdapterFactory {
   const watch = (queryable: SqlQueryable, transaction: boolean) => {
@@ -140,25 +140,22 @@ function observedFactory(factory: SqlDriverAdapterFactory, observe: (tally: Stat
       // An own property over the prototype's method: the adapter's private fields still see `this`.
       (queryable as unknown as Record<string, unknown>)[method] = async (query: SqlQuery) => {
         const tally = statementScope.getStore();
-        if (tally?.signal?.aborted && query.sql !== ROLLBACK.sql) {
-          // The request was answered: a transaction of its ends with ROLLBACK, not COMMIT (Prisma's
-          // release after a failed COMMIT would hand the connection back mid-transaction).
-          if (transaction && query.sql === 'COMMIT') {
-            const start = performance.now();
-            await run(ROLLBACK);
-            observe(tally, ROLLBACK.sql, performance.now() - start);
-          }
-          throw tally.signal.reason;
-        }
+        // The request was answered: nothing more runs for it but a ROLLBACK, and a transaction of its
+        // ends with ROLLBACK, not COMMIT (Prisma's release after a failed COMMIT would hand the
+        // connection back mid-transaction).
+        const refused = tally?.signal?.aborted === true && query.sql !== ROLLBACK.sql;
+        if (refused && !(transaction && query.sql === 'COMMIT')) throw tally.signal.reason;
+        const sent = refused ? ROLLBACK : query;
         tally?.start();
         const start = performance.now();
         let result;
         try {
-          result = await run(query);
+          result = await run(sent);
         } finally {
           tally?.end();
         }
-        observe(tally, query.sql, performance.now() - start);
+        observe(tally, sent.sql, performance.now() - start);
+        if (refused) throw tally.signal.reason;
         return result;
       };
     }

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { toGlobalId } from '../src/ids.js';
 import { type TestApp, useTestApp } from './helpers/app.js';
 import { onPostgres } from './helpers/database.js';
-import { waitForLockWaiters } from './helpers/sessions.js';
+import { lockWaiters, waitForLockWaiters } from './helpers/sessions.js';
 
 const COUNT = '{ users { totalCount } }';
 const ADD_MEMBER = 'mutation ($t: ID!, $u: ID!) { addTeamMember(input: { teamId: $t, userId: $u }) { __typename } }';
@@ -33,14 +33,7 @@ async function lockTeam(url: string, teamId: string) {
       await waitForLockWaiters(client, n, undefined, 10_000);
     },
     /** Sessions waiting on a lock now. */
-    async waitingNow(): Promise<number> {
-      await client.query('SELECT pg_stat_clear_snapshot()');
-      const { rows } = await client.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM pg_stat_activity
-         WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
-      );
-      return rows[0]!.n;
-    },
+    waitingNow: () => lockWaiters(client),
     async release() {
       await client.query('COMMIT');
       await client.end();

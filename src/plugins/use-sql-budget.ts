@@ -51,7 +51,7 @@ export function useSqlBudget({ db, metrics, budget, warn }: SqlBudgetOptions): P
       // An execution the deadline ended is answered only once its statements have: cancelled, or
       // finished first (see Database.settle). Otherwise the result is passed through untouched
       // (envelop types it as any).
-      const settled = (): Promise<void> | undefined => (signal.aborted && tally.running > 0 ? db.settle(tally) : undefined);
+      const settled = (): Promise<void> | undefined => (signal.aborted ? db.settle(tally) : undefined);
       setExecuteFn((a) => {
         const result: unknown = db.tally(tally, (): unknown => executeFn(a));
         // finally() waits for the promise settled() returns, then passes the result on as it was.

@@ -14,6 +14,17 @@ export async function openSession(t: TestApp): Promise<pg.Client> {
   return client;
 }
 
+/** Sessions other than `session` waiting on a lock in its database now. */
+export async function lockWaiters(session: pg.Client): Promise<number> {
+  // Inside a transaction PostgreSQL reads pg_stat_activity once and keeps that snapshot: drop it.
+  await session.query('SELECT pg_stat_clear_snapshot()');
+  const { rows } = await session.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_stat_activity
+     WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+  );
+  return rows[0]!.n;
+}
+
 /**
  * Resolves once at least `n` other sessions wait on a lock (the request under test is queued), or
  * as soon as `orSettled` settles (the request finished without waiting).
@@ -26,13 +37,7 @@ export async function waitForLockWaiters(session: pg.Client, n = 1, orSettled?: 
   );
   await vi.waitFor(
     async () => {
-      // Inside a transaction PostgreSQL reads pg_stat_activity once and keeps that snapshot: drop it.
-      await session.query('SELECT pg_stat_clear_snapshot()');
-      const { rows } = await session.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM pg_stat_activity
-         WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
-      );
-      if (rows[0]!.n < n && !settled) throw new Error(`no ${n} session(s) waiting on a lock after ${timeoutMs} ms`);
+      if ((await lockWaiters(session)) < n && !settled) throw new Error(`no ${n} session(s) waiting on a lock after ${timeoutMs} ms`);
     },
     { timeout: timeoutMs, interval: 20 },
   );

@@ -93,6 +93,8 @@ export function createApp(config: Config, db: Database, logger: Logger, { tracin
     metrics.downstreamCircuitState.set({ dependency }, CIRCUIT_GAUGE.closed);
   }
   const events: Events = createEvents({ config: config.events, db, logger, metrics, tracer: tracing?.tracer });
+  // Traced, raw statements go through Prisma's client too, so @prisma/instrumentation shows each one.
+  if (tracing) db.rawThroughClient = true;
   db.onQuery((e) => metrics.dbQueryDuration.observe(e.durationMs / 1000));
   const onBatch = (loader: string, size: number) => metrics.loaderBatchSize.observe({ loader }, size);
   const cors = corsOption(config.http.corsOrigins);

@@ -1,3 +1,4 @@
+import { type DriverAdapterError, isDriverAdapterError } from '@prisma/driver-adapter-utils';
 import { Prisma } from '../generated/prisma/client.js';
 
 /**
@@ -64,6 +65,10 @@ export type DatabaseFailure = { kind: 'unique'; fields: string[] } | { kind: 'no
 
 /** Translates a Prisma error into a known database failure, or null when it is not one we expect. */
 export function classifyDatabaseError(error: unknown): DatabaseFailure | null {
+  // A raw statement sent straight to the driver adapter (queryRows) fails with the adapter's error,
+  // which `$queryRaw` would have wrapped as P2010: the same classification. (By name: the PGlite
+  // adapter has its own copy of the class.)
+  if (isDriverAdapterError(error)) return classifyDatabaseError(rawQueryFailed(error));
   if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return null;
   // A raw statement's failure ("Raw query failed") carries the driver adapter's error kind instead.
   if (error.code === 'P2010') {
@@ -90,6 +95,10 @@ function uniqueFields(meta: Record<string, unknown> | undefined): string[] {
   if (Array.isArray(target)) return target.map(String);
   const fields = driverCause(meta)?.constraint?.fields;
   return Array.isArray(fields) ? fields.map((f) => String(f).replaceAll('"', '')) : [];
+}
+
+function rawQueryFailed(error: DriverAdapterError) {
+  return new Prisma.PrismaClientKnownRequestError(error.message, { code: 'P2010', clientVersion: Prisma.prismaVersion.client, meta: { driverAdapterError: error } });
 }
 
 function driverCause(meta: Record<string, unknown> | undefined) {

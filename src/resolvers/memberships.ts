@@ -1,3 +1,4 @@
+import { queryRows } from '../db.js';
 import { Prisma, type PrismaClient, type Team, type TeamRole, type User } from '../generated/prisma/client.js';
 import { parseGlobalIdOf } from '../ids.js';
 import { ForbiddenError, MembershipError, NotFoundError } from './errors.js';
@@ -111,16 +112,19 @@ export async function transferUser(prisma: PrismaClient, input: { userId: string
 
 /** from == to: nothing to lock or write; only the order of the answers matters. */
 async function sameTeam(prisma: PrismaClient, userId: string, teamId: string, input: { userId: string; fromTeamId: string }) {
-  const [row] = await prisma.$queryRaw<{ team: boolean; user: boolean }[]>`
+  const [row] = await queryRows<{ team: boolean; user: boolean }>(
+    prisma,
+    Prisma.sql`
     SELECT EXISTS (SELECT FROM "Team" WHERE "id" = ${teamId}::uuid) AS "team",
-      EXISTS (SELECT FROM "User" WHERE "id" = ${userId}::uuid) AS "user"`;
+      EXISTS (SELECT FROM "User" WHERE "id" = ${userId}::uuid) AS "user"`,
+  );
   if (!row?.team) return new NotFoundError(input.fromTeamId, 'team');
   if (!row.user) return new NotFoundError(input.userId, 'user');
   return new MembershipError('The user is already a member of the target team.');
 }
 
 async function run(prisma: PrismaClient, statement: Prisma.Sql): Promise<StatementRow> {
-  const [row] = await prisma.$queryRaw<StatementRow[]>(statement);
+  const [row] = await queryRows<StatementRow>(prisma, statement);
   if (!row) throw new Error('membership statement returned no row');
   return row;
 }

@@ -1,3 +1,4 @@
+import { queryRows } from '../db.js';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import { getDatamodel } from '../generated/pothos-types.js';
 
@@ -362,7 +363,7 @@ export async function findPage<T>(
       LEFT JOIN LATERAL (${pageSql}) AS ${ident(pageAlias)} ON true
       ORDER BY ${order(pageAlias, false)}`;
   }
-  const result = await prisma.$queryRaw<Record<string, unknown>[]>(sql);
+  const result = await queryRows<Record<string, unknown>>(prisma, sql);
   let totalCount: number | undefined;
   const out: T[] = [];
   // The root row's columns are Prisma's values already, but for its relations' JSON (and Dates

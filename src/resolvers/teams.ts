@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { column, isoTimestamp, recordEvent } from '../events/index.js';
-import type { PrismaClient, Team } from '../generated/prisma/client.js';
+import { queryRows } from '../db.js';
+import { Prisma, type PrismaClient, type Team } from '../generated/prisma/client.js';
 import { SlugTakenError, ValidationError } from './errors.js';
 import { MAX_LENGTH, slug, text, validate } from './validation.js';
 
@@ -24,13 +25,16 @@ const teamCreatedEvent = () =>
 export async function createTeam(prisma: PrismaClient, input: { slug: string; name: string }): Promise<CreateTeamResult> {
   const data = validate(createTeamInput, input);
   if (data instanceof ValidationError) return data;
-  const [team] = await prisma.$queryRaw<Team[]>`
+  const [team] = await queryRows<Team>(
+    prisma,
+    Prisma.sql`
     WITH created AS (
       INSERT INTO "Team" ("slug", "name") VALUES (${data.slug}, ${data.name})
       ON CONFLICT ("slug") DO NOTHING
       RETURNING *),
     event AS (${teamCreatedEvent()})
-    SELECT * FROM created`;
+    SELECT * FROM created`,
+  );
   return team ? new CreateTeamSuccess(team) : new SlugTakenError(data.slug);
 }
 

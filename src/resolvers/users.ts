@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { queryRows } from '../db.js';
 import { Prisma, type PrismaClient, type Role, type User } from '../generated/prisma/client.js';
 import { column, type EventPayload, isoTimestamp, recordEvent } from '../events/index.js';
 import { parseGlobalIdOf, toGlobalId } from '../ids.js';
@@ -65,13 +66,16 @@ export async function createUser(prisma: PrismaClient, input: { email: string; n
   const data = validate(createUserInput, input);
   if (data instanceof ValidationError) return data;
   const role = data.role ? Prisma.sql`${data.role}::"Role"` : Prisma.sql`DEFAULT`;
-  const [user] = await prisma.$queryRaw<User[]>`
+  const [user] = await queryRows<User>(
+    prisma,
+    Prisma.sql`
     WITH created AS (
       INSERT INTO "User" ("email", "name", "role") VALUES (${data.email}, ${data.name}, ${role})
       ON CONFLICT ("email") DO NOTHING
       RETURNING *),
     event AS (${userCreatedEvent()})
-    SELECT * FROM created`;
+    SELECT * FROM created`,
+  );
   return user ? new CreateUserSuccess(user) : new EmailTakenError(data.email);
 }
 
@@ -100,7 +104,9 @@ export async function updateUser(
   if (data.role != null) changes.role = data.role;
   let rows: (Partial<User> & { currentVersion: number })[];
   try {
-    rows = await prisma.$queryRaw`
+    rows = await queryRows(
+      prisma,
+      Prisma.sql`
       WITH current AS MATERIALIZED (
         SELECT "id", "version" FROM "User" WHERE "id" = ${id}::uuid FOR NO KEY UPDATE),
       updated AS (
@@ -123,7 +129,8 @@ export async function updateUser(
           updatedAt: isoTimestamp('"updatedAt"'),
         },
       })})
-      SELECT c."version" AS "currentVersion", u.* FROM current c LEFT JOIN updated u ON true`;
+      SELECT c."version" AS "currentVersion", u.* FROM current c LEFT JOIN updated u ON true`,
+    );
   } catch (error) {
     if (classifyDatabaseError(error)?.kind === 'unique' && data.email != null) return new EmailTakenError(data.email);
     throw error;
@@ -148,7 +155,7 @@ export async function updateUser(
 export async function deleteUser(prisma: PrismaClient, input: { id: string }): Promise<DeleteUserResult> {
   const id = parseGlobalIdOf('User', input.id);
   if (!id) return new NotFoundError(input.id, 'user');
-  let [row] = await prisma.$queryRaw<DeleteRow[]>(deleteUserStatement(id));
+  let [row] = await queryRows<DeleteRow>(prisma, deleteUserStatement(id));
   if (row?.found && !row.deleted) {
     [row] = await prisma.$transaction(async (tx) => {
       await tx.$queryRaw`SELECT 1 FROM "User" WHERE "id" = ${id}::uuid FOR UPDATE`;
@@ -254,6 +261,6 @@ export function userFilterCountSql(filter: UserFilterInput | null | undefined): 
 export async function countUsers(prisma: PrismaClient, filter: UserFilterInput | null | undefined): Promise<number> {
   const counter = userFilterCountSql(filter);
   if (!counter) return prisma.user.count({ where: userFilterWhere(filter) });
-  const [row] = await prisma.$queryRaw<{ n: number }[]>`SELECT coalesce(${counter}, 0)::int AS "n"`;
+  const [row] = await queryRows<{ n: number }>(prisma, Prisma.sql`SELECT coalesce(${counter}, 0)::int AS "n"`);
   return row?.n ?? 0;
 }

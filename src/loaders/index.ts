@@ -1,7 +1,8 @@
 import DataLoader from 'dataloader';
 import type { ProfileClient, UserProfile } from '../downstream/profile-client.js';
 import { MAX_PROFILE_BATCH } from '../downstream/profile-client.js';
-import type { PrismaClient, Team, User } from '../generated/prisma/client.js';
+import { queryRows } from '../db.js';
+import { Prisma, type PrismaClient, type Team, type User } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
 import type { RequestSignal } from '../request-signal.js';
 
@@ -57,32 +58,46 @@ function byKeys<K, R, M>(keys: readonly K[], rows: R[], keyOf: (row: R) => K, mi
   return keys.map((key) => found.get(key) ?? missing);
 }
 
+/** The model's columns, as findMany selects them (its scalar fields). */
+const columnsOf = (fields: Record<string, string>) =>
+  Prisma.raw(
+    Object.values(fields)
+      .map((f) => `"${f}"`)
+      .join(', '),
+  );
+const USER_COLUMNS = columnsOf(Prisma.UserScalarFieldEnum);
+const TEAM_COLUMNS = columnsOf(Prisma.TeamScalarFieldEnum);
+
+// The lookups by key are raw statements through queryRows, not findMany: the same rows (the model's
+// columns: test/loader-rows.test.ts compares them with findMany's) for less than half the CPU, and one prepared statement
+// (`= ANY($1)`) for any batch size where `IN ($1, $2, ...)` is one per size.
+
 async function usersById(prisma: PrismaClient, ids: readonly string[]) {
-  const rows = await prisma.user.findMany({ where: { id: { in: [...ids] } } });
+  const rows = await queryRows<User>(prisma, Prisma.sql`SELECT ${USER_COLUMNS} FROM "User" WHERE "id" = ANY(${ids}::uuid[])`);
   return byKeys(ids, rows, (u) => u.id, null);
 }
 
 async function usersByEmail(prisma: PrismaClient, emails: readonly string[]) {
-  const rows = await prisma.user.findMany({ where: { email: { in: [...emails] } } });
+  const rows = await queryRows<User>(prisma, Prisma.sql`SELECT ${USER_COLUMNS} FROM "User" WHERE "email" = ANY(${emails}::text[])`);
   return byKeys(emails, rows, (u) => u.email, null);
 }
 
 async function teamsById(prisma: PrismaClient, ids: readonly string[]) {
-  const rows = await prisma.team.findMany({ where: { id: { in: [...ids] } } });
+  const rows = await queryRows<Team>(prisma, Prisma.sql`SELECT ${TEAM_COLUMNS} FROM "Team" WHERE "id" = ANY(${ids}::uuid[])`);
   return byKeys(ids, rows, (t) => t.id, null);
 }
 
 async function teamsBySlug(prisma: PrismaClient, slugs: readonly string[]) {
-  const rows = await prisma.team.findMany({ where: { slug: { in: [...slugs] } } });
+  const rows = await queryRows<Team>(prisma, Prisma.sql`SELECT ${TEAM_COLUMNS} FROM "Team" WHERE "slug" = ANY(${slugs}::text[])`);
   return byKeys(slugs, rows, (t) => t.slug, null);
 }
 
 async function teamsOwnedBy(prisma: PrismaClient, userId: string | undefined, teamIds: readonly string[]) {
   if (!userId) return teamIds.map(() => false);
-  const rows = await prisma.membership.findMany({
-    where: { userId, teamId: { in: [...teamIds] }, role: 'OWNER' },
-    select: { teamId: true },
-  });
+  const rows = await queryRows<{ teamId: string }>(
+    prisma,
+    Prisma.sql`SELECT "teamId" FROM "Membership" WHERE "userId" = ${userId}::uuid AND "teamId" = ANY(${teamIds}::uuid[]) AND "role" = 'OWNER'`,
+  );
   const owned = new Set(rows.map((r) => r.teamId));
   return teamIds.map((id) => owned.has(id));
 }

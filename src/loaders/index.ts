@@ -3,6 +3,7 @@ import type { ProfileClient, UserProfile } from '../downstream/profile-client.js
 import { MAX_PROFILE_BATCH } from '../downstream/profile-client.js';
 import { queryRows } from '../db.js';
 import { Prisma, type PrismaClient, type Team, type User } from '../generated/prisma/client.js';
+import { findPage, type PlannedQuery as PagePlan, UnsupportedQuery } from '../resolvers/page-sql.js';
 import type { Logger } from '../logger.js';
 import type { RequestSignal } from '../request-signal.js';
 
@@ -102,13 +103,40 @@ async function teamsOwnedBy(prisma: PrismaClient, userId: string | undefined, te
   return teamIds.map((id) => owned.has(id));
 }
 
+/**
+ * Rows of `modelName` by `key` with the relations plugin-prisma planned, in one statement: page-sql
+ * compiles the planned query (its nested pages included) with the keys as its condition; a shape it
+ * does not compile (UnsupportedQuery, raised before anything is sent) runs as Prisma's findMany.
+ */
+async function rowsWith<T>(
+  prisma: PrismaClient,
+  modelName: 'User' | 'Team',
+  key: string,
+  cast: 'uuid' | 'text',
+  query: PlannedQuery,
+  keys: readonly string[],
+  findMany: () => Promise<T[]>,
+) {
+  try {
+    const where = (alias: string) => Prisma.sql`${Prisma.raw(`"${alias}"."${key}"`)} = ANY(${keys}::${Prisma.raw(cast)}[])`;
+    return (await findPage<T>(prisma, modelName, { ...query, orderBy: { [key]: 'asc' } } as PagePlan, { where, withCount: false })).rows;
+  } catch (error) {
+    if (!(error instanceof UnsupportedQuery)) throw error;
+    return findMany();
+  }
+}
+
 const usersWith = (key: 'id' | 'email') => async (prisma: PrismaClient, query: PlannedQuery, keys: readonly string[]) => {
-  const rows = await prisma.user.findMany({ ...query, where: { [key]: { in: [...keys] } }, relationLoadStrategy: 'join' });
+  const rows = await rowsWith<User>(prisma, 'User', key, key === 'id' ? 'uuid' : 'text', query, keys, () =>
+    prisma.user.findMany({ ...query, where: { [key]: { in: [...keys] } }, relationLoadStrategy: 'join' }),
+  );
   return byKeys(keys, rows, (u) => u[key], null);
 };
 
 const teamsWith = (key: 'id' | 'slug') => async (prisma: PrismaClient, query: PlannedQuery, keys: readonly string[]) => {
-  const rows = await prisma.team.findMany({ ...query, where: { [key]: { in: [...keys] } }, relationLoadStrategy: 'join' });
+  const rows = await rowsWith<Team>(prisma, 'Team', key, key === 'id' ? 'uuid' : 'text', query, keys, () =>
+    prisma.team.findMany({ ...query, where: { [key]: { in: [...keys] } }, relationLoadStrategy: 'join' }),
+  );
   return byKeys(keys, rows, (t) => t[key], null);
 };
 

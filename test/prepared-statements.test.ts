@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { statementNames } from '../src/pool.js';
+import { toGlobalId } from '../src/ids.js';
 import { useTestApp } from './helpers/app.js';
 import { onPostgres } from './helpers/database.js';
 
@@ -46,5 +47,25 @@ describe.skipIf(!onPostgres)('a page on PostgreSQL', () => {
     expect(page!.statement).toMatch(/LIMIT 4\b/);
     expect(page!.statement).not.toMatch(/\$\d/);
     expect(Number(page!.generic_plans)).toBeGreaterThanOrEqual(6);
+  });
+
+  it('looks rows up by key on a cached generic plan: node(id), user(id) with its teams, team(id)', async () => {
+    const user = await t.db.prisma.user.create({ data: { email: `prep-${Date.now().toString(36)}@example.com`, name: 'Prepared' } });
+    const team = await t.db.prisma.team.create({ data: { slug: `prep-${Date.now().toString(36)}`, name: 'Prepared' } });
+    const lookups = [
+      ['node(id)', `{ node(id: "${toGlobalId('User', user.id)}") { id } }`],
+      ['user(id) with teams', `{ user(id: "${toGlobalId('User', user.id)}") { id teams(first: 2) { edges { node { id } } } } }`],
+      ['team(id)', `{ team(id: "${toGlobalId('Team', team.id)}") { id name } }`],
+    ] as const;
+    for (const [name, query] of lookups) {
+      t.resetStatements();
+      for (let i = 0; i < 7; i++) expect((await t.gql(query)).errors, name).toBeUndefined();
+      const sent = [...new Set(t.statements)];
+      expect(sent, name).toHaveLength(1);
+      const [row] = await t.db.prisma.$queryRaw<{ generic_plans: bigint; custom_plans: bigint }[]>`
+        SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = ${sent[0]}`;
+      // PostgreSQL plans the first five executions for their values, then keeps the generic plan.
+      expect(Number(row!.generic_plans), name).toBeGreaterThanOrEqual(2);
+    }
   });
 });

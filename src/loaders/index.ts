@@ -70,26 +70,36 @@ const USER_COLUMNS = columnsOf(Prisma.UserScalarFieldEnum);
 const TEAM_COLUMNS = columnsOf(Prisma.TeamScalarFieldEnum);
 
 // The lookups by key are raw statements through queryRows, not findMany: the same rows (the model's
-// columns: test/loader-rows.test.ts compares them with findMany's) for less than half the CPU, and one prepared statement
-// (`= ANY($1)`) for any batch size where `IN ($1, $2, ...)` is one per size.
+// columns; test/loader-rows.test.ts compares them with findMany's) for less than half the CPU.
+
+/**
+ * `column` is one of `keys`: `= $1` for one key (most lookups), `= ANY($1)` for a batch. PostgreSQL
+ * plans `= ANY($1)` anew on every execution (its generic plan, priced for an array of unknown length,
+ * never beats the custom plan for a short one; test/prepared-statements.test.ts), which doubled the
+ * database's CPU per node-by-id request; `= $1` runs on the connection's cached generic plan.
+ */
+function isOneOf(column: string, keys: readonly string[], cast: 'uuid' | 'text'): Prisma.Sql {
+  const type = Prisma.raw(cast);
+  return keys.length === 1 ? Prisma.sql`${Prisma.raw(column)} = ${keys[0]}::${type}` : Prisma.sql`${Prisma.raw(column)} = ANY(${keys}::${type}[])`;
+}
 
 async function usersById(prisma: PrismaClient, ids: readonly string[]) {
-  const rows = await queryRows<User>(prisma, Prisma.sql`SELECT ${USER_COLUMNS} FROM "User" WHERE "id" = ANY(${ids}::uuid[])`);
+  const rows = await queryRows<User>(prisma, Prisma.sql`SELECT ${USER_COLUMNS} FROM "User" WHERE ${isOneOf('"id"', ids, 'uuid')}`);
   return byKeys(ids, rows, (u) => u.id, null);
 }
 
 async function usersByEmail(prisma: PrismaClient, emails: readonly string[]) {
-  const rows = await queryRows<User>(prisma, Prisma.sql`SELECT ${USER_COLUMNS} FROM "User" WHERE "email" = ANY(${emails}::text[])`);
+  const rows = await queryRows<User>(prisma, Prisma.sql`SELECT ${USER_COLUMNS} FROM "User" WHERE ${isOneOf('"email"', emails, 'text')}`);
   return byKeys(emails, rows, (u) => u.email, null);
 }
 
 async function teamsById(prisma: PrismaClient, ids: readonly string[]) {
-  const rows = await queryRows<Team>(prisma, Prisma.sql`SELECT ${TEAM_COLUMNS} FROM "Team" WHERE "id" = ANY(${ids}::uuid[])`);
+  const rows = await queryRows<Team>(prisma, Prisma.sql`SELECT ${TEAM_COLUMNS} FROM "Team" WHERE ${isOneOf('"id"', ids, 'uuid')}`);
   return byKeys(ids, rows, (t) => t.id, null);
 }
 
 async function teamsBySlug(prisma: PrismaClient, slugs: readonly string[]) {
-  const rows = await queryRows<Team>(prisma, Prisma.sql`SELECT ${TEAM_COLUMNS} FROM "Team" WHERE "slug" = ANY(${slugs}::text[])`);
+  const rows = await queryRows<Team>(prisma, Prisma.sql`SELECT ${TEAM_COLUMNS} FROM "Team" WHERE ${isOneOf('"slug"', slugs, 'text')}`);
   return byKeys(slugs, rows, (t) => t.slug, null);
 }
 
@@ -97,7 +107,7 @@ async function teamsOwnedBy(prisma: PrismaClient, userId: string | undefined, te
   if (!userId) return teamIds.map(() => false);
   const rows = await queryRows<{ teamId: string }>(
     prisma,
-    Prisma.sql`SELECT "teamId" FROM "Membership" WHERE "userId" = ${userId}::uuid AND "teamId" = ANY(${teamIds}::uuid[]) AND "role" = 'OWNER'`,
+    Prisma.sql`SELECT "teamId" FROM "Membership" WHERE "userId" = ${userId}::uuid AND ${isOneOf('"teamId"', teamIds, 'uuid')} AND "role" = 'OWNER'`,
   );
   const owned = new Set(rows.map((r) => r.teamId));
   return teamIds.map((id) => owned.has(id));
@@ -118,7 +128,7 @@ async function rowsWith<T>(
   findMany: () => Promise<T[]>,
 ) {
   try {
-    const where = (alias: string) => Prisma.sql`${Prisma.raw(`"${alias}"."${key}"`)} = ANY(${keys}::${Prisma.raw(cast)}[])`;
+    const where = (alias: string) => isOneOf(`"${alias}"."${key}"`, keys, cast);
     return (await findPage<T>(prisma, modelName, { ...query, orderBy: { [key]: 'asc' } } as PagePlan, { where, withCount: false })).rows;
   } catch (error) {
     if (!(error instanceof UnsupportedQuery)) throw error;

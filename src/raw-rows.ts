@@ -41,8 +41,6 @@ function scalarTypeOf(value: unknown): ArgType['scalarType'] {
 
 type Convert = (value: unknown) => unknown;
 
-const ARRAY = 64;
-
 const bigint: Convert = (v) => BigInt(typeof v === 'number' ? Math.trunc(v) : (v as string));
 const int32: Convert = (v) => Math.trunc(typeof v === 'number' ? v : Number(v));
 const json: Convert = (v) => (typeof v === 'string' ? JSON.parse(v) : v);
@@ -51,31 +49,35 @@ const date: Convert = (v) => new Date(v as string);
 const time: Convert = (v) => new Date(`1970-01-01T${v as string}Z`);
 const decimal: Convert = (v) => new Decimal(v as string);
 
-/** What $queryRaw does to a value of `type` (undefined: nothing). */
+/** What $queryRaw does to a value of `type` (undefined: nothing; text, enums, uuids, floats pass as they are). */
+const CONVERTERS: Partial<Record<ColumnType, Convert>> = {
+  [ColumnTypeEnum.Int32]: int32,
+  [ColumnTypeEnum.Int64]: bigint,
+  [ColumnTypeEnum.Numeric]: decimal,
+  [ColumnTypeEnum.Boolean]: boolean,
+  [ColumnTypeEnum.Date]: date,
+  [ColumnTypeEnum.DateTime]: date,
+  [ColumnTypeEnum.Time]: time,
+  [ColumnTypeEnum.Json]: json,
+};
+
+/** An array type's element type, for the arrays whose elements are converted. */
+const ELEMENTS: Partial<Record<ColumnType, ColumnType>> = {
+  [ColumnTypeEnum.Int32Array]: ColumnTypeEnum.Int32,
+  [ColumnTypeEnum.Int64Array]: ColumnTypeEnum.Int64,
+  [ColumnTypeEnum.NumericArray]: ColumnTypeEnum.Numeric,
+  [ColumnTypeEnum.BooleanArray]: ColumnTypeEnum.Boolean,
+  [ColumnTypeEnum.DateArray]: ColumnTypeEnum.Date,
+  [ColumnTypeEnum.DateTimeArray]: ColumnTypeEnum.DateTime,
+  [ColumnTypeEnum.TimeArray]: ColumnTypeEnum.Time,
+  [ColumnTypeEnum.JsonArray]: ColumnTypeEnum.Json,
+};
+
 function converterOf(type: ColumnType): Convert | undefined {
-  if (type >= ARRAY && type < ColumnTypeEnum.UnknownNumber) {
-    const element = converterOf((type - ARRAY) as ColumnType);
-    return element && ((v) => (v as unknown[]).map((e) => (e === null ? null : element(e))));
-  }
-  switch (type) {
-    case ColumnTypeEnum.Int32:
-      return int32;
-    case ColumnTypeEnum.Int64:
-      return bigint;
-    case ColumnTypeEnum.Numeric:
-      return decimal;
-    case ColumnTypeEnum.Boolean:
-      return boolean;
-    case ColumnTypeEnum.Date:
-    case ColumnTypeEnum.DateTime:
-      return date;
-    case ColumnTypeEnum.Time:
-      return time;
-    case ColumnTypeEnum.Json:
-      return json;
-    default:
-      return undefined;
-  }
+  const element = ELEMENTS[type];
+  if (element === undefined) return CONVERTERS[type];
+  const convert = CONVERTERS[element]!;
+  return (v) => (v as unknown[]).map((e) => (e === null ? null : convert(e)));
 }
 
 /** The result set as objects keyed by column name, values as `$queryRaw` returns them. */

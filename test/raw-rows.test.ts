@@ -27,7 +27,9 @@ describe('queryRows', () => {
              '2025-01-02'::date AS "date", '04:05:06'::time AS "time", '{"a": [1, "x", null]}'::jsonb AS "jsonb",
              '00000000-0000-4000-8000-000000000001'::uuid AS "uuid", 'OWNER'::"TeamRole" AS "enum",
              ARRAY[1, 2]::int[] AS "ints", ARRAY[3, NULL]::bigint[] AS "bigints", ARRAY['2025-01-01 00:00:00'::timestamp] AS "timestamps",
-             ARRAY['a', NULL]::text[] AS "texts", NULL::int AS "nothing"`);
+             ARRAY['a', NULL]::text[] AS "texts", ARRAY[1.5, NULL]::numeric[] AS "numerics", ARRAY[true, false] AS "bools",
+             ARRAY['2025-01-02'::date] AS "dates", ARRAY['{"a": 1}'::jsonb] AS "jsons",
+             ARRAY['00000000-0000-4000-8000-000000000001'::uuid] AS "uuids", NULL::int AS "nothing"`);
     expect(direct).toEqual(client);
     expect(direct[0]!.bigint).toBe(9007199254740993n);
     expect(direct[0]!.timestamp).toBeInstanceOf(Date);

@@ -4,8 +4,9 @@ import { column, isoTimestamp, recordEvent } from '../events/index.js';
 // The statements of addTeamMember, removeTeamMember and transferUser. Each is one statement, so
 // PostgreSQL runs it as its own transaction: the membership change, its outbox event and the count
 // triggers commit together, with no BEGIN/COMMIT round trips. Prisma's query builder cannot express
-// locks, conditional writes and an outbox insert in one statement, hence $queryRaw (tagged templates:
-// every value is a bind parameter). Why each check is safe is in memberships.ts.
+// locks, conditional writes and an outbox insert in one statement, hence raw SQL (Prisma.sql tagged
+// templates, run by queryRows: every value is a bind parameter). Why each check is safe is in
+// memberships.ts.
 //
 // Locking CTEs are MATERIALIZED (run once, in full) and each reads the one before it, in its WHERE or
 // index condition, so PostgreSQL must take the earlier locks first: user, then teams, then memberships.

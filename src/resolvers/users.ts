@@ -37,7 +37,8 @@ const updateUserInput = z.object({
 
 // Each mutation below is one statement: PostgreSQL runs it as its own transaction, so the row and its
 // outbox event commit together with no BEGIN/COMMIT round trips (see recordEvent for the event order).
-// Prisma's query builder cannot write a row and another table's row in one statement, hence $queryRaw.
+// Prisma's query builder cannot write a row and another table's row in one statement, hence raw SQL
+// (Prisma.sql tagged templates, run by queryRows: every value a bind parameter).
 
 /**
  * user.created, from the inserted row's columns (not the whole row: no internal counters). Built per

@@ -52,6 +52,11 @@ describe.skipIf(!onPostgres)('a page on PostgreSQL', () => {
   it('looks rows up by key on a cached generic plan: node(id), user(id) with its teams, team(id)', async () => {
     const user = await t.db.prisma.user.create({ data: { email: `prep-${Date.now().toString(36)}@example.com`, name: 'Prepared' } });
     const team = await t.db.prisma.team.create({ data: { slug: `prep-${Date.now().toString(36)}`, name: 'Prepared' } });
+    // Tables big enough for the planner to price an index lookup: on a handful of rows a scan wins
+    // either way, and `= ANY($1)` gets its generic plan too.
+    await t.db.prisma.$executeRaw`INSERT INTO "User" ("email", "name") SELECT 'prep-' || i || '-' || ${team.id} || '@example.com', 'Filler' FROM generate_series(1, 2000) AS i`;
+    await t.db.prisma.$executeRaw`INSERT INTO "Team" ("slug", "name") SELECT 'prep-' || i || '-' || ${team.id}, 'Filler' FROM generate_series(1, 2000) AS i`;
+    await t.db.prisma.$executeRaw`ANALYZE "User", "Team", "Membership"`;
     const lookups = [
       ['node(id)', `{ node(id: "${toGlobalId('User', user.id)}") { id } }`],
       ['user(id) with teams', `{ user(id: "${toGlobalId('User', user.id)}") { id teams(first: 2) { edges { node { id } } } } }`],

@@ -1,4 +1,4 @@
-import { type DriverAdapterError, isDriverAdapterError } from '@prisma/driver-adapter-utils';
+import { isDriverAdapterError } from '@prisma/driver-adapter-utils';
 import { Prisma } from '../generated/prisma/client.js';
 
 /**
@@ -66,15 +66,12 @@ export type DatabaseFailure = { kind: 'unique'; fields: string[] } | { kind: 'no
 /** Translates a Prisma error into a known database failure, or null when it is not one we expect. */
 export function classifyDatabaseError(error: unknown): DatabaseFailure | null {
   // A raw statement sent straight to the driver adapter (queryRows) fails with the adapter's error,
-  // which `$queryRaw` would have wrapped as P2010: the same classification. (By name: the PGlite
-  // adapter has its own copy of the class.)
-  if (isDriverAdapterError(error)) return classifyDatabaseError(rawQueryFailed(error));
+  // which `$queryRaw` wraps as P2010: the same classification. (By name: the PGlite adapter has its
+  // own copy of the class.)
+  if (isDriverAdapterError(error)) return rawStatementFailure({ driverAdapterError: error });
   if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return null;
   // A raw statement's failure ("Raw query failed") carries the driver adapter's error kind instead.
-  if (error.code === 'P2010') {
-    const kind = driverCause(error.meta)?.kind;
-    return kind === 'UniqueConstraintViolation' ? { kind: 'unique', fields: uniqueFields(error.meta) } : null;
-  }
+  if (error.code === 'P2010') return rawStatementFailure(error.meta);
   switch (error.code) {
     case 'P2002':
       return { kind: 'unique', fields: uniqueFields(error.meta) };
@@ -97,8 +94,9 @@ function uniqueFields(meta: Record<string, unknown> | undefined): string[] {
   return Array.isArray(fields) ? fields.map((f) => String(f).replaceAll('"', '')) : [];
 }
 
-function rawQueryFailed(error: DriverAdapterError) {
-  return new Prisma.PrismaClientKnownRequestError(error.message, { code: 'P2010', clientVersion: Prisma.prismaVersion.client, meta: { driverAdapterError: error } });
+/** A raw statement's failure, from the driver adapter's error under `driverAdapterError`. */
+function rawStatementFailure(meta: Record<string, unknown> | undefined): DatabaseFailure | null {
+  return driverCause(meta)?.kind === 'UniqueConstraintViolation' ? { kind: 'unique', fields: uniqueFields(meta) } : null;
 }
 
 function driverCause(meta: Record<string, unknown> | undefined) {

@@ -121,14 +121,13 @@ async function teamsOwnedBy(prisma: PrismaClient, userId: string | undefined, te
 async function rowsWith<T>(
   prisma: PrismaClient,
   modelName: 'User' | 'Team',
-  key: string,
-  cast: 'uuid' | 'text',
+  key: 'id' | 'email' | 'slug',
   query: PlannedQuery,
   keys: readonly string[],
   findMany: () => Promise<T[]>,
 ) {
   try {
-    const where = (alias: string) => isOneOf(`"${alias}"."${key}"`, keys, cast);
+    const where = (alias: string) => isOneOf(`"${alias}"."${key}"`, keys, key === 'id' ? 'uuid' : 'text');
     return (await findPage<T>(prisma, modelName, { ...query, orderBy: { [key]: 'asc' } } as PagePlan, { where, withCount: false })).rows;
   } catch (error) {
     if (!(error instanceof UnsupportedQuery)) throw error;
@@ -137,16 +136,12 @@ async function rowsWith<T>(
 }
 
 const usersWith = (key: 'id' | 'email') => async (prisma: PrismaClient, query: PlannedQuery, keys: readonly string[]) => {
-  const rows = await rowsWith<User>(prisma, 'User', key, key === 'id' ? 'uuid' : 'text', query, keys, () =>
-    prisma.user.findMany({ ...query, where: { [key]: { in: [...keys] } }, relationLoadStrategy: 'join' }),
-  );
+  const rows = await rowsWith<User>(prisma, 'User', key, query, keys, () => prisma.user.findMany({ ...query, where: { [key]: { in: [...keys] } }, relationLoadStrategy: 'join' }));
   return byKeys(keys, rows, (u) => u[key], null);
 };
 
 const teamsWith = (key: 'id' | 'slug') => async (prisma: PrismaClient, query: PlannedQuery, keys: readonly string[]) => {
-  const rows = await rowsWith<Team>(prisma, 'Team', key, key === 'id' ? 'uuid' : 'text', query, keys, () =>
-    prisma.team.findMany({ ...query, where: { [key]: { in: [...keys] } }, relationLoadStrategy: 'join' }),
-  );
+  const rows = await rowsWith<Team>(prisma, 'Team', key, query, keys, () => prisma.team.findMany({ ...query, where: { [key]: { in: [...keys] } }, relationLoadStrategy: 'join' }));
   return byKeys(keys, rows, (t) => t[key], null);
 };
 

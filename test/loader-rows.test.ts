@@ -10,6 +10,20 @@ import { useTestApp } from './helpers/app.js';
  */
 const t = useTestApp();
 
+/** Two users and a team the first owns and the second is a member of. */
+async function ownerAndMember(tag: string) {
+  const [owner, member] = await makeUsers(t, 2, tag);
+  const team = await makeTeam(
+    t,
+    [
+      [owner!, 'OWNER'],
+      [member!, 'MEMBER'],
+    ],
+    tag,
+  );
+  return { owner: owner!, member: member!, team };
+}
+
 describe('loaders by key', () => {
   it('give the rows findMany gives: users by id and by email, teams by id and by slug', async () => {
     const [a, b] = await makeUsers(t, 2, 'loader-rows');
@@ -30,32 +44,16 @@ describe('loaders by key', () => {
   });
 
   it('tell the teams the viewer owns, and none to a request without one', async () => {
-    const [owner, member] = await makeUsers(t, 2, 'loader-owner');
-    const owned = await makeTeam(
-      t,
-      [
-        [owner!, 'OWNER'],
-        [member!, 'MEMBER'],
-      ],
-      'loader-owner',
-    );
-    const other = await makeTeam(t, [[member!, 'OWNER']], 'loader-owner');
-    expect(await createLoaders(t.db.prisma, owner!.id).viewerOwnsTeam.loadMany([owned.id, other.id, NO_UUID])).toEqual([true, false, false]);
-    expect(await createLoaders(t.db.prisma, member!.id).viewerOwnsTeam.loadMany([owned.id, other.id])).toEqual([false, true]);
+    const { owner, member, team: owned } = await ownerAndMember('loader-owner');
+    const other = await makeTeam(t, [[member, 'OWNER']], 'loader-owner');
+    expect(await createLoaders(t.db.prisma, owner.id).viewerOwnsTeam.loadMany([owned.id, other.id, NO_UUID])).toEqual([true, false, false]);
+    expect(await createLoaders(t.db.prisma, member.id).viewerOwnsTeam.loadMany([owned.id, other.id])).toEqual([false, true]);
     expect(await createLoaders(t.db.prisma).viewerOwnsTeam.load(owned.id)).toBe(false);
   });
 
   it('with planned relations: the rows findMany gives, in one page-sql statement', async () => {
-    const [a, b] = await makeUsers(t, 2, 'loader-with');
-    const one = await makeTeam(
-      t,
-      [
-        [a!, 'OWNER'],
-        [b!, 'MEMBER'],
-      ],
-      'loader-with',
-    );
-    const two = await makeTeam(t, [[a!, 'MEMBER']], 'loader-with');
+    const { owner: a, member: b, team: one } = await ownerAndMember('loader-with');
+    const two = await makeTeam(t, [[a, 'MEMBER']], 'loader-with');
     const teams = { orderBy: { teamId: 'asc' }, take: 5, skip: 0, select: { userId: true, teamId: true, role: true, joinedAt: true, team: true } } as const;
     const members = { orderBy: { userId: 'asc' }, take: 1, skip: 0, select: { userId: true, teamId: true, role: true, user: { select: { email: true } } } } as const;
     const prisma = t.db.prisma;
@@ -63,17 +61,17 @@ describe('loaders by key', () => {
     const tally = new StatementTally([]);
     const [users, byEmail, byId, bySlug] = await t.db.tally(tally, () =>
       Promise.all([
-        loaders.userWith({ include: { memberships: teams } }).loadMany([b!.id, NO_UUID, a!.id]),
-        loaders.userByEmailWith({ include: { memberships: teams } }).load(a!.email),
+        loaders.userWith({ include: { memberships: teams } }).loadMany([b.id, NO_UUID, a.id]),
+        loaders.userByEmailWith({ include: { memberships: teams } }).load(a.email),
         loaders.teamWith({ include: { memberships: members } }).loadMany([two.id, one.id]),
         loaders.teamBySlugWith({ select: { id: true, slug: true, memberships: members } }).load(one.slug),
       ]),
     );
-    const userRows = await prisma.user.findMany({ where: { id: { in: [a!.id, b!.id] } }, include: { memberships: teams }, relationLoadStrategy: 'join' });
+    const userRows = await prisma.user.findMany({ where: { id: { in: [a.id, b.id] } }, include: { memberships: teams }, relationLoadStrategy: 'join' });
     const user = (id: string) => userRows.find((u) => u.id === id);
-    expect(users).toEqual([user(b!.id), null, user(a!.id)]);
-    expect(byEmail).toEqual(user(a!.id));
-    expect(user(a!.id)!.memberships).toHaveLength(2);
+    expect(users).toEqual([user(b.id), null, user(a.id)]);
+    expect(byEmail).toEqual(user(a.id));
+    expect(user(a.id)!.memberships).toHaveLength(2);
     const teamRows = await prisma.team.findMany({ where: { id: { in: [one.id, two.id] } }, include: { memberships: members }, relationLoadStrategy: 'join' });
     expect(byId).toEqual([teamRows.find((r) => r.id === two.id), teamRows.find((r) => r.id === one.id)]);
     expect(bySlug).toEqual(await prisma.team.findUnique({ where: { slug: one.slug }, select: { id: true, slug: true, memberships: members } }));

@@ -2,7 +2,7 @@
 // (bench/lib/bench.mjs). Needs Node 22+ (PostGraphile v5) and PostgreSQL on 127.0.0.1:5432 or at
 // BENCH_DATABASE_URL. Results: the console and bench/RESULTS.md.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,7 +15,9 @@ if (major < 22) {
 
 // Two installs, two lock files: the hello-world uses graphql 17 like our server, PostGraphile needs graphql 16.
 for (const dir of [bench, path.join(bench, 'hello-world')]) {
-  if (existsSync(path.join(dir, 'node_modules'))) continue;
+  // Installed already when every dependency is (an install from before a dependency was added is not).
+  const { dependencies = {} } = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
+  if (Object.keys(dependencies).every((name) => existsSync(path.join(dir, 'node_modules', name, 'package.json')))) continue;
   process.stdout.write(`bench: installing ${path.relative(process.cwd(), dir) || '.'} dependencies (npm ci)\n`);
   const r = spawnSync('npm', ['ci', '--prefix', dir, '--no-audit', '--no-fund'], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);

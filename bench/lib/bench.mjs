@@ -1,5 +1,5 @@
-// The benchmark run (`npm run bench`): databases → build → hello-world ceiling → our server →
-// PostGraphile → skewed vs uniform first pages → CPU profiles of our server → table + bench/RESULTS.md.
+// The benchmark run (`npm run bench`): databases → build → hello-world ceiling → our server,
+// PostGraphile and the stack's floor → skewed vs uniform first pages → CPU profiles of our server → table + bench/RESULTS.md.
 // Every phase is bounded in time; every child process is stopped at the end, also on failure.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,7 +39,10 @@ const SCENARIOS = ['node', 'usersPage', 'teamsPage', 'createUser'];
 const CACHE_SCENARIOS = ['node', 'usersPage'];
 /** Scenarios measured again with tracing on (OTLP/HTTP to a sink in this process). */
 const TRACING_SCENARIOS = ['node', 'usersPage', 'createUser'];
-const TARGETS = ['ours', 'postgraphile'];
+const TARGETS = ['ours', 'postgraphile', 'floor'];
+/** The stack's floor (bench/hello-world/floor.mjs) answers these two only: one statement each, as ours. */
+const FLOOR_SCENARIOS = ['node', 'createUser'];
+const scenariosOf = (target) => (target === 'floor' ? FLOOR_SCENARIOS : SCENARIOS);
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 /** Prints a phase heading with the time since the start (set by main). */
@@ -147,6 +150,7 @@ async function machineInfo(cfg, uniformUrl) {
       'graphql (PostGraphile)': versionOf(BENCH, 'graphql'),
       'graphql-yoga (hello-world)': versionOf(path.join(BENCH, 'hello-world'), 'graphql-yoga'),
       'graphql (hello-world)': versionOf(path.join(BENCH, 'hello-world'), 'graphql'),
+      'pg (floor)': versionOf(path.join(BENCH, 'hello-world'), 'pg'),
       autocannon: versionOf(BENCH, 'autocannon'),
     },
   };
@@ -212,6 +216,16 @@ function serverSpec(target, cfg, dbUrl, env = {}) {
       cwd: BENCH,
       env: { NODE_ENV: 'production', DATABASE_URL: dbUrl, DB_POOL_MAX: String(cfg.poolMax) },
       logFile: path.join(logDir, 'postgraphile.log'),
+      headers: cfg.headers,
+    };
+  }
+  if (target === 'floor') {
+    return {
+      name: 'floor',
+      script: path.join(BENCH, 'hello-world/floor.mjs'),
+      cwd: path.join(BENCH, 'hello-world'),
+      env: { NODE_ENV: 'production', DATABASE_URL: dbUrl, DB_POOL_MAX: String(cfg.poolMax) },
+      logFile: path.join(logDir, 'floor.log'),
       headers: cfg.headers,
     };
   }
@@ -359,7 +373,7 @@ function best(runs) {
 /** Each scenario once, sequentially: it must answer with data and no errors before it is measured. */
 async function verify(target, server, defs) {
   const problems = [];
-  for (const name of SCENARIOS) {
+  for (const name of scenariosOf(target)) {
     const { status, text } = await post(server.url, defs[name].body(0));
     const problem = status !== 200 ? `HTTP ${status}: ${text.slice(0, 300)}` : defs[name].check(text);
     if (problem) problems.push(`${target} ${name}: ${problem}`);
@@ -630,7 +644,7 @@ export async function main() {
   cfg.headers = { authorization: cfg.auth.header };
   requestHeaders = cfg.headers;
   const started = performance.now();
-  const results = { cfg, hello: null, ours: {}, postgraphile: {}, cache: {}, skew: { ours: {}, postgraphile: {} }, profiles: {}, problems: [], notes: [] };
+  const results = { cfg, hello: null, ours: {}, postgraphile: {}, floor: {}, cache: {}, skew: { ours: {}, postgraphile: {} }, profiles: {}, problems: [], notes: [] };
   phase = (title) => say(`\n== ${title}  (${((performance.now() - started) / 1000).toFixed(0)} s)`);
 
   phase('counting proxy unit check');
@@ -735,8 +749,8 @@ export async function main() {
 
     // Both servers run side by side (each behind its own counting proxy) and take turns per scenario, in
     // alternating order from round to round, so background load on a shared machine hits both alike.
-    phase(`our server and PostGraphile v5 on ${db.uniformName}`);
-    const defs = { ours: scenarios('ours', runTag), postgraphile: scenarios('postgraphile', runTag) };
+    phase(`our server, PostGraphile v5 and the stack's floor (Yoga + pg; ${FLOOR_SCENARIOS.join(', ')}) on ${db.uniformName}`);
+    const defs = Object.fromEntries(TARGETS.map((target) => [target, scenarios(target, runTag)]));
     const live = {};
     try {
       for (const target of TARGETS) {
@@ -746,21 +760,22 @@ export async function main() {
         results.problems.push(...problems);
       }
       await deleteLoadUsers(db.uniformUrl); // the two users the createUser checks made
-      const runs = { ours: {}, postgraphile: {} };
-      const counters = { ours: { next: 0 }, postgraphile: { next: 0 } };
+      const runs = Object.fromEntries(TARGETS.map((target) => [target, {}]));
+      const counters = Object.fromEntries(TARGETS.map((target) => [target, { next: 0 }]));
       for (let round = 1; round <= cfg.rounds; round++) {
         const order = round % 2 === 1 ? TARGETS : [...TARGETS].reverse();
         phase(`load round ${round} of ${cfg.rounds}: warm-up ${cfg.warmup} s, idle ${cfg.idle} s, ${cfg.duration} s, ${cfg.connections} connections`);
         for (const name of SCENARIOS) {
           for (const target of order) {
-            const r = await measure(cfg, live[target], `${name} ${target}`, defs[target][name], (text) => quickError(target === 'ours', name, text), counters[target]);
+            if (!scenariosOf(target).includes(name)) continue;
+            const r = await measure(cfg, live[target], `${name} ${target}`, defs[target][name], (text) => quickError(target !== 'postgraphile', name, text), counters[target]);
             (runs[target][name] ??= []).push(r);
             if (name === 'createUser') await deleteLoadUsers(db.uniformUrl);
           }
         }
       }
       for (const target of TARGETS) {
-        for (const name of SCENARIOS) results[target][name] = best(runs[target][name]);
+        for (const name of scenariosOf(target)) results[target][name] = best(runs[target][name]);
         results[target].processPeakRss = memoryOf(live[target].server.pid)?.hwm ?? null;
       }
     } finally {
@@ -772,7 +787,7 @@ export async function main() {
     results.hello = best(helloRuns);
 
     phase(`first pages on ${db.uniformName} and ${db.skewName}, a server on each, requests alternating`);
-    for (const target of TARGETS) {
+    for (const target of ['ours', 'postgraphile']) {
       const runs = {};
       try {
         for (const [side, url] of [

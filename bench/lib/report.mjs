@@ -40,6 +40,9 @@ function rows(results) {
       const r = results[target][name];
       out.push({ scenario: LABELS[name], server: label, r });
     }
+    // The stack's floor: Yoga + node-postgres running our one statement and nothing else.
+    const floor = results.floor?.[name];
+    if (floor) out.push({ scenario: LABELS[name], server: 'floor: Yoga + pg, our statement only', r: floor });
     // Our server again with RESPONSE_CACHE=true: every measured request a cache hit.
     for (const [store, label] of [
       ['memory', 'ours, cache hits (memory)'],
@@ -97,10 +100,13 @@ function ratioRows(results) {
   return SCENARIOS.map((name) => {
     const o = results.ours[name];
     const p = results.postgraphile[name];
+    const f = results.floor?.[name];
     return {
       name,
       label: LABELS[name],
       rps: ratio(o?.rps, p?.rps),
+      oursFloor: ratio(o?.rps, f?.rps),
+      floorPgl: ratio(f?.rps, p?.rps),
       p99: ratio(o?.p99, p?.p99),
       ceiling: ratio(o?.rps, ceiling),
       pglCeiling: ratio(p?.rps, ceiling),
@@ -148,6 +154,13 @@ function goals(results) {
   }
   const ok = Number.isFinite(node?.ceiling) && node.ceiling >= 0.75;
   lines.push(`${ok ? 'met' : 'NOT met'}: node by id at ${pct(node?.ceiling)} of the Yoga ceiling's req/s (goal: within 25%, i.e. ≥ 75%)`);
+  for (const r of rr.filter((x) => Number.isFinite(x.floorPgl))) {
+    lines.push(
+      `context: ${r.label}: the stack's floor (Yoga + pg running our one statement, nothing else) serves ${times(r.floorPgl)} PostGraphile's req/s, ` +
+        (r.floorPgl < 1 ? 'below the goal before any of our code runs (the stack: Yoga on whatwg-node, graphql-js, node-postgres)' : 'so the stack leaves room for the goal') +
+        `; ours serves ${times(r.oursFloor)} the floor's (the cost of our own code)`,
+    );
+  }
   return lines;
 }
 
@@ -214,8 +227,8 @@ export function renderConsole(results) {
   out.push('');
   out.push(
     table(
-      ['Scenario', 'ours/PostGraphile req/s', 'ours/PostGraphile p99', 'ours/ceiling', 'PostGraphile/ceiling'],
-      ratioRows(results).map((r) => [r.label, times(r.rps), times(r.p99), pct(r.ceiling), pct(r.pglCeiling)]),
+      ['Scenario', 'ours/PostGraphile req/s', 'ours/PostGraphile p99', 'ours/ceiling', 'PostGraphile/ceiling', 'ours/floor', 'floor/PostGraphile'],
+      ratioRows(results).map((r) => [r.label, times(r.rps), times(r.p99), pct(r.ceiling), pct(r.pglCeiling), times(r.oursFloor), times(r.floorPgl)]),
     ),
   );
   out.push('');
@@ -285,7 +298,13 @@ export function renderMarkdown(results) {
       `${cfg.connections} connections, POST /graphql on 127.0.0.1. Both servers use a database pool of ${cfg.poolMax} connections. Latency percentiles are exact (every response time kept).`,
   );
   L.push(
-    `- Ours and PostGraphile run side by side and take turns scenario by scenario, in ${cfg.rounds} round(s) with the order reversed each round; the Yoga ceiling is measured ` +
+    "- The stack's floor (bench/hello-world/floor.mjs): GraphQL Yoga on node:http with node-postgres, the same versions as ours, answering our node by id and createUser " +
+      'queries with the one statement ours runs for each (the same SQL as a named prepared statement, as ours runs it; createUser writes its outbox event too) and nothing else: no ' +
+      'authentication, validation, limits, metrics, logging, error masking, DataLoader, Pothos or Prisma. What ours spends above the floor is what our own code costs; ' +
+      'the floor is what any server on this stack pays for the same answer.',
+  );
+  L.push(
+    `- Ours, PostGraphile and the floor run side by side and take turns scenario by scenario, in ${cfg.rounds} round(s) with the order reversed each round; the Yoga ceiling is measured ` +
       'before and after. The table shows, per server and scenario, the round with the highest throughput (the least disturbed one); "req/s per round" lists them all. ' +
       'The machine is shared (other work may be running: see "CPU other procs"), so compare figures from the same run.',
   );
@@ -325,8 +344,26 @@ export function renderMarkdown(results) {
   L.push('');
   L.push(
     mdTable(
-      ['Scenario', 'ours ÷ PostGraphile req/s', 'ours ÷ PostGraphile p99', 'ours ÷ Yoga ceiling req/s', 'PostGraphile ÷ Yoga ceiling req/s', 'SQL stmts/req ours / PostGraphile'],
-      ratioRows(results).map((r) => [r.label, times(r.rps), times(r.p99), pct(r.ceiling), pct(r.pglCeiling), `${fix(r.stmts[0], 2)} / ${fix(r.stmts[1], 2)}`]),
+      [
+        'Scenario',
+        'ours ÷ PostGraphile req/s',
+        'ours ÷ PostGraphile p99',
+        'ours ÷ Yoga ceiling req/s',
+        'PostGraphile ÷ Yoga ceiling req/s',
+        'ours ÷ floor req/s',
+        'floor ÷ PostGraphile req/s',
+        'SQL stmts/req ours / PostGraphile',
+      ],
+      ratioRows(results).map((r) => [
+        r.label,
+        times(r.rps),
+        times(r.p99),
+        pct(r.ceiling),
+        pct(r.pglCeiling),
+        times(r.oursFloor),
+        times(r.floorPgl),
+        `${fix(r.stmts[0], 2)} / ${fix(r.stmts[1], 2)}`,
+      ]),
       ['l'],
     ),
   );
@@ -343,8 +380,9 @@ export function renderMarkdown(results) {
     for (const [target, label] of [
       ['ours', 'ours'],
       ['postgraphile', 'PostGraphile'],
+      ['floor', 'the floor'],
     ]) {
-      const st = results[target][name]?.statements;
+      const st = results[target]?.[name]?.statements;
       if (!st?.texts?.length) continue;
       L.push(`- ${LABELS[name]}, ${label}: ${fix(st.perRequest, 2)} statements per request`);
       for (const t of st.texts) L.push(`  - ${fix(t.perRequest, 2)}× \`${t.text.replace(/`/g, "'")}${t.text.length >= 200 ? '…' : ''}\``);
@@ -418,6 +456,7 @@ export function renderMarkdown(results) {
     L.push('');
     L.push(`- ours: ${limitOf(o)}.`);
     L.push(`- PostGraphile: ${limitOf(p)}.`);
+    if (results.floor?.[name]) L.push(`- the floor: ${limitOf(results.floor[name])}.`);
     const prof = results.profiles?.[name];
     if (prof?.summary) {
       L.push(`- Profile of ours (${fix(prof.rps, 0)} req/s under the profiler, ${prof.file}): ${topPackages(prof.summary)}.`);

@@ -4,8 +4,9 @@
 // user's scalar columns by id, createUser inserts the user and its outbox event in one statement. Nothing
 // else: no authentication, validation, limits, metrics, logging, error masking or DataLoader, no Pothos
 // or Prisma. What our server spends above this floor is what our own code costs; what the floor spends
-// is what any server on this stack pays.
-// Environment: DATABASE_URL, PORT, HOST, DB_POOL_MAX (default 10).
+// is what any server on this stack pays. With FLOOR_EVENT=0, createUser inserts the user alone (what
+// PostGraphile's does), to tell what the outbox event costs from what the stack costs.
+// Environment: DATABASE_URL, PORT, HOST, DB_POOL_MAX (default 10), FLOOR_EVENT (default 1).
 import { createServer } from 'node:http';
 import { createSchema, createYoga } from 'graphql-yoga';
 import pg from 'pg';
@@ -22,6 +23,8 @@ event AS (
   SELECT 'user.created'::text, 1::int, "id", jsonb_build_object('id', "id", 'email', "email", 'name', "name", 'role', "role",
     'version', "version", 'createdAt', ${ISO('"createdAt"')}, 'updatedAt', ${ISO('"updatedAt"')}), NULL::varchar FROM created)
 SELECT * FROM created`;
+const CREATE_USER_WITHOUT_EVENT = 'INSERT INTO "User" ("email", "name", "role") VALUES ($1, $2, DEFAULT) ON CONFLICT ("email") DO NOTHING RETURNING *';
+const WITH_EVENT = process.env.FLOOR_EVENT !== '0';
 
 const typeDefs = /* GraphQL */ `
   scalar DateTime
@@ -62,7 +65,8 @@ function floorSchema(pool) {
     },
     Mutation: {
       createUser: async (_, { input }) => {
-        const { rows } = await pool.query({ name: 'floor-create-user', text: CREATE_USER, values: [input.email, input.name] });
+        const text = WITH_EVENT ? CREATE_USER : CREATE_USER_WITHOUT_EVENT;
+        const { rows } = await pool.query({ name: 'floor-create-user', text, values: [input.email, input.name] });
         return rows[0] ? { __typename: 'CreateUserSuccess', user: user(rows[0]) } : { __typename: 'EmailTakenError', message: `${input.email} is taken` };
       },
     },

@@ -39,10 +39,13 @@ const SCENARIOS = ['node', 'usersPage', 'teamsPage', 'createUser'];
 const CACHE_SCENARIOS = ['node', 'usersPage'];
 /** Scenarios measured again with tracing on (OTLP/HTTP to a sink in this process). */
 const TRACING_SCENARIOS = ['node', 'usersPage', 'createUser'];
-const TARGETS = ['ours', 'postgraphile', 'floor'];
-/** The stack's floor (bench/hello-world/floor.mjs) answers these two only: one statement each, as ours. */
+const TARGETS = ['ours', 'postgraphile', 'floor', 'floorNoEvent'];
+/**
+ * The stack's floor (bench/hello-world/floor.mjs) answers these two only, one statement each, as ours;
+ * `floorNoEvent` is the floor whose createUser writes no outbox event (as PostGraphile's).
+ */
 const FLOOR_SCENARIOS = ['node', 'createUser'];
-const scenariosOf = (target) => (target === 'floor' ? FLOOR_SCENARIOS : SCENARIOS);
+const scenariosOf = (target) => ({ floor: FLOOR_SCENARIOS, floorNoEvent: ['createUser'] })[target] ?? SCENARIOS;
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 /** Prints a phase heading with the time since the start (set by main). */
@@ -219,13 +222,13 @@ function serverSpec(target, cfg, dbUrl, env = {}) {
       headers: cfg.headers,
     };
   }
-  if (target === 'floor') {
+  if (target === 'floor' || target === 'floorNoEvent') {
     return {
-      name: 'floor',
+      name: target,
       script: path.join(BENCH, 'hello-world/floor.mjs'),
       cwd: path.join(BENCH, 'hello-world'),
-      env: { NODE_ENV: 'production', DATABASE_URL: dbUrl, DB_POOL_MAX: String(cfg.poolMax) },
-      logFile: path.join(logDir, 'floor.log'),
+      env: { NODE_ENV: 'production', DATABASE_URL: dbUrl, DB_POOL_MAX: String(cfg.poolMax), FLOOR_EVENT: target === 'floor' ? '1' : '0' },
+      logFile: path.join(logDir, `${target}.log`),
       headers: cfg.headers,
     };
   }
@@ -644,7 +647,19 @@ export async function main() {
   cfg.headers = { authorization: cfg.auth.header };
   requestHeaders = cfg.headers;
   const started = performance.now();
-  const results = { cfg, hello: null, ours: {}, postgraphile: {}, floor: {}, cache: {}, skew: { ours: {}, postgraphile: {} }, profiles: {}, problems: [], notes: [] };
+  const results = {
+    cfg,
+    hello: null,
+    ours: {},
+    postgraphile: {},
+    floor: {},
+    floorNoEvent: {},
+    cache: {},
+    skew: { ours: {}, postgraphile: {} },
+    profiles: {},
+    problems: [],
+    notes: [],
+  };
   phase = (title) => say(`\n== ${title}  (${((performance.now() - started) / 1000).toFixed(0)} s)`);
 
   phase('counting proxy unit check');
@@ -749,7 +764,7 @@ export async function main() {
 
     // Both servers run side by side (each behind its own counting proxy) and take turns per scenario, in
     // alternating order from round to round, so background load on a shared machine hits both alike.
-    phase(`our server, PostGraphile v5 and the stack's floor (Yoga + pg; ${FLOOR_SCENARIOS.join(', ')}) on ${db.uniformName}`);
+    phase(`our server, PostGraphile v5 and the stack's floor (Yoga + pg; ${FLOOR_SCENARIOS.join(', ')}; createUser also without its event) on ${db.uniformName}`);
     const defs = Object.fromEntries(TARGETS.map((target) => [target, scenarios(target, runTag)]));
     const live = {};
     try {

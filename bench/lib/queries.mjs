@@ -102,7 +102,7 @@ export function scenarios(target, runTag) {
     teamsPage: { body: () => teams, check: (b) => checkPage(ours, b, 'teams') },
     createUser: {
       body: (i) => {
-        const email = `bench-${runTag}-${target}-${i}@load.example`;
+        const email = `bench-${runTag}-${target.toLowerCase()}-${i}@load.example`; // emails are stored lower-case (a CHECK)
         const name = `Load ${i}`;
         return json(q.createUser, { input: ours ? { email, name } : { user: { email, name } } });
       },

@@ -1,11 +1,12 @@
 // The stack's floor: the least a server on our stack (GraphQL Yoga on node:http, node-postgres, the same
 // versions as the server) does to give our answers to node by id and createUser. Each request runs the
-// one statement our server runs for it, as a named prepared statement (as ours are): node(id) reads the
-// user's scalar columns by id, createUser inserts the user and its outbox event in one statement. Nothing
-// else: no authentication, validation, limits, metrics, logging, error masking or DataLoader, no Pothos
-// or Prisma. What our server spends above this floor is what our own code costs; what the floor spends
-// is what any server on this stack pays. With FLOOR_EVENT=0, createUser inserts the user alone (what
-// PostGraphile's does), to tell what the outbox event costs from what the stack costs.
+// one statement our server runs for it (its constant parameters written inline), as a named prepared
+// statement (as ours are): node(id) reads the user's scalar columns by id, createUser inserts the user
+// and its outbox event in one statement. Nothing else: no authentication, validation, limits, metrics,
+// logging, error masking or DataLoader, no Pothos or Prisma. What our server spends above this floor is
+// what our own code costs; what the floor spends is what any server on this stack pays. With
+// FLOOR_EVENT=0, createUser inserts the user alone (as PostGraphile's does), to tell what the outbox
+// event costs from what the stack costs.
 // Environment: DATABASE_URL, PORT, HOST, DB_POOL_MAX (default 10), FLOOR_EVENT (default 1).
 import { createServer } from 'node:http';
 import { createSchema, createYoga } from 'graphql-yoga';

@@ -9,6 +9,17 @@ const SKEW_LABELS = {
   usersPage: 'users page (50 × 5)',
 };
 const SCENARIOS = Object.keys(LABELS);
+/**
+ * The servers measured under load, as each table names them: ours, PostGraphile, and the stack's floor
+ * (Yoga + node-postgres running our one statement and nothing else; node by id and createUser only),
+ * also without the outbox event (createUser only).
+ */
+const SERVERS = [
+  ['ours', 'ours'],
+  ['postgraphile', 'PostGraphile'],
+  ['floor', 'floor (Yoga + pg, our statement only)'],
+  ['floorNoEvent', 'floor without the outbox event'],
+];
 
 const fix = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '–');
 const mib = (bytes) => (Number.isFinite(bytes) && bytes > 0 ? `${(bytes / 2 ** 20).toFixed(0)} MiB` : '–');
@@ -33,18 +44,10 @@ function errors(r) {
 function rows(results) {
   const out = [];
   for (const name of SCENARIOS) {
-    for (const [target, label] of [
-      ['ours', 'ours'],
-      ['postgraphile', 'PostGraphile'],
-    ]) {
-      const r = results[target][name];
-      out.push({ scenario: LABELS[name], server: label, r });
+    for (const [target, label] of SERVERS) {
+      const r = results[target]?.[name];
+      if (r) out.push({ scenario: LABELS[name], server: label, r });
     }
-    // The stack's floor: Yoga + node-postgres running our one statement and nothing else.
-    const floor = results.floor?.[name];
-    if (floor) out.push({ scenario: LABELS[name], server: 'floor: Yoga + pg, our statement only', r: floor });
-    const noEvent = results.floorNoEvent?.[name];
-    if (noEvent) out.push({ scenario: LABELS[name], server: 'floor without the outbox event', r: noEvent });
     // Our server again with RESPONSE_CACHE=true: every measured request a cache hit.
     for (const [store, label] of [
       ['memory', 'ours, cache hits (memory)'],
@@ -103,14 +106,15 @@ function ratioRows(results) {
     const o = results.ours[name];
     const p = results.postgraphile[name];
     const f = results.floor?.[name];
+    const n = results.floorNoEvent?.[name];
     return {
       name,
       label: LABELS[name],
       rps: ratio(o?.rps, p?.rps),
       oursFloor: ratio(o?.rps, f?.rps),
       floorPgl: ratio(f?.rps, p?.rps),
-      noEventPgl: ratio(results.floorNoEvent?.[name]?.rps, p?.rps),
-      eventCost: 1 - ratio(f?.rps, results.floorNoEvent?.[name]?.rps),
+      noEventPgl: ratio(n?.rps, p?.rps),
+      eventCost: 1 - ratio(f?.rps, n?.rps),
       p99: ratio(o?.p99, p?.p99),
       ceiling: ratio(o?.rps, ceiling),
       pglCeiling: ratio(p?.rps, ceiling),
@@ -388,12 +392,7 @@ export function renderMarkdown(results) {
   L.push('The statements each server ran during the measured run of the best round, per request (texts cut at 200 characters):');
   L.push('');
   for (const name of SCENARIOS) {
-    for (const [target, label] of [
-      ['ours', 'ours'],
-      ['postgraphile', 'PostGraphile'],
-      ['floor', 'the floor'],
-      ['floorNoEvent', 'the floor without the event'],
-    ]) {
+    for (const [target, label] of SERVERS) {
       const st = results[target]?.[name]?.statements;
       if (!st?.texts?.length) continue;
       L.push(`- ${LABELS[name]}, ${label}: ${fix(st.perRequest, 2)} statements per request`);
@@ -462,14 +461,9 @@ export function renderMarkdown(results) {
   );
   L.push('');
   for (const name of SCENARIOS) {
-    const o = results.ours[name];
-    const p = results.postgraphile[name];
     L.push(`### ${LABELS[name]}`);
     L.push('');
-    L.push(`- ours: ${limitOf(o)}.`);
-    L.push(`- PostGraphile: ${limitOf(p)}.`);
-    if (results.floor?.[name]) L.push(`- the floor: ${limitOf(results.floor[name])}.`);
-    if (results.floorNoEvent?.[name]) L.push(`- the floor without the event: ${limitOf(results.floorNoEvent[name])}.`);
+    for (const [target, label] of SERVERS) if (results[target]?.[name]) L.push(`- ${label}: ${limitOf(results[target][name])}.`);
     const prof = results.profiles?.[name];
     if (prof?.summary) {
       L.push(`- Profile of ours (${fix(prof.rps, 0)} req/s under the profiler, ${prof.file}): ${topPackages(prof.summary)}.`);

@@ -6,14 +6,14 @@ import { requestRouteOf } from '../request-info.js';
 /** Serves the registry in Prometheus text format at `/metrics` (when no separate METRICS_PORT is set). */
 export function useMetricsEndpoint({ metrics }: { metrics: Metrics }): Plugin {
   return {
-    async onRequest({ fetchAPI, endResponse, request }) {
+    // Not async: on every other route it returns nothing, so Yoga's hook chain stays synchronous.
+    onRequest({ fetchAPI, endResponse, request }) {
       if (requestRouteOf(request) !== 'metrics') return;
       if (request.method !== 'GET' && request.method !== 'HEAD') {
         endResponse(methodNotAllowed(fetchAPI, ['GET', 'HEAD']));
         return;
       }
-      const body = await metrics.render();
-      endResponse(new fetchAPI.Response(body, { headers: { 'content-type': metrics.registry.contentType } }));
+      return metrics.render().then((body) => endResponse(new fetchAPI.Response(body, { headers: { 'content-type': metrics.registry.contentType } })));
     },
   };
 }

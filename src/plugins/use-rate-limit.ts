@@ -89,26 +89,29 @@ export function useRateLimit(options: RateLimitOptions): Plugin {
   const addresses = limiter('addr');
 
   /** Consumes a point; the refusal, or undefined when allowed (also when the limiter itself fails). */
-  const consume = async (budget: Limiter, key: string, requestId: string): Promise<RateLimiterRes | undefined> => {
-    try {
-      await budget.consume(key);
-      return undefined;
-    } catch (rejection) {
-      if (rejection instanceof RateLimiterRes) return rejection;
-      // Both stores failed: serve rather than take the API down.
-      logger.error({ requestId, err: rejection }, 'rate limit: limiter failed, request allowed');
-      return undefined;
-    }
-  };
+  // The library's promise and one reaction, no more: this runs on every API request.
+  const consume = (budget: Limiter, key: string, requestId: string): Promise<RateLimiterRes | undefined> =>
+    budget.consume(key).then(
+      () => undefined,
+      (rejection: unknown) => {
+        if (rejection instanceof RateLimiterRes) return rejection;
+        // Both stores failed: serve rather than take the API down.
+        logger.error({ requestId, err: rejection }, 'rate limit: limiter failed, request allowed');
+        return undefined;
+      },
+    );
 
   return {
-    async onRequest({ request, serverContext, fetchAPI, endResponse }) {
+    // Not async: on the other routes it returns nothing, so Yoga's hook chain stays synchronous there.
+    onRequest({ request, serverContext, fetchAPI, endResponse }) {
       const info = requestInfoOf(request);
       if (!isApiRoute(info.route)) return;
-      const refused = info.viewer ? await consume(subjects, info.viewer.userId, info.id) : await consume(addresses, clientAddress(serverContext), info.id);
-      if (!refused) return;
-      logger.info({ requestId: info.id, userId: info.viewer?.userId, retryAfterS: retryAfterOf(refused) }, 'rate limited');
-      endResponse(tooManyRequests(fetchAPI, retryAfterOf(refused)));
+      const budget = info.viewer ? consume(subjects, info.viewer.userId, info.id) : consume(addresses, clientAddress(serverContext), info.id);
+      return budget.then((refused) => {
+        if (!refused) return;
+        logger.info({ requestId: info.id, userId: info.viewer?.userId, retryAfterS: retryAfterOf(refused) }, 'rate limited');
+        endResponse(tooManyRequests(fetchAPI, retryAfterOf(refused)));
+      });
     },
     async onDispose() {
       if (!redis) return;

@@ -38,7 +38,8 @@ export function useReadiness({ checks, timeoutMs = 1000, isShuttingDown }: Readi
     PROBE_THROTTLE,
   );
   return {
-    async onRequest({ request, fetchAPI, endResponse }) {
+    // Not async: on every other route it returns nothing, so Yoga's hook chain stays synchronous.
+    onRequest({ request, fetchAPI, endResponse }) {
       if (requestRouteOf(request) !== 'ready') return;
       if (request.method !== 'GET' && request.method !== 'HEAD') {
         endResponse(methodNotAllowed(fetchAPI, ['GET', 'HEAD']));
@@ -49,13 +50,14 @@ export function useReadiness({ checks, timeoutMs = 1000, isShuttingDown }: Readi
         endResponse(fetchAPI.Response.json({ status: 'shutting_down', checks: {} }, { status: 503, headers }));
         return;
       }
-      const results = await evaluate();
-      const ready = results.every((r) => r.ok || !r.critical);
-      const body = {
-        status: ready ? 'ready' : 'not_ready',
-        checks: Object.fromEntries(results.map((r) => [r.name, { status: r.ok ? 'up' : 'down', critical: r.critical }])),
-      };
-      endResponse(fetchAPI.Response.json(body, { status: ready ? 200 : 503, headers }));
+      return evaluate().then((results) => {
+        const ready = results.every((r) => r.ok || !r.critical);
+        const body = {
+          status: ready ? 'ready' : 'not_ready',
+          checks: Object.fromEntries(results.map((r) => [r.name, { status: r.ok ? 'up' : 'down', critical: r.critical }])),
+        };
+        endResponse(fetchAPI.Response.json(body, { status: ready ? 200 : 503, headers }));
+      });
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { ExecutionResult } from 'graphql';
-import type { Plugin, YogaServer } from 'graphql-yoga';
+import type { FetchAPI, Plugin, YogaServer } from 'graphql-yoga';
 import { ErrorCode, isErrorCode, methodNotAllowed, PROBLEM_MEDIA_TYPE, problem, problemOfGraphQLError, problemResponse } from '../errors/index.js';
 import type { Logger } from '../logger.js';
 import { requestInfoOf } from '../request-info.js';
@@ -30,7 +30,8 @@ export function useRest({ logger, maxBodyBytes }: RestOptions): Plugin {
     onYogaInit({ yoga: server }) {
       yoga = server;
     },
-    async onRequest({ request, url, fetchAPI, serverContext, endResponse }) {
+    // Not async: on the other routes it returns nothing, so Yoga's hook chain stays synchronous.
+    onRequest({ request, url, fetchAPI, serverContext, endResponse }) {
       const info = requestInfoOf(request);
       if (info.route === 'openapi') {
         // Public, like the schema GraphiQL shows: no token needed to read how to call the API.
@@ -50,30 +51,38 @@ export function useRest({ logger, maxBodyBytes }: RestOptions): Plugin {
         result = (withRequestErrorCodes(result) as ExecutionResult | undefined) ?? result;
         return (reportMaskedErrors(logger, request, result) as ExecutionResult | undefined) ?? result;
       };
-      try {
-        endResponse(await handleRest({ request, url, fetchAPI, run, maxBodyBytes }));
-      } catch (error) {
-        logger.error({ requestId: info.id, err: error }, 'unexpected error (REST)');
-        endResponse(problemResponse(fetchAPI, problem(ErrorCode.INTERNAL_SERVER_ERROR, 'Unexpected error.', { requestId: info.id })));
-      }
+      const serve = async () => {
+        try {
+          endResponse(await handleRest({ request, url, fetchAPI, run, maxBodyBytes }));
+        } catch (error) {
+          logger.error({ requestId: info.id, err: error }, 'unexpected error (REST)');
+          endResponse(problemResponse(fetchAPI, problem(ErrorCode.INTERNAL_SERVER_ERROR, 'Unexpected error.', { requestId: info.id })));
+        }
+      };
+      return serve();
     },
-    async onResponse({ request, response, setResponse, fetchAPI }) {
+    onResponse({ request, response, setResponse, fetchAPI }) {
       // Refusals of the other plugins (401, 429, 403 preflight) carry a GraphQL-style body: restate it.
       if (requestInfoOf(request).route !== 'rest' || response.status < 400) return;
       if (!response.headers.get('content-type')?.startsWith('application/json')) return;
-      let first: { message: string; extensions?: Record<string, unknown> } | undefined;
-      try {
-        first = ((await response.clone().json()) as { errors?: (typeof first)[] }).errors?.[0];
-      } catch {
-        return;
-      }
-      if (!first || !isErrorCode(first.extensions?.code)) return;
-      const restated = problemResponse(fetchAPI, { ...problemOfGraphQLError(first), status: response.status });
-      response.headers.forEach((value, name) => {
-        if (name !== 'content-type' && name !== 'content-length') restated.headers.set(name, value);
-      });
-      restated.headers.set('content-type', PROBLEM_MEDIA_TYPE);
-      setResponse(restated);
+      return restate(response, setResponse, fetchAPI);
     },
   };
+}
+
+/** A refusal's GraphQL-style JSON body restated as a problem (application/problem+json), headers kept. */
+async function restate(response: Response, setResponse: (response: Response) => void, fetchAPI: FetchAPI): Promise<void> {
+  let first: { message: string; extensions?: Record<string, unknown> } | undefined;
+  try {
+    first = ((await response.clone().json()) as { errors?: (typeof first)[] }).errors?.[0];
+  } catch {
+    return;
+  }
+  if (!first || !isErrorCode(first.extensions?.code)) return;
+  const restated = problemResponse(fetchAPI, { ...problemOfGraphQLError(first), status: response.status });
+  response.headers.forEach((value, name) => {
+    if (name !== 'content-type' && name !== 'content-length') restated.headers.set(name, value);
+  });
+  restated.headers.set('content-type', PROBLEM_MEDIA_TYPE);
+  setResponse(restated);
 }

@@ -19,6 +19,7 @@ import { useAuth } from './plugins/use-auth.js';
 import { useContentNegotiation } from './plugins/use-content-negotiation.js';
 import { maskError, useMaskedErrorReporting } from './plugins/use-error-masking.js';
 import { useErrorStatus } from './plugins/use-error-status.js';
+import { fuseHooks } from './plugins/fuse-hooks.js';
 import { useGraphiQLAssets } from './plugins/use-graphiql-assets.js';
 import { useGraphQLMetrics } from './plugins/use-graphql-metrics.js';
 import { useHealth } from './plugins/use-health.js';
@@ -147,7 +148,8 @@ export function createApp(config: Config, db: Database, logger: Logger, { tracin
       shareLazyLogger(initial, context);
       return context;
     },
-    plugins: [
+    // Their onRequest / onResultProcess / onResponse hooks run as one hook each (see fuse-hooks.ts).
+    plugins: fuseHooks([
       // Wraps the whole request (its instrumentation), so every other plugin runs inside its span.
       ...(tracing ? [useTracing({ tracer: tracing.tracer })] : []),
       // First: classifies the request once; other paths are 404 before anything else runs.
@@ -206,7 +208,7 @@ export function createApp(config: Config, db: Database, logger: Logger, { tracin
       useSqlBudget({ db, metrics, budget: config.sqlBudget.perRequest, warn: config.sqlBudget.warn }),
       ...on('masking', () => useMaskedErrorReporting({ logger })),
       ...on('errorStatus', () => useErrorStatus()),
-    ],
+    ]),
   });
   const beginShutdown = () => {
     shuttingDown = true;

@@ -208,7 +208,11 @@ class Compiler {
     const scan = this.alias();
     const { rows, order } = this.page(relation.model, scan, page, Prisma.sql`${col(scan, related)} = ${col(parentAlias, parent)}`);
     const [object, shape] = this.object(relation.model, alias, args);
-    return [Prisma.sql`(SELECT coalesce(json_agg(${object} ORDER BY ${order(alias, false)}), '[]'::json) FROM (${rows}) AS ${ident(alias)})`, shape];
+    // ARRAY(subquery) keeps its rows in its ORDER BY; json_agg(… ORDER BY …) sorted them again in an
+    // ordered aggregate per parent row (pgbench, both forms interleaved on one connection: the users
+    // page's statement 4-5 % faster in two runs, 2.59 → 2.48 and 2.09 → 1.99 ms; the teams page's
+    // unchanged, 3.09 ms). No rows give [] either way.
+    return [Prisma.sql`to_json(ARRAY(SELECT ${object} FROM (${rows}) AS ${ident(alias)} ORDER BY ${order(alias, false)}))`, shape];
   }
 
   /**

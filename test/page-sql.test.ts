@@ -69,6 +69,33 @@ const cases: [string, 'User' | 'Team', PlannedQuery][] = [
       },
     },
   ],
+  [
+    // A nested row is a text array: a list's join column comes from its parent row, a required foreign
+    // key from the row it names (flattened into the same array); without them, from the row itself.
+    'teams whose members name only their keys, and a to-one without its key holding a list',
+    'Team',
+    {
+      take: 3,
+      skip: 0,
+      orderBy: [{ slug: 'desc' }],
+      include: {
+        memberships: {
+          orderBy: { userId: 'asc' },
+          take: 2,
+          select: {
+            userId: true,
+            teamId: true,
+            team: { select: { slug: true, memberships: { take: 2, orderBy: { userId: 'desc' }, select: { teamId: true, userId: true, joinedAt: true } } } },
+          },
+        },
+      },
+    },
+  ],
+  [
+    'users whose teams select the join column alone',
+    'User',
+    { take: 4, orderBy: ORDER, include: { memberships: { take: 2, orderBy: { teamId: 'desc' }, select: { userId: true } } } },
+  ],
   ['a cursor naming no row: an empty page', 'User', { take: 3, skip: 1, cursor: { id: '00000000-0000-4000-8000-000000000000' }, orderBy: ORDER }],
 ];
 

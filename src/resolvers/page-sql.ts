@@ -20,7 +20,7 @@ import { getDatamodel } from '../generated/pothos-types.js';
  * passes over the cursor row, a negative `take` pages backwards and the rows come back in the
  * requested order. A cursor naming a row that no longer exists gives an empty page, as with Prisma.
  * Every nested page is a LIMIT over an index-ordered scan of Membership ((userId, teamId) primary
- * key, (teamId, userId) index) and builds JSON only for the rows it returns, so the cost of a page
+ * key, (teamId, userId) index) and builds text only for the rows it returns, so the cost of a page
  * follows the page, not the size of a team or of a user's team list.
  */
 
@@ -51,8 +51,17 @@ interface ModelInfo {
   readonly scalars: ReadonlySet<string>;
   readonly enums: ReadonlySet<string>;
   readonly dates: ReadonlySet<string>;
+  /** How a nested row's text value of each scalar comes back (a scalar not named cannot be nested). */
+  readonly texts: ReadonlyMap<string, TextKind>;
+  /** Scalars that are never NULL. */
+  readonly required: ReadonlySet<string>;
   readonly relations: ReadonlyMap<string, Relation>;
 }
+
+/** A scalar's value in a nested row's text array: as it is (text, uuid, enum), a number, a boolean, a Date. */
+type TextKind = 'text' | 'number' | 'boolean' | 'date';
+
+const TEXT_KINDS: Readonly<Record<string, TextKind>> = { String: 'text', Int: 'number', Float: 'number', Boolean: 'boolean', DateTime: 'date' };
 
 interface Relation {
   readonly model: string;
@@ -73,6 +82,7 @@ interface DmmfField {
   kind: string;
   type: string;
   isList: boolean;
+  isRequired: boolean;
   relationName?: string;
   relationFromFields?: string[];
 }
@@ -99,6 +109,13 @@ const MODELS: ReadonlyMap<string, ModelInfo> = (() => {
       scalars: new Set(fields.filter((f) => f.kind === 'scalar' || f.kind === 'enum').map((f) => f.name)),
       enums: new Set(fields.filter((f) => f.kind === 'enum').map((f) => f.name)),
       dates: new Set(fields.filter((f) => f.type === 'DateTime').map((f) => f.name)),
+      texts: new Map(
+        fields.flatMap((f): [string, TextKind][] => {
+          const kind = f.kind === 'enum' ? 'text' : f.kind === 'scalar' ? TEXT_KINDS[f.type] : undefined;
+          return kind && !f.isList ? [[f.name, kind]] : [];
+        }),
+      ),
+      required: new Set(fields.filter((f) => f.kind !== 'object' && f.isRequired).map((f) => f.name)),
       relations,
     });
   }
@@ -115,8 +132,8 @@ const ident = (name: string) => Prisma.raw(`"${name}"`);
 const col = (alias: string, name: string) => Prisma.raw(`"${alias}"."${name}"`);
 
 /**
- * One level's fields in the order of its JSON array (a nested row is `json_build_array`, positional:
- * no key repeated in every row of the JSON text), and how each comes back to Prisma's value.
+ * How the root rows' columns come back: Prisma's values already, but for Dates given as text and the
+ * relations, whose rows are text arrays (`Layout`).
  */
 interface Shape {
   readonly fields: readonly ShapeField[];
@@ -126,9 +143,51 @@ interface ShapeField {
   readonly key: string;
   /** A DateTime: JSON gives its text. */
   readonly date: boolean;
-  /** A relation: its rows' shape, and whether it is a list of them. */
-  readonly nested?: Shape;
+  /** A relation: how its rows read, and whether it is a list of them. */
+  readonly nested?: Layout;
   readonly list: boolean;
+}
+
+/**
+ * A nested row is one text array, `ARRAY[…]::text[]`, positional: its scalars, then the values of each
+ * to-one relation it has, flattened into the same array (a LEFT JOIN on the related row's key), then
+ * each list relation it has as the JSON text of its rows. A relation's page is
+ * `to_json(ARRAY(SELECT ARRAY[…] …))`: JSON arrays of strings. Against the form before it (a
+ * `json_build_array` per row, which looks up its arguments' output functions on every call, a scalar
+ * subquery per to-one relation, and a membership's userId and teamId repeated beside the rows they
+ * name), the bench's statements cost PostgreSQL (pgbench -M prepared, both forms interleaved on one
+ * connection, the bench's dataset, two runs): users page 2.51 → 1.95 and 1.74 → 1.36 ms (−22 %),
+ * teams page 2.72 → 1.55 and 1.85 → 1.06 ms (−43 %); and our server parses less JSON.
+ */
+interface Layout {
+  readonly slots: readonly Slot[];
+  /** A to-one relation's row: the index of its key, NULL only when the row is absent (a list's row: -1). */
+  readonly marker: number;
+}
+
+type Slot =
+  /** values[at], read as `as`. */
+  | { readonly kind: 'value'; readonly key: string; readonly at: number; readonly as: TextKind }
+  /** The parent row's `from`: a list's join column, equal to the parent's key by the join itself. */
+  | { readonly kind: 'parent'; readonly key: string; readonly from: string }
+  /** A to-one relation flattened into this array: null when its marker is. */
+  | { readonly kind: 'one'; readonly key: string; readonly layout: Layout }
+  /** A list relation: values[at] is the JSON text of its rows. */
+  | { readonly kind: 'many'; readonly key: string; readonly at: number; readonly layout: Layout };
+
+/** A nested row's SQL: the array's elements and the joins its to-one relations need, in order. */
+interface TextRow {
+  readonly elements: Prisma.Sql[];
+  readonly joins: Prisma.Sql[];
+}
+
+/** A DateTime as text that reads back exactly: epoch milliseconds (timestamptz(3) holds no finer). */
+const epochMs = (column: Prisma.Sql) => Prisma.sql`(extract(epoch from ${column}) * 1000)::int8::text`;
+
+/** The scalar and relation keys one row carries: Prisma's `select` (only those) or `include` (all scalars and those). */
+interface Chosen {
+  readonly scalars: string[];
+  readonly relations: [string, Relation, PlannedQuery | true][];
 }
 
 class Compiler {
@@ -141,15 +200,14 @@ class Compiler {
     return `p${this.aliases}`;
   }
 
-  /** The scalars and relations one row carries: Prisma's `select` (only those) or `include` (all scalars and those). */
-  fields(modelName: string, alias: string, selection: PlannedQuery | true) {
+  choose(modelName: string, selection: PlannedQuery | true): Chosen {
     const model = modelInfo(modelName);
     if (selection !== true) checkKeys(selection);
     const chosen = selection === true ? undefined : (selection.select ?? selection.include);
     const onlySelected = selection !== true && selection.select !== undefined;
     const wanted = this.columns[modelName];
     const scalars = onlySelected ? [] : [...model.scalars].filter((s) => !wanted || wanted.has(s));
-    const relations: [string, Prisma.Sql, Shape, boolean][] = [];
+    const relations: [string, Relation, PlannedQuery | true][] = [];
     for (const [key, value] of Object.entries(chosen ?? {})) {
       if (value === false || value === undefined) continue;
       if (model.scalars.has(key)) {
@@ -162,57 +220,98 @@ class Compiler {
       }
       const relation = model.relations.get(key);
       if (!relation) throw new UnsupportedQuery(`${modelName}.${key}`);
-      const [sql, shape] = this.relation(relation, alias, value as PlannedQuery | true);
-      relations.push([key, sql, shape, relation.list]);
+      relations.push([key, relation, value as PlannedQuery | true]);
     }
-    // In the order of `columns`: scalars, then relations.
-    const shape: Shape = {
-      fields: [
-        ...scalars.map((key): ShapeField => ({ key, date: model.dates.has(key), list: false })),
-        ...relations.map(([key, , nested, list]): ShapeField => ({ key, date: false, nested, list })),
-      ],
-    };
-    const columns: [string, Prisma.Sql][] = [
-      ...scalars.map((s): [string, Prisma.Sql] => [s, model.enums.has(s) ? Prisma.sql`${col(alias, s)}::text` : col(alias, s)]),
-      ...relations.map(([key, sql]): [string, Prisma.Sql] => [key, sql]),
-    ];
-    return { columns, shape };
+    return { scalars, relations };
+  }
+
+  /** The root rows' columns: their scalars as they are, each relation as the JSON of its text rows. */
+  fields(modelName: string, alias: string, selection: PlannedQuery | true) {
+    const model = modelInfo(modelName);
+    const { scalars, relations } = this.choose(modelName, selection);
+    const columns: [string, Prisma.Sql][] = scalars.map((s) => [s, model.enums.has(s) ? Prisma.sql`${col(alias, s)}::text` : col(alias, s)]);
+    const fields: ShapeField[] = scalars.map((key) => ({ key, date: model.dates.has(key), list: false }));
+    for (const [key, relation, args] of relations) {
+      const [sql, layout] = this.relation(relation, alias, args, scalars.includes(relation.on[1]));
+      columns.push([key, sql]);
+      fields.push({ key, date: false, nested: layout, list: relation.list });
+    }
+    return { columns, shape: { fields } satisfies Shape };
   }
 
   /**
-   * A row as a JSON array of its fields, in the order of its shape (`fromArray` makes the object).
-   * Positional rather than json_build_object: the keys of every nested row were a quarter of a teams
-   * page's JSON text, and JSON.parse of it (in Prisma's raw-result decoding) was a tenth of the
-   * page's CPU.
+   * A relation of the row aliased `parentAlias`, as JSON: a list's page of text arrays, or a to-one's
+   * text array (NULL when there is no row). `parentHasKey`: the parent row carries its join column, so
+   * a list's rows need not repeat it.
    */
-  object(modelName: string, alias: string, selection: PlannedQuery | true): [Prisma.Sql, Shape] {
-    const { columns, shape } = this.fields(modelName, alias, selection);
-    // A function takes at most 100 arguments; our models have a dozen columns.
-    if (columns.length > 100) throw new UnsupportedQuery(`${columns.length} fields of ${modelName}`);
-    return [Prisma.sql`json_build_array(${columns.length ? Prisma.join(columns.map(([, sql]) => sql)) : Prisma.empty})`, shape];
-  }
-
-  relation(relation: Relation, parentAlias: string, args: PlannedQuery | true): [Prisma.Sql, Shape] {
+  relation(relation: Relation, parentAlias: string, args: PlannedQuery | true, parentHasKey: boolean): [Prisma.Sql, Layout] {
     const model = modelInfo(relation.model);
     const alias = this.alias();
     const [related, parent] = relation.on;
-    const join = Prisma.sql`${col(alias, related)} = ${col(parentAlias, parent)}`;
+    const out: TextRow = { elements: [], joins: [] };
     if (!relation.list) {
-      if (args !== true && (args.take !== undefined || args.skip || args.cursor || args.orderBy)) {
-        throw new UnsupportedQuery('paging a to-one relation');
-      }
-      const [object, shape] = this.object(relation.model, alias, args);
-      return [Prisma.sql`(SELECT ${object} FROM ${model.table} AS ${ident(alias)} WHERE ${join})`, shape];
+      checkToOne(args);
+      const layout = this.textRow(relation.model, alias, args, out);
+      const join = Prisma.sql`${col(alias, related)} = ${col(parentAlias, parent)}`;
+      return [Prisma.sql`(SELECT to_json(ARRAY[${Prisma.join(out.elements)}]) FROM ${model.table} AS ${ident(alias)} ${joins(out)} WHERE ${join})`, layout];
     }
     const page = args === true ? {} : args;
     const scan = this.alias();
     const { rows, order } = this.page(relation.model, scan, page, Prisma.sql`${col(scan, related)} = ${col(parentAlias, parent)}`);
-    const [object, shape] = this.object(relation.model, alias, args);
+    const layout = this.textRow(relation.model, alias, args, out, parentHasKey ? [related, parent] : []);
     // ARRAY(subquery) keeps its rows in its ORDER BY; json_agg(… ORDER BY …) sorted them again in an
-    // ordered aggregate per parent row (pgbench, both forms interleaved on one connection: the users
-    // page's statement 4-5 % faster in two runs, 2.59 → 2.48 and 2.09 → 1.99 ms; the teams page's
-    // unchanged, 3.09 ms). No rows give [] either way.
-    return [Prisma.sql`to_json(ARRAY(SELECT ${object} FROM (${rows}) AS ${ident(alias)} ORDER BY ${order(alias, false)}))`, shape];
+    // ordered aggregate per parent row (pgbench: the users page's statement 4-5 % faster). No rows give [].
+    return [Prisma.sql`to_json(ARRAY(SELECT ARRAY[${Prisma.join(out.elements)}] FROM (${rows}) AS ${ident(alias)} ${joins(out)} ORDER BY ${order(alias, false)}))`, layout];
+  }
+
+  /**
+   * Appends the values of one nested row of `modelName` (aliased `alias`) to `out` and says how they read.
+   * `joinKey`: a list's row, with [its join column, the parent's] when the parent row carries its own
+   * (the two are equal by the join); a to-one relation's row has none.
+   */
+  textRow(modelName: string, alias: string, selection: PlannedQuery | true, out: TextRow, joinKey?: [string, string] | []): Layout {
+    const model = modelInfo(modelName);
+    const { scalars, relations } = this.choose(modelName, selection);
+    const slots: Slot[] = [];
+    const push = (sql: Prisma.Sql) => out.elements.push(sql) - 1;
+    const valueOf = (key: string): Slot => {
+      const as = model.texts.get(key);
+      if (!as) throw new UnsupportedQuery(`${modelName}.${key} in a nested row`);
+      const column = col(alias, key);
+      return { kind: 'value', key, as, at: push(as === 'date' ? epochMs(column) : Prisma.sql`${column}::text`) };
+    };
+    // The to-one relations first: a required foreign key reads as its related row's key (the same text).
+    const ones = new Map<string, Layout>();
+    for (const [key, relation, args] of relations) {
+      if (relation.list) continue;
+      checkToOne(args);
+      const joined = this.alias();
+      const [related, parent] = relation.on;
+      out.joins.push(Prisma.sql`LEFT JOIN ${modelInfo(relation.model).table} AS ${ident(joined)} ON ${col(joined, related)} = ${col(alias, parent)}`);
+      const layout = this.textRow(relation.model, joined, args, out);
+      ones.set(parent, layout);
+      slots.push({ kind: 'one', key, layout });
+    }
+    const scalarSlots = scalars.map((key): Slot => {
+      if (joinKey?.length && key === joinKey[0]) return { kind: 'parent', key, from: joinKey[1] };
+      const one = ones.get(key);
+      if (one && model.required.has(key)) return { kind: 'value', key, at: one.marker, as: 'text' };
+      return valueOf(key);
+    });
+    // A to-one relation's row is present when its key is: the `id` it is joined on, selected or not.
+    let marker = -1;
+    if (!joinKey && model.scalars.has('id')) {
+      const keySlot = scalarSlots.find((slot) => slot.kind === 'value' && slot.key === 'id');
+      marker = keySlot?.kind === 'value' ? keySlot.at : push(Prisma.sql`${col(alias, 'id')}::text`);
+    }
+    for (const [key, relation, args] of relations) {
+      if (!relation.list) continue;
+      const [sql, layout] = this.relation(relation, alias, args, scalars.includes(relation.on[1]));
+      slots.push({ kind: 'many', key, at: push(Prisma.sql`(${sql})::text`), layout });
+    }
+    // ARRAY[] has no type, and ARRAY(SELECT …) cannot gather empty arrays: a row of nothing has a blank.
+    if (out.elements.length === 0) push(Prisma.sql`''`);
+    return { slots: [...scalarSlots, ...slots], marker };
   }
 
   /**
@@ -298,24 +397,60 @@ function uniqueKey(modelName: string, cursor: Record<string, unknown>): [string,
   return entries as [string, string][];
 }
 
-/** A nested row from its JSON array (`Compiler.object`): the object Prisma would give, Dates revived. */
-function fromArray(values: readonly unknown[], shape: Shape): Record<string, unknown> {
+const joins = (row: TextRow) => (row.joins.length ? Prisma.join(row.joins, ' ') : Prisma.empty);
+
+function checkToOne(args: PlannedQuery | true): void {
+  if (args !== true && (args.take !== undefined || args.skip || args.cursor || args.orderBy)) {
+    throw new UnsupportedQuery('paging a to-one relation');
+  }
+}
+
+/** A scalar from its text in a nested row. */
+function fromText(text: string | null, as: TextKind): unknown {
+  if (text === null) return null;
+  switch (as) {
+    case 'text':
+      return text;
+    case 'number':
+      return Number(text);
+    case 'boolean':
+      return text === 'true';
+    case 'date':
+      return new Date(Number(text));
+  }
+}
+
+/** A nested row from its text array (`Compiler.textRow`): the object Prisma would give. */
+function fromTexts(values: readonly (string | null)[], layout: Layout, parent: Record<string, unknown> | undefined): Record<string, unknown> {
   const row: Record<string, unknown> = {};
-  const { fields } = shape;
-  for (let i = 0; i < fields.length; i++) {
-    const field = fields[i]!;
-    row[field.key] = revive(values[i], field);
+  for (const slot of layout.slots) {
+    switch (slot.kind) {
+      case 'value':
+        row[slot.key] = fromText(values[slot.at] ?? null, slot.as);
+        break;
+      case 'parent':
+        row[slot.key] = parent![slot.from];
+        break;
+      case 'one':
+        row[slot.key] = values[slot.layout.marker] === null ? null : fromTexts(values, slot.layout, undefined);
+        break;
+      case 'many':
+        row[slot.key] = rowsOf(JSON.parse(values[slot.at]!) as (string | null)[][], slot.layout, row);
+        break;
+    }
   }
   return row;
 }
 
-/** A field's value from JSON: a Date from its text, a relation's row or rows from their arrays. */
-function revive(value: unknown, field: ShapeField): unknown {
+const rowsOf = (items: readonly (string | null)[][], layout: Layout, parent: Record<string, unknown>) => items.map((item) => fromTexts(item, layout, parent));
+
+/** A root row's field: a Date from its text, a relation's row or rows from their text arrays. */
+function revive(value: unknown, field: ShapeField, row: Record<string, unknown>): unknown {
   if (value === null || value === undefined) return null;
   if (field.date) return typeof value === 'string' ? new Date(value) : value;
   const nested = field.nested;
   if (!nested) return value;
-  return field.list ? (value as unknown[][]).map((item) => fromArray(item, nested)) : fromArray(value as unknown[], nested);
+  return field.list ? rowsOf(value as (string | null)[][], nested, row) : fromTexts(value as (string | null)[], nested, undefined);
 }
 
 export interface Page<T> {
@@ -379,7 +514,7 @@ export async function findPage<T>(
       delete r.__totalCount;
       if (r.id === null) continue;
     }
-    for (const field of revived) r[field.key] = revive(r[field.key], field);
+    for (const field of revived) r[field.key] = revive(r[field.key], field, r);
     out.push(r as T);
   }
   return { rows: out, totalCount: withCount ? (totalCount ?? 0) : undefined };

@@ -88,7 +88,7 @@ export async function allocationRun({ spec, scenario, isError, headers, connecti
       });
       const r = await run(seconds, 3_000_000);
       const { profile } = await inspector.send('HeapProfiler.stopSampling');
-      return { rps: r.rps, errors: r.errorCount, seconds, ...summarizeAllocation(profile, r.requests) };
+      return { rps: r.rps, errors: r.errorCount, errorKinds: r.errors, errorSamples: r.errorSamples, seconds, ...summarizeAllocation(profile, r.requests) };
     } finally {
       inspector.close();
     }

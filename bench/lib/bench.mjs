@@ -865,7 +865,10 @@ export async function main() {
       });
       if (name === 'createUser') await deleteLoadUsers(db.uniformUrl);
       results.profiles[name].alloc = a;
-      if (a.errors) results.problems.push(`allocation profile of ${name}: ${a.errors} failed responses`);
+      if (a.errors)
+        results.problems.push(
+          `allocation profile of ${name}: ${a.errors} failed responses (${JSON.stringify(a.errorKinds)}; first: ${JSON.stringify(a.errorSamples ?? []).slice(0, 300)})`,
+        );
       say(
         `    ${name.padEnd(11)} ${(a.bytesPerRequest / 1024).toFixed(1).padStart(7)} KiB allocated per request (${a.packages
           .slice(0, 3)

@@ -45,6 +45,10 @@ export function load({ url, body, isError, connections, seconds, headers = {}, s
     ],
   });
   instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
+  // A socket error or timeout is counted by autocannon; its first few are kept to say which it was.
+  instance.on('reqError', (error) => {
+    if (firstBad.length < 3) firstBad.push(`request error: ${error?.code ?? error?.message ?? String(error)}`);
+  });
   return new Promise((resolve, reject) => {
     instance.once('done', (result) => {
       latencies.sort((a, b) => a - b);

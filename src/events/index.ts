@@ -25,7 +25,7 @@ import { type FeedSource, feedFromBroker, feedFromOutboxTail } from './subscribe
 export { EVENT_TYPES, EVENTS, type EventMessage, type EventPayload, type EventType, isEventType } from './contract.js';
 export type { LiveEvent } from './message.js';
 export { SubscriptionLimitError } from './feed.js';
-export { column, isoTimestamp, recordEvent } from './record.js';
+export { column, eventRecorder, isoTimestamp, recordEvent } from './record.js';
 // The pruner's schedule and bounds serve other tables too (expired idempotency keys).
 export { createPruner, type Pruner } from './pruner.js';
 

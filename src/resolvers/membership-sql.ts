@@ -1,5 +1,5 @@
 import { Prisma, type TeamRole } from '../generated/prisma/client.js';
-import { column, isoTimestamp, recordEvent } from '../events/index.js';
+import { column, eventRecorder, isoTimestamp, recordEvent } from '../events/index.js';
 
 // The statements of addTeamMember, removeTeamMember and transferUser. Each is one statement, so
 // PostgreSQL runs it as its own transaction: the membership change, its outbox event and the count
@@ -57,21 +57,19 @@ function report(done: string, role = Prisma.sql`NULL::"TeamRole"`, transfer = NO
       ${transfer}`;
 }
 
-// Built per statement: the row carries the traceparent of the span it is written in.
-const memberAddedEvent = () =>
-  recordEvent('team.member_added', {
-    from: 'added',
-    aggregateId: column('teamId'),
-    payload: { userId: column('userId'), teamId: column('teamId'), role: column('role'), joinedAt: isoTimestamp('"joinedAt"') },
-  });
+// Each statement's row carries the traceparent of the span it is written in.
+const memberAddedEvent = eventRecorder('team.member_added', {
+  from: 'added',
+  aggregateId: column('teamId'),
+  payload: { userId: column('userId'), teamId: column('teamId'), role: column('role'), joinedAt: isoTimestamp('"joinedAt"') },
+});
 
-// Built per statement: the row carries the traceparent of the span it is written in.
-const memberRemovedEvent = () =>
-  recordEvent('team.member_removed', {
-    from: 'removed',
-    aggregateId: column('teamId'),
-    payload: { teamId: column('teamId'), userId: column('userId'), role: column('role') },
-  });
+// Each statement's row carries the traceparent of the span it is written in.
+const memberRemovedEvent = eventRecorder('team.member_removed', {
+  from: 'removed',
+  aggregateId: column('teamId'),
+  payload: { teamId: column('teamId'), userId: column('userId'), role: column('role') },
+});
 
 /** ON CONFLICT DO NOTHING: the primary key decides "already a member" against the newest data. */
 export function addMemberStatement(userId: string, teamId: string, role: TeamRole, caller: Caller): Prisma.Sql {

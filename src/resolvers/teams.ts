@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { column, isoTimestamp, recordEvent } from '../events/index.js';
+import { column, eventRecorder, isoTimestamp } from '../events/index.js';
 import { queryRows } from '../db.js';
 import { Prisma, type PrismaClient, type Team } from '../generated/prisma/client.js';
 import { SlugTakenError, ValidationError } from './errors.js';
@@ -13,13 +13,12 @@ export type CreateTeamResult = CreateTeamSuccess | ValidationError | SlugTakenEr
 
 const createTeamInput = z.object({ slug, name: text(1, MAX_LENGTH.name) });
 
-// Built per statement: the row carries the traceparent of the span it is written in.
-const teamCreatedEvent = () =>
-  recordEvent('team.created', {
-    from: 'created',
-    aggregateId: column('id'),
-    payload: { id: column('id'), slug: column('slug'), name: column('name'), createdAt: isoTimestamp('"createdAt"') },
-  });
+// Each statement's row carries the traceparent of the span it is written in.
+const teamCreatedEvent = eventRecorder('team.created', {
+  from: 'created',
+  aggregateId: column('id'),
+  payload: { id: column('id'), slug: column('slug'), name: column('name'), createdAt: isoTimestamp('"createdAt"') },
+});
 
 /** One INSERT ... ON CONFLICT DO NOTHING with its event: the unique index decides between concurrent creates. */
 export async function createTeam(prisma: PrismaClient, input: { slug: string; name: string }): Promise<CreateTeamResult> {

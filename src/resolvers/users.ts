@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { queryRows } from '../db.js';
 import { Prisma, type PrismaClient, type Role, type User } from '../generated/prisma/client.js';
-import { column, type EventPayload, isoTimestamp, recordEvent } from '../events/index.js';
+import { column, type EventPayload, eventRecorder, isoTimestamp, recordEvent } from '../events/index.js';
 import { parseGlobalIdOf, toGlobalId } from '../ids.js';
 import { classifyDatabaseError, EmailTakenError, NotFoundError, ValidationError, VersionConflictError } from './errors.js';
 import { email, globalId, MAX_LENGTH, text, validate } from './validation.js';
@@ -41,23 +41,22 @@ const updateUserInput = z.object({
 // (Prisma.sql tagged templates, run by queryRows: every value a bind parameter).
 
 /**
- * user.created, from the inserted row's columns (not the whole row: no internal counters). Built per
- * statement: the row carries the traceparent of the span it is written in.
+ * user.created, from the inserted row's columns (not the whole row: no internal counters). Each
+ * statement's row carries the traceparent of the span it is written in.
  */
-const userCreatedEvent = () =>
-  recordEvent('user.created', {
-    from: 'created',
-    aggregateId: column('id'),
-    payload: {
-      id: column('id'),
-      email: column('email'),
-      name: column('name'),
-      role: column('role'),
-      version: column('version'),
-      createdAt: isoTimestamp('"createdAt"'),
-      updatedAt: isoTimestamp('"updatedAt"'),
-    },
-  });
+const userCreatedEvent = eventRecorder('user.created', {
+  from: 'created',
+  aggregateId: column('id'),
+  payload: {
+    id: column('id'),
+    email: column('email'),
+    name: column('name'),
+    role: column('role'),
+    version: column('version'),
+    createdAt: isoTimestamp('"createdAt"'),
+    updatedAt: isoTimestamp('"updatedAt"'),
+  },
+});
 
 /**
  * One INSERT ... ON CONFLICT DO NOTHING: uniqueness is the unique index's job, so of concurrent creates

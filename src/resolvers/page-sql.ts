@@ -181,8 +181,11 @@ interface TextRow {
   readonly joins: Prisma.Sql[];
 }
 
-/** A DateTime as text that reads back exactly: epoch milliseconds (timestamptz(3) holds no finer). */
-const epochMs = (column: Prisma.Sql) => Prisma.sql`(extract(epoch from ${column}) * 1000)::int8::text`;
+/**
+ * A DateTime as text that reads back exactly: epoch milliseconds. Floored, as a JavaScript Date drops
+ * finer digits (our columns are timestamptz(3), where nothing is dropped).
+ */
+const epochMs = (column: Prisma.Sql) => Prisma.sql`floor(extract(epoch from ${column}) * 1000)::int8::text`;
 
 /** The scalar and relation keys one row carries: Prisma's `select` (only those) or `include` (all scalars and those). */
 interface Chosen {

@@ -149,9 +149,9 @@ interface ShapeField {
 }
 
 /**
- * A nested row is one text array, `ARRAY[…]::text[]`, positional: its scalars, then the values of each
- * to-one relation it has, flattened into the same array (a LEFT JOIN on the related row's key), then
- * each list relation it has as the JSON text of its rows. A relation's page is
+ * A nested row is one text array, `ARRAY[…]::text[]`, positional (`Layout` says where each value is):
+ * the values of each to-one relation it has, flattened into the same array (a LEFT JOIN on the related
+ * row's key), its own scalars, and each list relation it has as the JSON text of its rows. A relation's page is
  * `to_json(ARRAY(SELECT ARRAY[…] …))`: JSON arrays of strings. Against the form before it (a
  * `json_build_array` per row, which looks up its arguments' output functions on every call, a scalar
  * subquery per to-one relation, and a membership's userId and teamId repeated beside the rows they

@@ -175,6 +175,13 @@ type Slot =
   /** A list relation: values[at] is the JSON text of its rows. */
   | { readonly kind: 'many'; readonly key: string; readonly at: number; readonly layout: Layout };
 
+/**
+ * Which nested row `textRow` builds: a list's, whose join column may be read from the parent row
+ * (`fromParent`: [its column, the parent's], equal by the join, when the parent carries its own), or a
+ * to-one relation's, present when the `key` it is joined on is not NULL.
+ */
+type RowOf = { readonly list: true; readonly fromParent?: readonly [string, string] } | { readonly list: false; readonly key: string };
+
 /** A nested row's SQL: the array's elements and the joins its to-one relations need, in order. */
 interface TextRow {
   readonly elements: Prisma.Sql[];
@@ -254,25 +261,21 @@ class Compiler {
     const out: TextRow = { elements: [], joins: [] };
     if (!relation.list) {
       checkToOne(args);
-      const layout = this.textRow(relation.model, alias, args, out);
+      const layout = this.textRow(relation.model, alias, args, out, { list: false, key: related });
       const join = Prisma.sql`${col(alias, related)} = ${col(parentAlias, parent)}`;
       return [Prisma.sql`(SELECT to_json(ARRAY[${Prisma.join(out.elements)}]) FROM ${model.table} AS ${ident(alias)} ${joins(out)} WHERE ${join})`, layout];
     }
     const page = args === true ? {} : args;
     const scan = this.alias();
     const { rows, order } = this.page(relation.model, scan, page, Prisma.sql`${col(scan, related)} = ${col(parentAlias, parent)}`);
-    const layout = this.textRow(relation.model, alias, args, out, parentHasKey ? [related, parent] : []);
+    const layout = this.textRow(relation.model, alias, args, out, { list: true, fromParent: parentHasKey ? [related, parent] : undefined });
     // ARRAY(subquery) keeps its rows in its ORDER BY; json_agg(… ORDER BY …) sorted them again in an
     // ordered aggregate per parent row (pgbench: the users page's statement 4-5 % faster). No rows give [].
     return [Prisma.sql`to_json(ARRAY(SELECT ARRAY[${Prisma.join(out.elements)}] FROM (${rows}) AS ${ident(alias)} ${joins(out)} ORDER BY ${order(alias, false)}))`, layout];
   }
 
-  /**
-   * Appends the values of one nested row of `modelName` (aliased `alias`) to `out` and says how they read.
-   * `joinKey`: a list's row, with [its join column, the parent's] when the parent row carries its own
-   * (the two are equal by the join); a to-one relation's row has none.
-   */
-  textRow(modelName: string, alias: string, selection: PlannedQuery | true, out: TextRow, joinKey?: [string, string] | []): Layout {
+  /** Appends the values of one nested row of `modelName` (aliased `alias`) to `out` and says how they read. */
+  textRow(modelName: string, alias: string, selection: PlannedQuery | true, out: TextRow, row: RowOf): Layout {
     const model = modelInfo(modelName);
     const { scalars, relations } = this.choose(modelName, selection);
     const slots: Slot[] = [];
@@ -291,21 +294,23 @@ class Compiler {
       const joined = this.alias();
       const [related, parent] = relation.on;
       out.joins.push(Prisma.sql`LEFT JOIN ${modelInfo(relation.model).table} AS ${ident(joined)} ON ${col(joined, related)} = ${col(alias, parent)}`);
-      const layout = this.textRow(relation.model, joined, args, out);
+      const layout = this.textRow(relation.model, joined, args, out, { list: false, key: related });
       ones.set(parent, layout);
       slots.push({ kind: 'one', key, layout });
     }
+    const fromParent = row.list ? row.fromParent : undefined;
     const scalarSlots = scalars.map((key): Slot => {
-      if (joinKey?.length && key === joinKey[0]) return { kind: 'parent', key, from: joinKey[1] };
+      if (fromParent && key === fromParent[0]) return { kind: 'parent', key, from: fromParent[1] };
       const one = ones.get(key);
       if (one && model.required.has(key)) return { kind: 'value', key, at: one.marker, as: 'text' };
       return valueOf(key);
     });
-    // A to-one relation's row is present when its key is: the `id` it is joined on, selected or not.
+    // A to-one relation's row is present when the key it is joined on is, selected or not.
     let marker = -1;
-    if (!joinKey && model.scalars.has('id')) {
-      const keySlot = scalarSlots.find((slot) => slot.kind === 'value' && slot.key === 'id');
-      marker = keySlot?.kind === 'value' ? keySlot.at : push(Prisma.sql`${col(alias, 'id')}::text`);
+    if (!row.list) {
+      const { key } = row;
+      const keySlot = scalarSlots.find((slot) => slot.kind === 'value' && slot.key === key);
+      marker = keySlot?.kind === 'value' ? keySlot.at : push(Prisma.sql`${col(alias, key)}::text`);
     }
     for (const [key, relation, args] of relations) {
       if (!relation.list) continue;

@@ -31,10 +31,11 @@ const never = () => false;
  * Why: Yoga runs each hook of each plugin through `@whatwg-node/promise-helpers`' `iterateAsync`,
  * which allocates a payload with its closures and three or four promise-like wrappers per hook and
  * call. Our plugins have about 24 of these hooks by default (10 onRequest, 7 onResultProcess, 7
- * onResponse); most only look at the route and return. Fused, Yoga calls three. Measured on node by id (a production build under 10
- * connections, V8's sampling heap profiler): 167.4 → 146.6 KiB allocated per request; its CPU time
- * moved less than the noise of a paired comparison (−4 to −6 µs of ~850 µs per request). Every other
- * hook (Envelop's phases, `onRequestParse`, `onParams`, lifecycle) stays on its plugin, unchanged.
+ * onResponse); most only look at the route and return. Fused, Yoga calls three. Measured on node by
+ * id (a production build under 10 connections, V8's sampling heap profiler): 167.4 → 146.6 KiB
+ * allocated per request; its CPU time moved less than the noise of a paired comparison (−4 to −6 µs
+ * of ~850 µs per request). Every other hook (Envelop's phases, `onRequestParse`, `onParams`,
+ * lifecycle) stays on its plugin, unchanged.
  *
  * Sound because the plugins are contiguous in Yoga's list: Yoga's own plugins run before and after
  * them, never between, so the fused hooks keep their place relative to Yoga's too.

@@ -39,6 +39,11 @@ const SCENARIOS = ['node', 'usersPage', 'teamsPage', 'createUser'];
 const CACHE_SCENARIOS = ['node', 'usersPage'];
 /** Scenarios measured again with tracing on (OTLP/HTTP to a sink in this process). */
 const TRACING_SCENARIOS = ['node', 'usersPage', 'createUser'];
+/**
+ * Scenarios measured again with the heap settings swapped: ours with V8's default heap (no heap flags),
+ * PostGraphile with our production image's. What the memory goal costs, and the ratio on equal terms.
+ */
+const HEAP_SCENARIOS = ['node', 'usersPage', 'createUser'];
 const TARGETS = ['ours', 'postgraphile', 'floor', 'floorNoEvent'];
 /**
  * The stack's floor (bench/hello-world/floor.mjs) answers these two only, one statement each, as ours;
@@ -101,6 +106,7 @@ function readConfig() {
     redisUrl: process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379',
     cacheRows: process.env.BENCH_CACHE !== '0',
     tracingRows: process.env.BENCH_TRACING !== '0',
+    heapRows: process.env.BENCH_HEAP !== '0',
   };
 }
 
@@ -208,7 +214,7 @@ function serverSpec(target, cfg, dbUrl, env = {}) {
         RESPONSE_CACHE: 'false',
         ...env,
       },
-      logFile: path.join(logDir, env.RESPONSE_CACHE === 'true' ? 'ours-cache.log' : env.OTEL_EXPORTER_OTLP_ENDPOINT ? 'ours-tracing.log' : 'ours.log'),
+      logFile: path.join(logDir, env.RESPONSE_CACHE === 'true' ? 'ours-cache.log' : env.OTEL_EXPORTER_OTLP_ENDPOINT ? 'ours-tracing.log' : env.NODE_OPTIONS === '' ? 'ours-heap.log' : 'ours.log'),
       headers: cfg.headers,
     };
   }
@@ -217,8 +223,8 @@ function serverSpec(target, cfg, dbUrl, env = {}) {
       name: 'postgraphile',
       script: path.join(BENCH, 'postgraphile/server.mjs'),
       cwd: BENCH,
-      env: { NODE_ENV: 'production', DATABASE_URL: dbUrl, DB_POOL_MAX: String(cfg.poolMax) },
-      logFile: path.join(logDir, 'postgraphile.log'),
+      env: { NODE_ENV: 'production', DATABASE_URL: dbUrl, DB_POOL_MAX: String(cfg.poolMax), ...env },
+      logFile: path.join(logDir, env.NODE_OPTIONS ? 'postgraphile-heap.log' : 'postgraphile.log'),
       headers: cfg.headers,
     };
   }
@@ -578,6 +584,46 @@ async function measureTracing(cfg, db, admin, runTag, results) {
   if (posts === 0) results.problems.push('tracing rows: the OTLP sink received nothing (was tracing on?)');
 }
 
+/**
+ * The heap rows: the same loads with the heap settings swapped, two servers taking turns: ours with
+ * V8's default heap (NODE_OPTIONS empty: a heap limit of a quarter of the machine's memory, V8's own
+ * young generation) and PostGraphile with our image's heap flags. The main rows run each as it ships
+ * (ours capped for the pod's memory limit, PostGraphile uncapped); these show what the cap costs ours
+ * in req/s and RSS, and how the two compare on equal heap settings.
+ */
+async function measureHeap(cfg, db, admin, runTag, results) {
+  const capped = imageMemoryEnv().NODE_OPTIONS;
+  phase(`heap settings swapped: ours with V8's default heap, PostGraphile with ours (${capped})`);
+  const sides = [
+    ['oursDefault', 'ours', { NODE_OPTIONS: '' }],
+    ['pglCapped', 'postgraphile', { NODE_OPTIONS: capped }],
+  ];
+  const live = {};
+  const runs = { oursDefault: {}, pglCapped: {} };
+  try {
+    for (const [key, target, env] of sides) live[key] = { ...(await startBehindProxy(target, cfg, db.uniformUrl, {}, env)), admin };
+    const defs = { oursDefault: scenarios('ours', `${runTag}h`), pglCapped: scenarios('postgraphile', `${runTag}h`) };
+    const counters = { oursDefault: { next: 0 }, pglCapped: { next: 0 } };
+    for (let round = 1; round <= cfg.rounds; round++) {
+      const order = round % 2 === 1 ? sides : [...sides].reverse();
+      for (const name of HEAP_SCENARIOS) {
+        for (const [key, target] of order) {
+          const isError = (text) => quickError(target !== 'postgraphile', name, text);
+          (runs[key][name] ??= []).push(await measure(cfg, live[key], `${name} ${key}`, defs[key][name], isError, counters[key]));
+          if (name === 'createUser') await deleteLoadUsers(db.uniformUrl);
+        }
+      }
+    }
+    results.heap = { capped };
+    for (const [key] of sides) {
+      results.heap[key] = Object.fromEntries(HEAP_SCENARIOS.map((name) => [name, best(runs[key][name])]));
+      results.heap[key].processPeakRss = memoryOf(live[key].server.pid)?.hwm ?? null;
+    }
+  } finally {
+    for (const side of Object.values(live)) await side.stop();
+  }
+}
+
 /** `npm run build`'s compiler and config, with the output in BUILD/dist. */
 async function buildPrivate() {
   rmSync(path.join(BUILD, 'dist'), { recursive: true, force: true });
@@ -798,6 +844,7 @@ export async function main() {
     }
     if (cfg.cacheRows) await measureCache(cfg, db, admin, runTag, results);
     if (cfg.tracingRows) await measureTracing(cfg, db, admin, runTag, results);
+    if (cfg.heapRows) await measureHeap(cfg, db, admin, runTag, results);
     if (cfg.rounds > 1) await helloRound(2);
     results.hello = best(helloRuns);
 

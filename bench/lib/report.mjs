@@ -59,6 +59,11 @@ function rows(results) {
     // Our server again with OTEL_EXPORTER_OTLP_ENDPOINT set: every request traced and exported.
     const traced = results.tracing?.[name];
     if (traced) out.push({ scenario: LABELS[name], server: 'ours, tracing on (OTLP)', r: traced });
+    // The heap settings swapped (measureHeap): ours uncapped, PostGraphile with our image's heap flags.
+    const uncapped = results.heap?.oursDefault?.[name];
+    if (uncapped) out.push({ scenario: LABELS[name], server: "ours, V8's default heap (no heap flags)", r: uncapped });
+    const pglCapped = results.heap?.pglCapped?.[name];
+    if (pglCapped) out.push({ scenario: LABELS[name], server: 'PostGraphile, our heap flags', r: pglCapped });
   }
   out.push({ scenario: '{ hello }', server: 'Yoga ceiling', r: results.hello });
   return out;
@@ -173,6 +178,18 @@ function goals(results) {
               ? `so writing the event in the same statement costs ${pct(r.eventCost)} of the floor's req/s`
               : "so the event's cost is below this run's noise (the floor with it served more)")
           : ''),
+    );
+  }
+  for (const name of SCENARIOS) {
+    const uncapped = results.heap?.oursDefault?.[name];
+    const pglCapped = results.heap?.pglCapped?.[name];
+    const o = results.ours?.[name];
+    const p = results.postgraphile?.[name];
+    if (!uncapped || !pglCapped || !o || !p) continue;
+    lines.push(
+      `context: ${LABELS[name]}: on equal heap settings ours serves ${times(ratio(o.rps, pglCapped.rps))} PostGraphile's req/s with our image's heap flags on both (${results.heap.capped}), ` +
+        `${times(ratio(uncapped.rps, p.rps))} with V8's default heap on both; the flags cost ours ${pct(1 - ratio(o.rps, uncapped.rps))} of its req/s ` +
+        `(peak RSS ${mib(o.peakRss)} with them, ${mib(uncapped.peakRss)} without) and PostGraphile ${pct(1 - ratio(pglCapped.rps, p.rps))} of its own`,
     );
   }
   return lines;
@@ -512,7 +529,7 @@ export function renderMarkdown(results) {
   L.push(
     '`npm run bench` (installs bench/ dependencies on first use; needs PostgreSQL on 127.0.0.1:5432, or `BENCH_DATABASE_URL`). ' +
       'Knobs: `BENCH_DURATION` (s, default 10), `BENCH_WARMUP` (3), `BENCH_CONNECTIONS` (10), `BENCH_POOL_MAX` (10), `BENCH_SKEW_REQUESTS` (100), `BENCH_SKEW_WARMUP` (30), ' +
-      '`BENCH_PROFILE_DURATION` (8), `BENCH_ALLOC_DURATION` (5), `BENCH_PROFILE=0` (no CPU or allocation profiles), `BENCH_SKIP_BUILD=1`, `BENCH_DB_NAME` (uag_bench), `BENCH_REDIS_URL` (redis://127.0.0.1:6379), `BENCH_CACHE=0` (no cache rows), `BENCH_ABLATION=1` (the ablation table), `BENCH_TRACING=0` (no tracing rows).',
+      '`BENCH_PROFILE_DURATION` (8), `BENCH_ALLOC_DURATION` (5), `BENCH_PROFILE=0` (no CPU or allocation profiles), `BENCH_SKIP_BUILD=1`, `BENCH_DB_NAME` (uag_bench), `BENCH_REDIS_URL` (redis://127.0.0.1:6379), `BENCH_CACHE=0` (no cache rows), `BENCH_ABLATION=1` (the ablation table), `BENCH_TRACING=0` (no tracing rows), `BENCH_HEAP=0` (no rows with the heap settings swapped).',
   );
   L.push('');
   return L.join('\n');

@@ -618,6 +618,10 @@ async function measureHeap(cfg, db, admin, runTag, results) {
     for (const [key] of sides) {
       results.heap[key] = Object.fromEntries(HEAP_SCENARIOS.map((name) => [name, best(runs[key][name])]));
       results.heap[key].processPeakRss = memoryOf(live[key].server.pid)?.hwm ?? null;
+      for (const name of HEAP_SCENARIOS) {
+        const errors = runs[key][name].reduce((sum, r) => sum + r.errorCount, 0);
+        if (errors) results.problems.push(`heap rows, ${name} ${key}: ${errors} failed responses`);
+      }
     }
   } finally {
     for (const side of Object.values(live)) await side.stop();

@@ -22,6 +22,55 @@ function runHooks<P>(hooks: readonly ((payload: P) => unknown)[], payload: P, en
 
 const never = () => false;
 
+type OnRequestPayload = PayloadOf<'onRequest'>;
+
+/**
+ * What the fused `onRequest` hands each hook: Yoga's payload, with `url` parsed once on first read
+ * (Yoga's may be a proxy that parses the URL again on every property read) and the setters keeping it
+ * current. A class, so that `url` is one getter on the prototype: a getter in an object literal made
+ * per request gives each payload a hidden class of its own, which V8 keeps in the old generation with
+ * the getter's closure, and the request's objects with it (see RequestContext in context.ts). The
+ * setters stay own properties, as hooks call them unbound (`endResponse(...)` from a destructured payload).
+ */
+class RequestPayload implements OnRequestPayload {
+  request: Request;
+  readonly serverContext: OnRequestPayload['serverContext'];
+  readonly fetchAPI: OnRequestPayload['fetchAPI'];
+  requestHandler: OnRequestPayload['requestHandler'];
+  ended = false;
+  readonly #yoga: OnRequestPayload;
+  #url: URL | undefined;
+
+  constructor(yoga: OnRequestPayload) {
+    this.#yoga = yoga;
+    this.request = yoga.request;
+    this.serverContext = yoga.serverContext;
+    this.fetchAPI = yoga.fetchAPI;
+    this.requestHandler = yoga.requestHandler;
+  }
+
+  get url(): URL {
+    const yoga = this.#yoga;
+    return (this.#url ??= yoga.url instanceof yoga.fetchAPI.URL ? yoga.url : new yoga.fetchAPI.URL(this.request.url, 'http://localhost'));
+  }
+
+  readonly setRequest = (request: Request): void => {
+    this.#yoga.setRequest(request);
+    this.request = request;
+    this.#url = undefined;
+  };
+
+  readonly setRequestHandler: OnRequestPayload['setRequestHandler'] = (handler) => {
+    this.#yoga.setRequestHandler(handler);
+    this.requestHandler = handler;
+  };
+
+  readonly endResponse = (response: Response): void => {
+    this.#yoga.endResponse(response);
+    if (response) this.ended = true;
+  };
+}
+
 /**
  * `plugins` with their `onRequest`, `onResultProcess` and `onResponse` hooks fused into one plugin
  * (first in the list) that calls them in the plugins' order, with the same effects: a hook sees what
@@ -50,32 +99,8 @@ export function fuseHooks<P extends Plugin<any>>(list: readonly P[]): P[] {
   const fused: Plugin = {};
   if (onRequest.length > 0) {
     fused.onRequest = (yoga) => {
-      let ended = false;
-      let url: URL | undefined;
-      const payload: PayloadOf<'onRequest'> = {
-        request: yoga.request,
-        serverContext: yoga.serverContext,
-        fetchAPI: yoga.fetchAPI,
-        requestHandler: yoga.requestHandler,
-        // Yoga's `url` may be a proxy that parses the URL again on every property read: parse it once.
-        get url() {
-          return (url ??= yoga.url instanceof yoga.fetchAPI.URL ? yoga.url : new yoga.fetchAPI.URL(payload.request.url, 'http://localhost'));
-        },
-        setRequest(request) {
-          yoga.setRequest(request);
-          payload.request = request;
-          url = undefined;
-        },
-        setRequestHandler(handler) {
-          yoga.setRequestHandler(handler);
-          payload.requestHandler = handler;
-        },
-        endResponse(response) {
-          yoga.endResponse(response);
-          if (response) ended = true;
-        },
-      };
-      return runHooks(onRequest, payload, () => ended);
+      const payload = new RequestPayload(yoga);
+      return runHooks(onRequest, payload, () => payload.ended);
     };
   }
   if (onResultProcess.length > 0) {

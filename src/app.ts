@@ -17,6 +17,7 @@ import { pluginSwitch } from './plugins/diagnostic-switch.js';
 import { useApiDocs } from './plugins/use-api-docs.js';
 import { useAuth } from './plugins/use-auth.js';
 import { useContentNegotiation } from './plugins/use-content-negotiation.js';
+import { useContextCache } from './plugins/use-context-cache.js';
 import { maskError, useMaskedErrorReporting } from './plugins/use-error-masking.js';
 import { useErrorStatus } from './plugins/use-error-status.js';
 import { fuseHooks } from './plugins/fuse-hooks.js';
@@ -204,6 +205,8 @@ export function createApp(config: Config, db: Database, logger: Logger, { tracin
       // request that would have run (see createResponseCache).
       ...(responseCache ? [responseCache.plugin] : []),
       ...on('deadline', () => useRequestDeadline()),
+      // Pothos' per-request caches under a key the context gives up when the result is complete.
+      useContextCache(),
       // Operations that reach execution only: their statements are counted per operation.
       useSqlBudget({ db, metrics, budget: config.sqlBudget.perRequest, warn: config.sqlBudget.warn }),
       ...on('masking', () => useMaskedErrorReporting({ logger })),

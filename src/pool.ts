@@ -12,7 +12,9 @@ const TCP_KEEPALIVE_DELAY_MS = 10_000;
  * pool runs it on a client later, from whatever async context released that client (when every
  * connection was busy), which is not the sender's.
  */
-const sentFrom = new WeakMap<object, StatementTally | null>();
+const SENT_FROM = Symbol('statement scope');
+/** A statement config with the scope it was sent from (a property, not a WeakMap: see use-context-cache.ts). */
+type Sent = { [SENT_FROM]?: StatementTally | null };
 
 /**
  * A pg client that knows the statement scope of the last statement it was given (see
@@ -28,7 +30,7 @@ class Client extends pg.Client {
   // One pass-through signature for node-postgres' overloads; the result is returned untouched.
   override query(...args: unknown[]): never {
     const config = args[0];
-    const pooled = typeof config === 'object' && config !== null ? sentFrom.get(config) : undefined;
+    const pooled = typeof config === 'object' && config !== null ? (config as Sent)[SENT_FROM] : undefined;
     this.scope = pooled === undefined ? statementScope.getStore() : (pooled ?? undefined);
     const result = (pg.Client.prototype.query as (...a: unknown[]) => unknown).apply(this, args);
     if (result instanceof Promise) {
@@ -58,7 +60,7 @@ class Pool extends pg.Pool {
 
   override query(...args: unknown[]): never {
     const config = args[0];
-    if (typeof config === 'object' && config !== null) sentFrom.set(config, statementScope.getStore() ?? null);
+    if (typeof config === 'object' && config !== null) (config as Sent)[SENT_FROM] = statementScope.getStore() ?? null;
     return (pg.Pool.prototype.query as (...a: unknown[]) => unknown).apply(this, args) as never;
   }
 }

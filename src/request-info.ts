@@ -23,11 +23,17 @@ export interface RequestInfo {
 }
 
 const WELL_FORMED_ID = /^[\w.:-]{1,128}$/;
-const infos = new WeakMap<Request, RequestInfo>();
+/**
+ * Where a request keeps its info: a property of its own, not a WeakMap keyed by the request. V8's
+ * young-generation collector keeps a WeakMap's values (and what they reach) alive whatever becomes
+ * of their keys, so every request's entry waited for a full collection (see use-context-cache.ts).
+ */
+const INFO = Symbol('request info');
+type Noted = Request & { [INFO]?: RequestInfo };
 
 /** Notes a request; `pathname` is the one the server adapter already parsed (made here otherwise). */
 export function noteRequest(request: Request, pathname?: string): RequestInfo {
-  let info = infos.get(request);
+  let info = (request as Noted)[INFO];
   if (!info) {
     const incoming = request.headers.get('x-request-id');
     const path = pathname ?? new URL(request.url, 'http://localhost').pathname;
@@ -39,13 +45,13 @@ export function noteRequest(request: Request, pathname?: string): RequestInfo {
       viewer: null,
       tokenRefused: false,
     };
-    infos.set(request, info);
+    (request as Noted)[INFO] = info;
   }
   return info;
 }
 
 /** The request's info (noted on first use when a hook of Yoga's own answered before `useRouting` ran). */
-export const requestInfoOf = (request: Request): RequestInfo => infos.get(request) ?? noteRequest(request);
+export const requestInfoOf = (request: Request): RequestInfo => (request as Noted)[INFO] ?? noteRequest(request);
 
 /** The request id, echoed as `x-request-id` and carried by logs and masked errors. */
 export const requestIdOf = (request: Request): string => requestInfoOf(request).id;

@@ -31,17 +31,20 @@ const bounded = (value: string, max: number) => (value.length > max ? `${value.s
  * operation's (from the document, not the raw `operationName` parameter), cut to 64 characters.
  */
 export function useRequestLogging({ logger, quietRoutes = ['health', 'ready', 'metrics'] }: RequestLoggingOptions): Plugin<Context> {
-  const records = new WeakMap<Request, RequestRecord>();
+  // On the request, not in a WeakMap keyed by it (see request-info.ts): one symbol per plugin instance.
+  const RECORD = Symbol('request log record');
+  type Recorded = Request & { [RECORD]?: RequestRecord };
+  const recordOf = (request: Request) => (request as Recorded)[RECORD];
   const quiet = new Set<Route | null>(quietRoutes);
   return {
     onRequest({ request }) {
       // A request whose line the level leaves out (LOG_LEVEL=warn) keeps no record: the hooks below skip it.
       if (!logger.isLevelEnabled(quiet.has(requestRouteOf(request)) ? 'debug' : 'info')) return;
-      records.set(request, { errorCodes: new Set() });
+      (request as Recorded)[RECORD] = { errorCodes: new Set() };
     },
     onExecute({ args }) {
       const ctx = args.contextValue as Context & { request: Request };
-      const record = records.get(ctx.request);
+      const record = recordOf(ctx.request);
       if (!record) return;
       const operation = getOperationAST(args.document as DocumentNode, args.operationName as string | undefined);
       const name = operation?.name?.value;
@@ -50,7 +53,7 @@ export function useRequestLogging({ logger, quietRoutes = ['health', 'ready', 'm
       record.userId = ctx.viewer?.userId;
     },
     onResultProcess({ request, result }) {
-      const record = records.get(request);
+      const record = recordOf(request);
       if (!record) return;
       const results = Array.isArray(result) ? result : [result];
       for (const r of results) {
@@ -61,7 +64,7 @@ export function useRequestLogging({ logger, quietRoutes = ['health', 'ready', 'm
       }
     },
     onResponse({ request, response }) {
-      const record = records.get(request);
+      const record = recordOf(request);
       if (!record) return;
       const info = requestInfoOf(request);
       const line = {

@@ -33,8 +33,13 @@ function canonicalPath(root: Parent, path: PathLink): PathLink {
   return path;
 }
 
-/** graphql 17's variable values (what its `getArgumentValues` reads), made once per compiled execution. */
-const variableValues = new WeakMap<object, { sources: Record<string, never>; coerced: Record<string, unknown> }>();
+/**
+ * graphql 17's variable values (what its `getArgumentValues` reads), made once per compiled execution
+ * and kept on the coerced values themselves (not enumerable): a WeakMap keyed by them, whose value
+ * holds its key, would keep both until a full collection (see use-context-cache.ts).
+ */
+const VALUES = Symbol('graphql 17 variable values');
+type Graphql17Variables = { sources: Record<string, never>; coerced: Record<string, unknown> };
 
 /**
  * graphql-jit gives resolvers the coerced variables as a plain object; graphql 17 (and so Pothos, which
@@ -42,9 +47,11 @@ const variableValues = new WeakMap<object, { sources: Record<string, never>; coe
  * values and their definitions) serve only to word errors about variables, which compiled queries
  * leave to the executor (useCompiledQueries), so they stay empty.
  */
-function graphql17Variables(coerced: Record<string, unknown>) {
-  let values = variableValues.get(coerced);
-  if (!values) variableValues.set(coerced, (values = { sources: {}, coerced }));
+function graphql17Variables(coerced: Record<string, unknown>): Graphql17Variables {
+  const known = (coerced as { [VALUES]?: Graphql17Variables })[VALUES];
+  if (known) return known;
+  const values = { sources: {}, coerced };
+  Object.defineProperty(coerced, VALUES, { value: values });
   return values;
 }
 

@@ -61,7 +61,9 @@ LABEL org.opencontainers.image.title="user-api-gateway" \
 # semi-spaces) lets garbage grow the process to ~1 GiB before it collects. With a 192 MiB old space and
 # the settings here the process measured 110-115 MiB idle and 219-248 MiB at its peak over the benchmark;
 # the 16 MiB semi-space is kept because a smaller one costs CPU (4 MiB tripled the GC share of
-# node-by-id; 8 MiB added ~17 % CPU per users page). k8s/deployment.yaml repeats NODE_OPTIONS.
+# node-by-id; 8 MiB added ~17 % CPU per users page). k8s/deployment.yaml repeats NODE_OPTIONS. The cap costs
+# throughput (more full collections): 10-17 % of req/s in the benchmark's heap rows, where V8's default heap
+# peaked at 378-559 MiB (README, "Memory and the garbage collector").
 # MALLOC_ARENA_MAX=2: glibc gives every thread that mallocs (V8's compiler and GC helpers, libuv's
 # pool) an arena of its own and keeps their freed pages; two arenas took ~25 MiB off the peak RSS under
 # the page loads, with no measurable CPU cost (bench/, "Memory").

@@ -81,7 +81,7 @@ class ContextProfileSource implements ProfileSource {
  * own, which V8 keeps in its old generation, holding the closure and through it the request: each
  * request's objects then outlived the young generation's collections and had to wait for full ones.
  * With this getter and fuse-hooks.ts's `url` so defined, `{ __typename }` under load (production heap
- * flags) promoted 9.4 % of what it allocated and cost 235 µs of CPU per request; as classes, 0.4 % and
+ * flags) promoted 8.4 % of what it allocated and cost 235 µs of CPU per request; as classes, 0.4 % and
  * 135 µs (one process at a time, `--trace-gc-nvp`; the same pattern in a loop of plain objects: 0.5 %
  * promoted, 37 % with a per-object getter).
  */

@@ -20,8 +20,7 @@ const armorMessage = (error: { message: string }) => error.message.replace(/^Syn
 
 /**
  * A rejection handler for the armor validation rules: report the error like any other validation
- * error. (Armor 2.x carries graphql 16 for its own types; at run time it gets our graphql 17
- * ValidationContext, hence the structural types.)
+ * error. (Armor 2.x declares graphql 16; package.json's overrides give it our graphql 17, types included.)
  */
 const reportLimit = (context: { reportError(error: GraphQLError): void } | null, error: { message: string }) => {
   context?.reportError(limitError(armorMessage(error)));
@@ -39,6 +38,5 @@ export function validationLimitRules({ maxDepth, maxAliases, maxDirectives, intr
   const aliasesRule = maxAliasesRule({ n: maxAliases, allowList: [], ...rejection });
   const directivesRule = maxDirectivesRule(maxDirectives, reportLimit);
 
-  // Armor's and graphql's rule types differ only in the graphql version their types come from.
-  return [depthRule as unknown as ValidationRule, aliasesRule as unknown as ValidationRule, directivesRule, ...(introspection ? [] : [NoSchemaIntrospectionCustomRule])];
+  return [depthRule, aliasesRule, directivesRule, ...(introspection ? [] : [NoSchemaIntrospectionCustomRule])];
 }

@@ -214,7 +214,10 @@ function serverSpec(target, cfg, dbUrl, env = {}) {
         RESPONSE_CACHE: 'false',
         ...env,
       },
-      logFile: path.join(logDir, env.RESPONSE_CACHE === 'true' ? 'ours-cache.log' : env.OTEL_EXPORTER_OTLP_ENDPOINT ? 'ours-tracing.log' : env.NODE_OPTIONS === '' ? 'ours-heap.log' : 'ours.log'),
+      logFile: path.join(
+        logDir,
+        env.RESPONSE_CACHE === 'true' ? 'ours-cache.log' : env.OTEL_EXPORTER_OTLP_ENDPOINT ? 'ours-tracing.log' : env.NODE_OPTIONS === '' ? 'ours-heap.log' : 'ours.log',
+      ),
       headers: cfg.headers,
     };
   }

@@ -60,7 +60,8 @@ class Pool extends pg.Pool {
 
   override query(...args: unknown[]): never {
     const config = args[0];
-    if (typeof config === 'object' && config !== null) (config as Sent)[SENT_FROM] = statementScope.getStore() ?? null;
+    // A frozen config (none of ours is) stays unmarked: its statement counts in the scope the client runs it from.
+    if (typeof config === 'object' && config !== null && Object.isExtensible(config)) (config as Sent)[SENT_FROM] = statementScope.getStore() ?? null;
     return (pg.Pool.prototype.query as (...a: unknown[]) => unknown).apply(this, args) as never;
   }
 }

@@ -598,31 +598,27 @@ async function measureHeap(cfg, db, admin, runTag, results) {
   const capped = imageMemoryEnv().NODE_OPTIONS;
   phase(`heap settings swapped: ours with V8's default heap, PostGraphile with ours (${capped})`);
   const sides = [
-    ['oursDefault', 'ours', { NODE_OPTIONS: '' }],
-    ['pglCapped', 'postgraphile', { NODE_OPTIONS: capped }],
-  ];
+    { key: 'oursDefault', target: 'ours', env: { NODE_OPTIONS: '' } },
+    { key: 'pglCapped', target: 'postgraphile', env: { NODE_OPTIONS: capped } },
+  ].map((side) => ({ ...side, defs: scenarios(side.target, `${runTag}h`), counter: { next: 0 }, runs: {} }));
   const live = {};
-  const runs = { oursDefault: {}, pglCapped: {} };
   try {
-    for (const [key, target, env] of sides) live[key] = { ...(await startBehindProxy(target, cfg, db.uniformUrl, {}, env)), admin };
-    const defs = { oursDefault: scenarios('ours', `${runTag}h`), pglCapped: scenarios('postgraphile', `${runTag}h`) };
-    const counters = { oursDefault: { next: 0 }, pglCapped: { next: 0 } };
+    for (const { key, target, env } of sides) live[key] = { ...(await startBehindProxy(target, cfg, db.uniformUrl, {}, env)), admin };
     for (let round = 1; round <= cfg.rounds; round++) {
       const order = round % 2 === 1 ? sides : [...sides].reverse();
       for (const name of HEAP_SCENARIOS) {
-        for (const [key, target] of order) {
+        for (const { key, target, defs, counter, runs } of order) {
           const isError = (text) => quickError(target !== 'postgraphile', name, text);
-          (runs[key][name] ??= []).push(await measure(cfg, live[key], `${name} ${key}`, defs[key][name], isError, counters[key]));
+          (runs[name] ??= []).push(await measure(cfg, live[key], `${name} ${key}`, defs[name], isError, counter));
           if (name === 'createUser') await deleteLoadUsers(db.uniformUrl);
         }
       }
     }
     results.heap = { capped };
-    for (const [key] of sides) {
-      results.heap[key] = Object.fromEntries(HEAP_SCENARIOS.map((name) => [name, best(runs[key][name])]));
-      results.heap[key].processPeakRss = memoryOf(live[key].server.pid)?.hwm ?? null;
+    for (const { key, runs } of sides) {
+      results.heap[key] = Object.fromEntries(HEAP_SCENARIOS.map((name) => [name, best(runs[name])]));
       for (const name of HEAP_SCENARIOS) {
-        const errors = runs[key][name].reduce((sum, r) => sum + r.errorCount, 0);
+        const errors = runs[name].reduce((sum, r) => sum + r.errorCount, 0);
         if (errors) results.problems.push(`heap rows, ${name} ${key}: ${errors} failed responses`);
       }
     }

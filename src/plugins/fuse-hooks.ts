@@ -37,7 +37,7 @@ class RequestPayload implements OnRequestPayload {
   readonly serverContext: OnRequestPayload['serverContext'];
   readonly fetchAPI: OnRequestPayload['fetchAPI'];
   requestHandler: OnRequestPayload['requestHandler'];
-  ended = false;
+  #ended = false;
   readonly #yoga: OnRequestPayload;
   #url: URL | undefined;
 
@@ -47,6 +47,11 @@ class RequestPayload implements OnRequestPayload {
     this.serverContext = yoga.serverContext;
     this.fetchAPI = yoga.fetchAPI;
     this.requestHandler = yoga.requestHandler;
+  }
+
+  /** A hook ended the request (`endResponse` with a response): the chain stops. */
+  get ended(): boolean {
+    return this.#ended;
   }
 
   get url(): URL {
@@ -67,7 +72,7 @@ class RequestPayload implements OnRequestPayload {
 
   readonly endResponse = (response: Response): void => {
     this.#yoga.endResponse(response);
-    if (response) this.ended = true;
+    if (response) this.#ended = true;
   };
 }
 

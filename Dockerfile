@@ -41,12 +41,17 @@ RUN node scripts/generate.mjs \
 FROM node:24.21.0-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY patches ./patches
 # --omit=optional as well as --omit=dev: the prisma CLI (a dev dependency) is also an optional peer of
 # @prisma/client, so --omit=dev alone keeps it and its Studio tree (~250 MB). Nothing at run time needs
 # it: queries go through the driver adapter and the WASM query compiler in @prisma/client, migrations
-# through @prisma/schema-engine-wasm. --ignore-scripts also skips the project's postinstall (generate).
+# through @prisma/schema-engine-wasm. --ignore-scripts also skips the project's postinstall (generate
+# and the dependency patches), so the patches (patches/, README "Patched dependencies") are applied
+# here, by the same patch-package version as package.json's devDependencies, fetched by npx and not
+# kept in node_modules.
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund
+    npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
+ && npx --yes patch-package@8.0.1 --error-on-fail --error-on-warn
 
 # --- runtime ---------------------------------------------------------------------------------------
 FROM node:24.21.0-bookworm-slim AS runtime

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const require = createRequire(import.meta.url);
@@ -10,5 +11,87 @@ describe('dependencies', () => {
   it.each(['@escape.tech/graphql-armor-max-depth', '@escape.tech/graphql-armor-max-aliases'])('%s runs on our graphql', (name) => {
     const fromArmor = createRequire(require.resolve(`${name}/package.json`)).resolve('graphql');
     expect(fromArmor).toBe(require.resolve('graphql'));
+  });
+});
+
+// patches/@whatwg-node+promise-helpers+1.3.2.patch (applied by postinstall and in the Dockerfile's deps
+// stage): upstream's 2.0 handleMaybePromise, which calls its callbacks directly when nothing is a
+// promise. Yoga 5, Envelop 5 and @whatwg-node/server 0.11 still depend on 1.x, whose version builds
+// three promise-like wrappers with their closures per call, and they call it for every hook of every
+// plugin on every request (about 40 KiB of a node-by-id request's allocation). README, "Patched dependencies".
+describe('patched @whatwg-node/promise-helpers', () => {
+  const fromPackage = (name: string) => createRequire(require.resolve(`${name}/package.json`)).resolve('@whatwg-node/promise-helpers');
+  const helpers = () =>
+    import(pathToFileURL(fromPackage('graphql-yoga').replace(/cjs\/index\.js$/, 'esm/index.js')).href) as Promise<typeof import('@whatwg-node/promise-helpers')>;
+
+  it('is the one copy Yoga, Envelop and the server adapter run on', () => {
+    const yoga = fromPackage('graphql-yoga');
+    expect(fromPackage('@envelop/core')).toBe(yoga);
+    expect(fromPackage('@whatwg-node/server')).toBe(yoga);
+  });
+
+  it('calls a synchronous hook and its continuation directly, without promise wrappers between them', async () => {
+    const { handleMaybePromise } = await helpers();
+    let caller = '';
+    const result = handleMaybePromise(
+      () => 1,
+      (value: number) => {
+        // The frame below this callback: handleMaybePromise itself when patched; a fake promise's `then` when not.
+        caller = new Error().stack!.split('\n')[2]!;
+        return value + 1;
+      },
+    );
+    expect(result).toBe(2);
+    expect(caller).toMatch(/\bhandleMaybePromise\b/);
+  });
+
+  it('keeps the 1.x results: errors to the error callback, promises awaited, fake promises unwrapped', async () => {
+    const { handleMaybePromise, fakePromise } = await helpers();
+    const boom = new Error('boom');
+    expect(
+      handleMaybePromise(
+        () => {
+          throw boom;
+        },
+        () => 'no',
+        (e) => e,
+      ),
+    ).toBe(boom);
+    expect(() =>
+      handleMaybePromise(
+        () => {
+          throw boom;
+        },
+        () => 'no',
+      ),
+    ).toThrow(boom);
+    expect(() =>
+      handleMaybePromise(
+        () => 1,
+        () => {
+          throw boom;
+        },
+        () => 'swallowed',
+      ),
+    ).toThrow(boom);
+    expect(
+      handleMaybePromise(
+        () => 1,
+        (v) => fakePromise(v + 1),
+      ),
+    ).toBe(2);
+    await expect(
+      handleMaybePromise(
+        () => Promise.resolve(1),
+        (v) => v + 1,
+      ),
+    ).resolves.toBe(2);
+    await expect(
+      handleMaybePromise(
+        () => Promise.reject(boom),
+        () => 'no',
+        (e) => e,
+      ),
+    ).resolves.toBe(boom);
   });
 });

@@ -45,6 +45,19 @@ describe('Dockerfile', () => {
     expect(JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).dependencies).not.toHaveProperty('tsx');
   });
 
+  it('applies the dependency patches to the node_modules it ships, with the pinned patch-package', () => {
+    // The deps stage installs with --ignore-scripts (no postinstall), so it applies patches/ itself.
+    const modules = stageCopies(runtime).find((c) => c.dest.replace(/\/$/, '').endsWith('node_modules'))!;
+    const deps = stages.find((s) => s.name === modules.from)!;
+    expect(stageCopies(deps).some((c) => c.sources.some((s) => s.replace(/\/$/, '') === 'patches'))).toBe(true);
+    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+    const pinned = pkg.devDependencies['patch-package'];
+    expect(pinned).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(pkg.scripts.postinstall).toMatch(/^patch-package --error-on-fail --error-on-warn && /);
+    const runs = deps.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
+    expect(runs.some((r) => r.includes(`patch-package@${pinned} --error-on-fail --error-on-warn`))).toBe(true);
+  });
+
   it('starts with exec-form CMD ["node", "dist/src/main.js"] and checks /health with node', () => {
     expect(execForm(instruction(runtime, 'CMD')!.args)).toEqual(['node', 'dist/src/main.js']);
     expect(instruction(runtime, 'ENTRYPOINT')).toBeUndefined();

@@ -95,3 +95,39 @@ describe('patched @whatwg-node/promise-helpers', () => {
     ).resolves.toBe(boom);
   });
 });
+
+// patches/@pothos+selection-mapper+0.1.0.patch: plugin-prisma asks selection-mapper for a field's
+// response path on every row (`cacheKey(type, info.path)`), and 0.1.0 memoised it in a module-level
+// WeakMap keyed by graphql's path links: tens of thousands of entries on a users page, which every full
+// GC walks as ephemerons (half of its pause). Patched, the memo is a symbol-keyed property of the link.
+describe('patched @pothos/selection-mapper', () => {
+  const mapper = () =>
+    import(
+      pathToFileURL(
+        createRequire(require.resolve('@pothos/plugin-prisma'))
+          .resolve('@pothos/selection-mapper')
+          .replace(/lib\/index\.js$/, 'esm/index.js'),
+      ).href
+    ) as Promise<{ cacheKey: (type: string, path: unknown) => string }>;
+  const link = (prev: unknown, key: string | number) => ({ prev, key, typename: undefined });
+
+  it('keys a path by its field names, list indices dropped, as 0.1.0 does', async () => {
+    const { cacheKey } = await mapper();
+    const users = link(undefined, 'users');
+    const row = link(link(link(users, 'edges'), 3), 'node');
+    expect(cacheKey('User', link(row, 'teams'))).toBe('User@users.edges.node.teams');
+    expect(cacheKey('Query', users)).toBe('Query@users');
+    expect(cacheKey('Query', undefined)).toBe('Query@');
+    // A frozen link (no property can be added) is keyed all the same.
+    expect(cacheKey('User', Object.freeze(link(Object.freeze(link(undefined, 'me')), 'name')))).toBe('User@me.name');
+  });
+
+  it('memoises on the path link itself, not in a module-level WeakMap', async () => {
+    const { cacheKey } = await mapper();
+    const path = link(link(undefined, 'users'), 0);
+    cacheKey('User', path);
+    const memo = Object.getOwnPropertySymbols(path).find((s) => s.description === 'pothos.responsePath');
+    expect(memo).toBeDefined();
+    expect((path as Record<symbol, unknown>)[memo!]).toBe('users');
+  });
+});

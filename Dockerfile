@@ -47,11 +47,13 @@ COPY patches ./patches
 # it: queries go through the driver adapter and the WASM query compiler in @prisma/client, migrations
 # through @prisma/schema-engine-wasm. --ignore-scripts also skips the project's postinstall (generate
 # and the dependency patches), so the patches (patches/, README "Patched dependencies") are applied
-# here, by the same patch-package version as package.json's devDependencies, fetched by npx and not
-# kept in node_modules.
+# here by patch-package, a dev dependency: installed from the lockfile with the rest, run, then pruned
+# with the other dev dependencies. The result is what `npm ci --omit=dev --omit=optional` installs,
+# patched (checked: the same packages and files).
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
- && npx --yes patch-package@8.0.1 --error-on-fail --error-on-warn
+    npm ci --omit=optional --ignore-scripts --no-audit --no-fund \
+ && npx --no-install patch-package --error-on-fail --error-on-warn \
+ && npm prune --omit=dev --omit=optional --no-audit --no-fund
 
 # --- runtime ---------------------------------------------------------------------------------------
 FROM node:24.21.0-bookworm-slim AS runtime

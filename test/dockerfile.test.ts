@@ -45,17 +45,21 @@ describe('Dockerfile', () => {
     expect(JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).dependencies).not.toHaveProperty('tsx');
   });
 
-  it('applies the dependency patches to the node_modules it ships, with the pinned patch-package', () => {
-    // The deps stage installs with --ignore-scripts (no postinstall), so it applies patches/ itself.
+  it('applies the dependency patches to the node_modules it ships, with the locked patch-package', () => {
+    // The deps stage installs with --ignore-scripts (no postinstall), so it applies patches/ itself, with
+    // the patch-package the lockfile installs (a pinned dev dependency), before pruning dev dependencies.
     const modules = stageCopies(runtime).find((c) => c.dest.replace(/\/$/, '').endsWith('node_modules'))!;
     const deps = stages.find((s) => s.name === modules.from)!;
     expect(stageCopies(deps).some((c) => c.sources.some((s) => s.replace(/\/$/, '') === 'patches'))).toBe(true);
     const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
-    const pinned = pkg.devDependencies['patch-package'];
-    expect(pinned).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(pkg.devDependencies['patch-package']).toMatch(/^\d+\.\d+\.\d+$/);
     expect(pkg.scripts.postinstall).toMatch(/^patch-package --error-on-fail --error-on-warn && /);
-    const runs = deps.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
-    expect(runs.some((r) => r.includes(`patch-package@${pinned} --error-on-fail --error-on-warn`))).toBe(true);
+    const run = deps.instructions.find((i) => i.keyword === 'RUN' && i.args.includes('patch-package'))?.args ?? '';
+    const steps = run.split('&&').map((step) => step.replace(/^--mount=\S+\s+/, '').trim());
+    const at = (pattern: RegExp) => steps.findIndex((step) => pattern.test(step));
+    const patch = at(/^npx --no-install patch-package --error-on-fail --error-on-warn$/);
+    expect(patch).toBeGreaterThan(at(/^npm ci\b/));
+    expect(at(/^npm prune --omit=dev --omit=optional\b/)).toBeGreaterThan(patch);
   });
 
   it('starts with exec-form CMD ["node", "dist/src/main.js"] and checks /health with node', () => {

@@ -3,8 +3,11 @@
  * under `cause` / `meta.driverAdapterError`; node-postgres marks its own failures by message only.
  */
 
-/** node-postgres: no answer to a query within `query_timeout` (the connection is then dropped). */
-const QUERY_READ_TIMEOUT = 'Query read timeout';
+/**
+ * No answer to a statement within the answer timeout (the connection is then dropped): node-postgres'
+ * `query_timeout` message, which the pool's own sweep (pool.ts) fails a statement with too.
+ */
+export const QUERY_READ_TIMEOUT = 'Query read timeout';
 
 /** node-postgres / pg-pool: no connection in time, or the connection went away. */
 const UNAVAILABLE_MESSAGES = new Set([

@@ -4,13 +4,17 @@ import { describe, expect, it } from 'vitest';
 
 const require = createRequire(import.meta.url);
 
+/** The file `dependency` resolves to as `parent` requires it (npm may give a package its own copy). */
+const resolveFrom = (parent: string, dependency: string) => createRequire(require.resolve(parent)).resolve(dependency);
+/** The ES module build of a package whose CommonJS entry is `file` (…/cjs/index.js or …/lib/index.js). */
+const esmOf = (file: string) => import(pathToFileURL(file.replace(/(cjs|lib)\/index\.js$/, 'esm/index.js')).href);
+
 describe('dependencies', () => {
   // GraphQL Armor 2.x declares graphql ^16 and npm would give each rule its own copy; package.json's
   // overrides hand them ours. One graphql per process: one GraphQLError class and Kind table for the
   // validation rules, and ~1.5 MiB less of an idle replica's heap than two extra copies of graphql 16.
   it.each(['@escape.tech/graphql-armor-max-depth', '@escape.tech/graphql-armor-max-aliases'])('%s runs on our graphql', (name) => {
-    const fromArmor = createRequire(require.resolve(`${name}/package.json`)).resolve('graphql');
-    expect(fromArmor).toBe(require.resolve('graphql'));
+    expect(resolveFrom(name, 'graphql')).toBe(require.resolve('graphql'));
   });
 });
 
@@ -20,9 +24,8 @@ describe('dependencies', () => {
 // three promise-like wrappers with their closures per call, and they call it for every hook of every
 // plugin on every request (about 40 KiB of a node-by-id request's allocation). README, "Patched dependencies".
 describe('patched @whatwg-node/promise-helpers', () => {
-  const fromPackage = (name: string) => createRequire(require.resolve(`${name}/package.json`)).resolve('@whatwg-node/promise-helpers');
-  const helpers = () =>
-    import(pathToFileURL(fromPackage('graphql-yoga').replace(/cjs\/index\.js$/, 'esm/index.js')).href) as Promise<typeof import('@whatwg-node/promise-helpers')>;
+  const fromPackage = (name: string) => resolveFrom(name, '@whatwg-node/promise-helpers');
+  const helpers = () => esmOf(fromPackage('graphql-yoga')) as Promise<typeof import('@whatwg-node/promise-helpers')>;
 
   it('is the one copy Yoga, Envelop and the server adapter run on', () => {
     const yoga = fromPackage('graphql-yoga');
@@ -101,14 +104,7 @@ describe('patched @whatwg-node/promise-helpers', () => {
 // WeakMap keyed by graphql's path links: tens of thousands of entries on a users page, which every full
 // GC walks as ephemerons (half of its pause). Patched, the memo is a symbol-keyed property of the link.
 describe('patched @pothos/selection-mapper', () => {
-  const mapper = () =>
-    import(
-      pathToFileURL(
-        createRequire(require.resolve('@pothos/plugin-prisma'))
-          .resolve('@pothos/selection-mapper')
-          .replace(/lib\/index\.js$/, 'esm/index.js'),
-      ).href
-    ) as Promise<{ cacheKey: (type: string, path: unknown) => string }>;
+  const mapper = () => esmOf(resolveFrom('@pothos/plugin-prisma', '@pothos/selection-mapper')) as Promise<{ cacheKey: (type: string, path: unknown) => string }>;
   const link = (prev: unknown, key: string | number) => ({ prev, key, typename: undefined });
 
   it('keys a path by its field names, list indices dropped, as 0.1.0 does', async () => {

@@ -176,3 +176,39 @@ describe('patched @prisma/debug', () => {
     }
   });
 });
+
+// patches/pg+8.23.1.patch: upstream's "Normalize query config without copying it" (node-postgres PR
+// #3743, approved, not in a release yet). 8.23.1 copies every statement's config with its property
+// descriptors before reading six fields of it: ~2.8 µs of ~0.15 µs for a Query (this machine), on every
+// statement. Patched, the Query reads the fields off the caller's config, which it still leaves unchanged.
+describe('patched pg', () => {
+  const Query = () =>
+    require(resolveFrom('@prisma/adapter-pg', 'pg').replace(/index\.js$/, 'query.js')) as new (
+      config: object | string,
+      values?: unknown,
+      callback?: unknown,
+    ) => Record<string, unknown>;
+
+  it('is the copy the driver adapter and our pool run on', () => {
+    expect(resolveFrom('@prisma/adapter-pg', 'pg')).toBe(require.resolve('pg'));
+  });
+
+  it("reads a statement's config without copying it, and leaves it unchanged", () => {
+    const fields = { name: 's1', text: 'SELECT $1::int', values: [1], rowMode: 'array' };
+    const listed: string[] = [];
+    const config = new Proxy(fields, {
+      ownKeys: (target) => {
+        listed.push('ownKeys');
+        return Reflect.ownKeys(target);
+      },
+    });
+    const callback = () => undefined;
+    const query = new (Query())(config, undefined, callback);
+    expect(query).toMatchObject({ name: 's1', text: 'SELECT $1::int', values: [1], _rowMode: 'array', callback });
+    expect(listed).toEqual([]);
+    expect(fields).toEqual({ name: 's1', text: 'SELECT $1::int', values: [1], rowMode: 'array' });
+    // A text with values and a callback, as 8.23.1 takes them.
+    expect(new (Query())('SELECT 1', [2], callback)).toMatchObject({ text: 'SELECT 1', values: [2], callback });
+    expect(new (Query())('SELECT 1', callback)).toMatchObject({ text: 'SELECT 1', values: undefined, callback });
+  });
+});

@@ -6,8 +6,8 @@ const require = createRequire(import.meta.url);
 
 /** The file `dependency` resolves to as `parent` requires it (npm may give a package its own copy). */
 const resolveFrom = (parent: string, dependency: string) => createRequire(require.resolve(parent)).resolve(dependency);
-/** The ES module build of a package whose CommonJS entry is `file` (…/cjs/index.js or …/lib/index.js). */
-const esmOf = (file: string) => import(pathToFileURL(file.replace(/(cjs|lib)\/index\.js$/, 'esm/index.js')).href);
+/** The ES module build of a package whose CommonJS entry is `file` (…/cjs|lib/index.js → …/esm/index.js, …/dist/index.js → …/dist/index.mjs). */
+const esmOf = (file: string) => import(pathToFileURL(file.replace(/(cjs|lib)\/index\.js$/, 'esm/index.js').replace(/\/dist\/index\.js$/, '/dist/index.mjs')).href);
 
 describe('dependencies', () => {
   // GraphQL Armor 2.x declares graphql ^16 and npm would give each rule its own copy; package.json's
@@ -131,11 +131,11 @@ describe('patched @pothos/selection-mapper', () => {
 // patches/@prisma+debug+7.10.1.patch: the driver adapter calls debug() for every statement (with
 // logging off), and 7.10.1 decided each call anew (DEBUG split, each part regex-escaped) and kept its
 // 100-call history with push + shift: ~0.57 µs a call against ~0.05 patched, and 5-8 % of node by id's
-// CPU per request under load (three alternating pairs). Patched, enabled() is remembered per namespace until DEBUG
-// changes, and the history is a ring of the same 100 calls.
+// CPU per request under load (three alternating pairs). Patched, enabled() is remembered per namespace
+// until DEBUG changes, and the history is a ring of the same 100 calls.
 describe('patched @prisma/debug', () => {
   const debugFile = () => resolveFrom(resolveFrom('@prisma/adapter-pg', '@prisma/driver-adapter-utils'), '@prisma/debug');
-  const debugModule = () => import(pathToFileURL(debugFile().replace(/index\.js$/, 'index.mjs')).href) as Promise<typeof import('@prisma/debug')>;
+  const debugModule = () => esmOf(debugFile()) as Promise<typeof import('@prisma/debug')>;
 
   it('is the copy the driver adapter logs through', () => {
     expect(debugFile()).toBe(require.resolve('@prisma/debug'));

@@ -164,6 +164,24 @@ describe('the outbox', () => {
     expect(Object.keys(ready.body.checks)).toEqual(['database']);
   });
 
+  it('without AMQP_URL and with nobody subscribed, the live feed reads no events back: its polls only follow the newest seq', async () => {
+    const t = await bed.app();
+    await waitFor(() => t.app.events.liveFeedReady, 'the live feed');
+    const texts: string[] = [];
+    const off = t.app.db.onQuery(({ query }) => texts.push(query));
+    try {
+      for (let i = 0; i < 3; i++) await createUser(t, 'tail');
+      await sleep(300); // several polls: the test bed polls every 50 ms
+    } finally {
+      off();
+    }
+    const reads = texts.filter((q) => q.includes('"OutboxEvent"') && !q.includes('INSERT'));
+    expect(reads.filter((q) => q.includes('max("seq")')).length).toBeGreaterThan(1);
+    // eventsAfter: the rows after the tail's position, which only a subscriber needs.
+    expect(reads.filter((q) => q.includes('e."seq" >'))).toEqual([]);
+    expect(t.app.events.subscribers).toBe(0);
+  });
+
   it('with the broker unreachable: writes go on, readiness stays 200 with the broker down (non-critical), nothing is claimed', async () => {
     const t = await bed.app({ AMQP_URL: `amqp://guest:guest@127.0.0.1:${await closedPort()}`, AMQP_EXCHANGE: bed.exchange() });
     await createUser(t);

@@ -53,12 +53,27 @@ export interface OutboxTailOptions {
  * Without a broker: feeds the hub from the outbox itself, every event written after start-up, in
  * `seq` order. Best effort, like any live view: a transaction that got its `seq` before, but
  * committed after, a later one already passed is not seen.
+ *
+ * While nobody subscribes, a poll only moves the tail to the newest `seq` (one index lookup) rather
+ * than reading every event written since and handing each to no one: under a write load that was
+ * every event read back a second time (at 1,400 createUser/s with the default 250 ms and 100 a batch,
+ * 16 statements a second and every row decoded, for nobody).
+ * A subscription still sees every event written after it began: the tail moves only to a `seq` read
+ * while there was no subscriber, and a subscriber arriving while that read runs makes the poll read
+ * from where it was, as before.
  */
 export async function feedFromOutboxTail({ db, hub, logger, pollIntervalMs, batchSize }: OutboxTailOptions): Promise<FeedSource> {
   let last = await latestSeq(db.prisma);
   let stopping = false;
   const poll = async () => {
     try {
+      if (hub.subscribers === 0) {
+        const newest = await latestSeq(db.prisma);
+        if (hub.subscribers === 0) {
+          if (newest > last) last = newest;
+          return;
+        }
+      }
       // Bounded: at most ten batches per poll, then the timer again.
       for (let round = 0; round < 10 && !stopping; round++) {
         const rows = await eventsAfter(db.prisma, last, batchSize);

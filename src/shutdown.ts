@@ -1,6 +1,7 @@
 import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import net from 'node:net';
 import { clientErrorResponse } from './errors/index.js';
+import { Slots } from './lib/slots.js';
 import type { Logger } from './logger.js';
 
 export interface HttpServerOptions {
@@ -13,8 +14,8 @@ export interface HttpServerOptions {
 
 interface DrainState {
   draining: boolean;
-  /** Responses not yet finished. */
-  readonly inFlight: Set<ServerResponse>;
+  /** Responses not yet finished (in slots, not a Set: see Slots). */
+  readonly inFlight: Slots<ServerResponse>;
 }
 
 const drains = new WeakMap<Server, DrainState>();
@@ -30,12 +31,12 @@ export function createHttpServer(handler: RequestListener, { requestTimeoutMs }:
     },
     handler,
   );
-  const state: DrainState = { draining: false, inFlight: new Set() };
+  const state: DrainState = { draining: false, inFlight: new Slots() };
   // Before the handler, so the header is set before anything is written.
   server.prependListener('request', (_req, res) => {
     if (state.draining) res.setHeader('connection', 'close');
-    state.inFlight.add(res);
-    res.once('close', () => state.inFlight.delete(res));
+    const slot = state.inFlight.add(res);
+    res.once('close', () => state.inFlight.delete(slot, res));
   });
   // A request node:http cannot read gets a JSON refusal like any other (node's own has no body),
   // unless part of a response was already written on the connection (then it is only closed).

@@ -1,21 +1,38 @@
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
 import { requestTimeoutError } from '../errors/index.js';
+import { Slots } from '../lib/slots.js';
 import { RequestSignal } from '../request-signal.js';
 
 export { RequestSignal, requestTimeoutError };
 
 interface Deadline {
+  readonly request: Request;
   readonly signal: RequestSignal;
   /** `performance.now()` after which the request is aborted. */
   readonly expiresAt: number;
+  /** Its slot in `watched`. */
+  slot: number;
 }
 
-/** Requests in flight, in arrival order (a Map keeps insertion order). */
-const inFlight = new Map<Request, Deadline>();
+/**
+ * A request's deadline, on the request itself (as request-info.ts keeps its record): requestSignal
+ * finds it there, and the response hook ends it.
+ */
+const DEADLINE = Symbol('request deadline');
+type WithDeadline = Request & { [DEADLINE]?: Deadline | undefined };
+
+/** The deadlines being watched (in slots, not a Map keyed by request: see Slots). */
+const watched = new Slots<Deadline>();
 /** The sweep's period: a tenth of the shortest deadline, between 10 and 100 ms. */
 let tickMs = 100;
 let sweeper: NodeJS.Timeout | undefined;
+
+/** Stops watching `deadline` (aborted, or its request answered). */
+function unwatch(deadline: Deadline): void {
+  watched.delete(deadline.slot, deadline);
+  (deadline.request as WithDeadline)[DEADLINE] = undefined;
+}
 
 /**
  * One timer for every request instead of a timer and an abort listener each: every `tickMs` it aborts
@@ -26,13 +43,14 @@ let sweeper: NodeJS.Timeout | undefined;
  */
 function sweep() {
   const now = performance.now();
-  for (const [request, deadline] of inFlight) {
-    if (now >= deadline.expiresAt) deadline.signal.abort(requestTimeoutError());
-    else if (request.signal.aborted) deadline.signal.abort(request.signal.reason);
+  for (const deadline of watched) {
+    const { request, signal } = deadline;
+    if (now >= deadline.expiresAt) signal.abort(requestTimeoutError());
+    else if (request.signal.aborted) signal.abort(request.signal.reason);
     else continue;
-    inFlight.delete(request);
+    unwatch(deadline);
   }
-  if (inFlight.size === 0) {
+  if (watched.size === 0) {
     clearInterval(sweeper);
     sweeper = undefined;
   }
@@ -45,14 +63,16 @@ function sweep() {
  * recompute on every field.
  */
 export function requestSignal(request: Request, timeoutMs: number): RequestSignal {
-  const known = inFlight.get(request);
+  const known = (request as WithDeadline)[DEADLINE];
   if (known) return known.signal;
   const signal = new RequestSignal();
   if (request.signal.aborted) {
     signal.abort(request.signal.reason);
     return signal;
   }
-  inFlight.set(request, { signal, expiresAt: performance.now() + timeoutMs });
+  const deadline: Deadline = { request, signal, expiresAt: performance.now() + timeoutMs, slot: -1 };
+  deadline.slot = watched.add(deadline);
+  (request as WithDeadline)[DEADLINE] = deadline;
   const period = Math.min(100, Math.max(10, Math.floor(timeoutMs / 10)));
   if (sweeper === undefined || period < tickMs) {
     clearInterval(sweeper);
@@ -64,7 +84,7 @@ export function requestSignal(request: Request, timeoutMs: number): RequestSigna
 }
 
 /** Requests whose deadline is still being watched (tests check that finished requests leave none). */
-export const watchedRequests = (): number => inFlight.size;
+export const watchedRequests = (): number => watched.size;
 
 /**
  * Hands the context's signal to the executor, so no resolver starts after the deadline (the database
@@ -77,7 +97,8 @@ export function useRequestDeadline(): Plugin<Context> {
       (args as { signal?: unknown }).signal = (args.contextValue as Context).signal;
     },
     onResponse({ request }) {
-      inFlight.delete(request);
+      const deadline = (request as WithDeadline)[DEADLINE];
+      if (deadline) unwatch(deadline);
     },
   };
 }

@@ -138,6 +138,11 @@ describe('patched @pothos/selection-mapper', () => {
 describe('patched @pothos/core', () => {
   const core = () => import('@pothos/core');
 
+  // patch-package patches the top-level copy only: a plugin given one of its own would run unpatched.
+  it.each(['@pothos/plugin-scope-auth', '@pothos/plugin-prisma', '@pothos/plugin-relay'])('is the one copy %s runs on', (name) => {
+    expect(resolveFrom(name, '@pothos/core')).toBe(require.resolve('@pothos/core'));
+  });
+
   it('gives one entry per context key, made once, and a new one after delete', async () => {
     const { createContextCache, initContextCache } = await core();
     let made = 0;

@@ -269,7 +269,7 @@ describe('patched pg', () => {
 // function, whose scope holds the execution context (and through it the request's context). V8's
 // young-generation collector kept that context past the request, though nothing held it strongly (a heap
 // snapshot does not show it; a full collection freed it): under createUser's load 6-9 % of what a request
-// allocated was promoted to the old generation, 1.3-2.4 % patched. A compiled query's promise, made by the
+// allocated was promoted to the old generation, 1.5-2.4 % patched. A compiled query's promise, made by the
 // runtime (`finalizeResult`), never did; the patch makes the mutation's there too (`finalizeSerialResult`).
 // README, "Patched dependencies".
 describe('patched graphql-jit', () => {

@@ -62,6 +62,36 @@ function migratedDatabaseCases(db: () => { query: Query; first: { applied: strin
     await expect(insert('Mixed.Case@example.com')).rejects.toThrow(/User_email_lowercase/);
     await expect(insert('lower.case@example.com')).resolves.toHaveLength(1);
   });
+
+  it('gives new users, teams and outbox events time-ordered ids (UUID version 7)', async () => {
+    const defaults = await db().query<{ table_name: string; column_default: string }>(
+      `SELECT table_name, column_default FROM information_schema.columns
+       WHERE table_schema = 'public' AND column_name = 'id' AND table_name IN ('User', 'Team', 'OutboxEvent') ORDER BY table_name`,
+    );
+    expect(defaults).toEqual(['OutboxEvent', 'Team', 'User'].map((table_name) => ({ table_name, column_default: 'uuid_generate_v7()' })));
+
+    const before = Date.now();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const [row] = await db().query<{ id: string }>(`INSERT INTO "User" (email, name) VALUES ('v7-${i}@example.com', 'V7') RETURNING id`);
+      ids.push(row!.id);
+      await new Promise((resolve) => setTimeout(resolve, 3)); // the next id is in a later millisecond
+    }
+    const after = Date.now();
+    for (const id of ids) {
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      // The first 48 bits are the database's clock in milliseconds (the same machine's clock here).
+      const ms = parseInt(id.replace(/-/g, '').slice(0, 12), 16);
+      expect(ms).toBeGreaterThanOrEqual(before - 1_000);
+      expect(ms).toBeLessThanOrEqual(after + 1_000);
+    }
+    // In creation order by PostgreSQL's own uuid comparison, which B-tree inserts follow.
+    const sorted = await db().query<{ id: string }>(`SELECT id FROM "User" WHERE email LIKE 'v7-%' ORDER BY id`);
+    expect(sorted.map((r) => r.id)).toEqual(ids);
+    // Random in the rest: two ids made in the same statement (hence usually the same millisecond) differ.
+    const [pair] = await db().query<{ a: string; b: string }>('SELECT uuid_generate_v7() AS a, uuid_generate_v7() AS b');
+    expect(pair!.a).not.toBe(pair!.b);
+  });
 }
 
 let pglite: PGlite;

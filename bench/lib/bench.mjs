@@ -317,6 +317,7 @@ async function measure(cfg, { server, proxy, admin }, label, scenario, isError, 
   }
   const c0 = proxy ? await proxy.counts() : null;
   const backends0 = c0 ? await backendCpu(admin, c0.upstreamPorts) : {};
+  const wal0 = admin ? await walPosition(admin) : null;
   const cpu0 = cpuSecondsOf(server.pid);
   const machine0 = machineBusySeconds();
   const self0 = process.cpuUsage();
@@ -332,6 +333,7 @@ async function measure(cfg, { server, proxy, admin }, label, scenario, isError, 
   const machine = machineBusySeconds() - machine0;
   const serverCpu = cpuSecondsOf(server.pid) - cpu0;
   const c1 = proxy ? await proxy.counts() : null;
+  const wal1 = wal0 ? await walPosition(admin) : null;
   const texts = proxy ? await proxy.record(false) : [];
   let backends = 0;
   if (c1) {
@@ -343,6 +345,8 @@ async function measure(cfg, { server, proxy, admin }, label, scenario, isError, 
     ...r,
     peakRss: mem.maxRss,
     hwm: mem.hwm,
+    // WAL written by the whole PostgreSQL server during the run (nothing else writes meanwhile), per request.
+    walPerRequest: wal0 && wal1 && r.requests ? walBytes(wal0, wal1) / r.requests : undefined,
     cpu: {
       server: serverCpu / elapsed,
       postgres: backends / elapsed,
@@ -369,11 +373,26 @@ async function measure(cfg, { server, proxy, admin }, label, scenario, isError, 
   say(
     `    ${label.padEnd(24)} ${f(result.rps, 0).padStart(6)} req/s  p50 ${f(r.p50, 2)} ms  p99 ${f(r.p99, 2)} ms  errors ${r.errorCount}` +
       (result.statements ? `  stmts/req ${f(result.statements.perRequest, 2)}` : '') +
+      (result.walPerRequest !== undefined ? `  WAL ${f(result.walPerRequest, 0)} B/req` : '') +
       `  RSS ${f(mem.maxRss / 2 ** 20, 0)} MiB  CPU server ${f(result.cpu.server * 100, 0)}% pg ${f(result.cpu.postgres * 100, 0)}%` +
       ` bench ${f(result.cpu.bench * 100, 0)}% other ${f(result.cpu.other * 100, 0)}%`,
   );
   for (const sample of r.errorSamples) say(`      error sample: ${sample}`);
   return result;
+}
+
+/** The server's WAL insert position (an LSN such as 0/3A2F1B8). */
+async function walPosition(admin) {
+  return (await admin.query('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0].lsn;
+}
+
+/** Bytes of WAL between two LSNs ("hi/lo" in hex: a 64-bit position). */
+function walBytes(from, to) {
+  const n = (lsn) => {
+    const [hi, lo] = lsn.split('/');
+    return BigInt(`0x${hi}`) * 2n ** 32n + BigInt(`0x${lo}`);
+  };
+  return Number(n(to) - n(from));
 }
 
 /** Of several rounds of the same measurement, the least disturbed one: the highest throughput. */

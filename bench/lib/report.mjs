@@ -78,6 +78,7 @@ const HEAD = [
   'errors',
   'requests',
   'SQL stmts/req',
+  'WAL B/req',
   'peak RSS',
   'CPU server',
   'CPU its PG backends',
@@ -96,6 +97,7 @@ function cells({ scenario, server, r }) {
     errors(r),
     r ? String(r.requests) : '–',
     stmts(r),
+    fix(r?.walPerRequest, 0),
     mib(r?.peakRss),
     pct(r?.cpu?.server),
     pct(r?.cpu?.postgres),
@@ -179,6 +181,16 @@ function goals(results) {
               : "so the event's cost is below this run's noise (the floor with it served more)")
           : ''),
     );
+  }
+  {
+    const wal = (target) => results[target]?.createUser?.walPerRequest;
+    if (Number.isFinite(wal('ours')) && Number.isFinite(wal('postgraphile'))) {
+      const b = (x) => (Number.isFinite(x) ? `${x.toFixed(0)} B` : '–');
+      lines.push(
+        `context: createUser: WAL per request ours ${b(wal('ours'))} (the user and its outbox event), PostGraphile ${b(wal('postgraphile'))} (the user alone), ` +
+          `the floor ${b(wal('floor'))} with the event and ${b(wal('floorNoEvent'))} without`,
+      );
+    }
   }
   for (const name of SCENARIOS) {
     const uncapped = results.heap?.oursDefault?.[name];
@@ -334,6 +346,10 @@ export function renderMarkdown(results) {
       'authentication, validation, limits, metrics, logging, error masking, DataLoader, Pothos or Prisma. What ours spends above the floor is what our own code costs; ' +
       "the floor is what any server on this stack pays for the same answer. On createUser a second floor server runs too, whose statement inserts the user alone (as PostGraphile's does): " +
       'between the two is what the outbox event costs.',
+  );
+  L.push(
+    '- "WAL B/req": bytes of write-ahead log the PostgreSQL server wrote during the measured run (`pg_current_wal_insert_lsn()` before and after; nothing else ' +
+      'writes meanwhile), per request: what a write costs the database in log volume, which replicas, backups and the disk all carry. Reads write next to none.',
   );
   L.push(
     `- Ours, PostGraphile and the floor run side by side and take turns scenario by scenario, in ${cfg.rounds} round(s) with the order reversed each round; the Yoga ceiling is measured ` +

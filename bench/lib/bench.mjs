@@ -345,7 +345,8 @@ async function measure(cfg, { server, proxy, admin }, label, scenario, isError, 
     ...r,
     peakRss: mem.maxRss,
     hwm: mem.hwm,
-    // WAL written by the whole PostgreSQL server during the run (nothing else writes meanwhile), per request.
+    // WAL written by the whole PostgreSQL server during the run, per request (nothing else of the benchmark writes meanwhile;
+    // autovacuum and checkpoints may add a little).
     walPerRequest: wal0 && wal1 && r.requests ? walBytes(wal0, wal1) / r.requests : undefined,
     cpu: {
       server: serverCpu / elapsed,

@@ -348,8 +348,8 @@ export function renderMarkdown(results) {
       'between the two is what the outbox event costs.',
   );
   L.push(
-    '- "WAL B/req": bytes of write-ahead log the PostgreSQL server wrote during the measured run (`pg_current_wal_insert_lsn()` before and after; nothing else ' +
-      'writes meanwhile), per request: what a write costs the database in log volume, which replicas, backups and the disk all carry. Reads write next to none.',
+    '- "WAL B/req": bytes of write-ahead log the PostgreSQL server wrote during the measured run (`pg_current_wal_insert_lsn()` before and after; nothing else of ' +
+      'the benchmark writes meanwhile, autovacuum and checkpoints may add a little), per request: what a write costs the database in log volume, which replicas, backups and the disk all carry. Reads write next to none.',
   );
   L.push(
     `- Ours, PostGraphile and the floor run side by side and take turns scenario by scenario, in ${cfg.rounds} round(s) with the order reversed each round; the Yoga ceiling is measured ` +

@@ -3,9 +3,9 @@
 -- random keys takes each insert on a random leaf page, and the first change to a page after a
 -- checkpoint writes the whole 8 KiB page to the WAL: a createUser (its row and its outbox event, three
 -- such indexes: "User_pkey", "OutboxEvent_pkey", "OutboxEvent_aggregateId_seq_idx") wrote 4.6 KiB of
--- WAL over tables of 200,000 rows, 3.5 KiB of it whole pages of those three indexes; with time-ordered
--- keys every insert lands on the rightmost leaf, and it wrote 1.4 KiB (pg_walinspect, 5,000 statements
--- after a CHECKPOINT). The ids stay UUIDs: existing rows keep theirs, the API's global IDs and the
+-- WAL over tables of 200,000 rows, 3.5 KiB of it for those three indexes (3.2 KiB whole pages); with
+-- time-ordered keys every insert lands on the rightmost leaf, and it wrote 1.4 KiB (pg_walinspect, 5,000
+-- statements after a CHECKPOINT). The ids stay UUIDs: existing rows keep theirs, the API's global IDs and the
 -- event contract do not change. A v7 id tells when its row was made, as createdAt already does.
 --
 -- PostgreSQL 18 has uuidv7() built in; this function is the same layout for 13-17 and PGlite:

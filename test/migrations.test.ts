@@ -128,6 +128,19 @@ describe('migrations on PGlite', () => {
     }
   });
 
+  it('keeps a uuid_generate_v7() the database already has (as the pg_uuidv7 extension makes) and uses it', slow, async () => {
+    const db = new PGlite('memory://');
+    try {
+      const theirs = '01890a5d-ac96-774b-bcce-b302099a8057';
+      await db.exec(`CREATE FUNCTION uuid_generate_v7() RETURNS uuid LANGUAGE sql AS $$ SELECT '${theirs}'::uuid $$`);
+      expect((await applyMigrations(new PrismaPGlite(db))).applied).toEqual(folders);
+      const { rows } = await db.query<{ id: string }>(`INSERT INTO "User" (email, name) VALUES ('theirs@example.com', 'Theirs') RETURNING id`);
+      expect(rows).toEqual([{ id: theirs }]);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('reports a failing migration with the database error and does not record it as finished', slow, async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'migrations-'));
     const db = new PGlite('memory://');

@@ -11,17 +11,25 @@
 -- PostgreSQL 18 has uuidv7() built in; this function is the same layout for 13-17 and PGlite:
 -- gen_random_uuid() (version 4: random, with the RFC's variant bits), its first six bytes replaced by
 -- the millisecond clock, the version nibble turned from 4 (0100) into 7 (0111) by setting bits 52 and 53.
-CREATE FUNCTION uuid_generate_v7() RETURNS uuid
-LANGUAGE sql VOLATILE PARALLEL SAFE
-AS $$
-  SELECT encode(
-    set_bit(set_bit(
-      overlay(uuid_send(gen_random_uuid())
-        PLACING substring(int8send(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3)
-        FROM 1 FOR 6),
-      52, 1), 53, 1),
-    'hex')::uuid
-$$;
+-- A database that already has a uuid_generate_v7() (the pg_uuidv7 extension's, which makes the same
+-- version-7 ids) keeps it and the defaults use it, instead of this migration failing on the name.
+DO $migration$
+BEGIN
+  IF to_regprocedure('uuid_generate_v7()') IS NULL THEN
+    CREATE FUNCTION uuid_generate_v7() RETURNS uuid
+    LANGUAGE sql VOLATILE PARALLEL SAFE
+    AS $fn$
+      SELECT encode(
+        set_bit(set_bit(
+          overlay(uuid_send(gen_random_uuid())
+            PLACING substring(int8send(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3)
+            FROM 1 FOR 6),
+          52, 1), 53, 1),
+        'hex')::uuid
+    $fn$;
+  END IF;
+END
+$migration$;
 
 -- AlterTable
 ALTER TABLE "OutboxEvent" ALTER COLUMN "id" SET DEFAULT uuid_generate_v7();

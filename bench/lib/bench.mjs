@@ -333,7 +333,7 @@ async function measure(cfg, { server, proxy, admin }, label, scenario, isError, 
   const machine = machineBusySeconds() - machine0;
   const serverCpu = cpuSecondsOf(server.pid) - cpu0;
   const c1 = proxy ? await proxy.counts() : null;
-  const wal1 = wal0 ? await walPosition(admin) : null;
+  const walWritten = wal0 ? await walSince(admin, wal0) : null;
   const texts = proxy ? await proxy.record(false) : [];
   let backends = 0;
   if (c1) {
@@ -347,7 +347,7 @@ async function measure(cfg, { server, proxy, admin }, label, scenario, isError, 
     hwm: mem.hwm,
     // WAL written by the whole PostgreSQL server during the run, per request (nothing else of the benchmark writes meanwhile;
     // autovacuum and checkpoints may add a little).
-    walPerRequest: wal0 && wal1 && r.requests ? walBytes(wal0, wal1) / r.requests : undefined,
+    walPerRequest: walWritten !== null && r.requests ? walWritten / r.requests : undefined,
     cpu: {
       server: serverCpu / elapsed,
       postgres: backends / elapsed,
@@ -387,13 +387,9 @@ async function walPosition(admin) {
   return (await admin.query('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0].lsn;
 }
 
-/** Bytes of WAL between two LSNs ("hi/lo" in hex: a 64-bit position). */
-function walBytes(from, to) {
-  const n = (lsn) => {
-    const [hi, lo] = lsn.split('/');
-    return BigInt(`0x${hi}`) * 2n ** 32n + BigInt(`0x${lo}`);
-  };
-  return Number(n(to) - n(from));
+/** Bytes of WAL written since `lsn` (PostgreSQL's own pg_wal_lsn_diff). */
+async function walSince(admin, lsn) {
+  return (await admin.query('SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn)::float8 AS bytes', [lsn])).rows[0].bytes;
 }
 
 /** Of several rounds of the same measurement, the least disturbed one: the highest throughput. */

@@ -174,7 +174,7 @@ function goals(results) {
     lines.push(
       `context: node by id: the stack's floor (Yoga + pg running our one statement, nothing else) reaches ${pct(node.floorCeiling)} of the Yoga ceiling's req/s, ` +
         (node.floorCeiling < 0.75
-          ? 'below the 75% goal with none of our code: the distance from { hello } to one statement answered is the stack\'s (resolving, the pg round trip, the row\'s serialization)'
+          ? "below the 75% goal with none of our code: the distance from { hello } to one statement answered is the stack's (resolving, the pg round trip, the row's serialization)"
           : 'so the stack leaves room for the 75% goal'),
     );
   }

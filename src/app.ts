@@ -3,6 +3,7 @@ import { createTokenVerifier } from './auth.js';
 import { createClientAddress } from './client-address.js';
 import type { Config } from './config.js';
 import { type Context, createContext, shareLazyLogger } from './context.js';
+import { SharedLookups } from './loaders/index.js';
 import { corsOption } from './cors.js';
 import type { Database } from './db.js';
 import { CIRCUIT_GAUGE } from './downstream/policy.js';
@@ -99,6 +100,9 @@ export function createApp(config: Config, db: Database, logger: Logger, { tracin
   if (tracing) db.rawThroughClient = true;
   db.onQuery((e) => metrics.dbQueryDuration.observe(e.durationMs / 1000));
   const onBatch = (loader: string, size: number) => metrics.loaderBatchSize.observe({ loader }, size);
+  // Lookups by key share their statements across concurrent requests, but not when traced: a shared
+  // statement belongs to no request, so its span would have no request's trace to go in.
+  const lookups = tracing ? undefined : new SharedLookups(db.prisma, onBatch);
   const cors = corsOption(config.http.corsOrigins);
   // Response cache (RESPONSE_CACHE): ETag/304 first of the response hooks, the cache after the limits.
   const responseCache = config.responseCache.enabled ? createResponseCache({ config: config.responseCache, logger, metrics }) : undefined;
@@ -142,6 +146,7 @@ export function createApp(config: Config, db: Database, logger: Logger, { tracin
         viewer: viewerOf(request),
         signal: off('deadline') ? new RequestSignal() : requestSignal(request, config.http.requestTimeoutMs),
         onBatch,
+        lookups,
         events: events.feed,
         profiles,
       });

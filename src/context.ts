@@ -2,7 +2,7 @@ import type { Viewer } from './auth.js';
 import type { PrismaClient } from './db.js';
 import type { ProfileClient } from './downstream/profile-client.js';
 import type { LiveEvent } from './events/index.js';
-import { createLoaders, type Loaders, type OnBatch, type ProfileSource } from './loaders/index.js';
+import { createLoaders, type Loaders, type OnBatch, type ProfileSource, type SharedLookups } from './loaders/index.js';
 import type { Logger } from './logger.js';
 import type { RequestSignal } from './request-signal.js';
 
@@ -40,6 +40,8 @@ export interface ContextOptions {
   signal: RequestSignal;
   viewer?: Viewer | null;
   onBatch?: OnBatch;
+  /** The app's shared lookups by key (see SharedLookups); absent: the request's lookups are its own statements. */
+  lookups?: SharedLookups;
   /** Default: a feed whose subscriptions end at once. */
   events?: EventFeed;
   /** The profile service behind `User.profile`; absent: profiles are null. */
@@ -95,14 +97,14 @@ class RequestContext implements Context {
   readonly #logger: Logger;
   #requestLogger: Logger | undefined;
 
-  constructor({ prisma, requestId, logger, signal, viewer = null, onBatch, events = NO_EVENTS, profiles }: ContextOptions) {
+  constructor({ prisma, requestId, logger, signal, viewer = null, onBatch, lookups, events = NO_EVENTS, profiles }: ContextOptions) {
     this.prisma = prisma;
     this.viewer = viewer;
     this.requestId = requestId;
     this.signal = signal;
     this.events = events;
     this.#logger = logger;
-    this.loaders = createLoaders(prisma, viewer?.userId, onBatch, new ContextProfileSource(profiles, this));
+    this.loaders = createLoaders(prisma, viewer?.userId, onBatch, new ContextProfileSource(profiles, this), lookups);
   }
 
   get logger(): Logger {

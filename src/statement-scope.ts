@@ -26,6 +26,15 @@ export class StatementTally {
     this.signal = signal;
   }
 
+  /**
+   * A statement sent for the scope but not from it (a lookup shared with other requests: see
+   * SharedLookups) answered: counted as the scope's own would be, with its text when texts are kept.
+   */
+  charge(text: string | undefined): void {
+    this.count++;
+    if (text !== undefined) this.texts?.push(text);
+  }
+
   /** A statement of the scope is being sent. */
   start(): void {
     this.running++;

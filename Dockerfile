@@ -66,7 +66,7 @@ LABEL org.opencontainers.image.title="user-api-gateway" \
 # the server (bench/, "Memory"): the live heap after a full GC is ~40 MiB idle and ~60 under the page loads,
 # but an uncapped V8 (a heap limit of 1/4 of the machine's memory, young generation up to 3 x 32 MiB
 # semi-spaces) lets garbage grow the process to ~1 GiB before it collects. With a 192 MiB old space and
-# the settings here the process measured 110-115 MiB idle and 193-248 MiB at its peak over the benchmark;
+# the settings here the process measured 109-115 MiB idle and 193-248 MiB at its peak over the benchmark;
 # the 16 MiB semi-space is kept because a smaller one costs CPU (4 MiB tripled the GC share of
 # node-by-id; 8 MiB added ~17 % CPU per users page). k8s/deployment.yaml repeats NODE_OPTIONS. The cap costs
 # throughput (more full collections): up to 22 % of req/s in the benchmark's heap rows, where V8's default heap

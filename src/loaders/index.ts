@@ -111,7 +111,10 @@ const MAX_SHARED_BATCH = 500;
  * and the server answered 1.25-1.8x as many a second (README, "Lookups shared across requests").
  *
  * Only the statement is shared, never a row between one request and the next: nothing is cached here
- * (`cache: false`), and each request keeps its own loader in front (its cache, its batches). The
+ * (`cache: false`), and each request keeps its own loader in front (its cache, its batches). Requests
+ * that asked for one key in one statement get the same row object, so nothing may write to a row (Pothos
+ * marks one with its type, which is the same for every request; its per-request caches are keyed by the
+ * context, not by rows). The
  * statement belongs to no request (it runs outside every statement scope): a request answered at its
  * deadline does not cancel it for the others, and does not wait for it (see `RequestLoaders`).
  */

@@ -101,7 +101,7 @@ async function lookup<N extends LookupName>(prisma: PrismaClient, name: N, keys:
   return byKeys(keys, rows, key, null);
 }
 
-/** Most keys in one shared lookup statement (a request asks for at most 100 by id: `nodes`). */
+/** Most keys in one shared lookup statement; more (many requests, or one request's aliased `nodes`) are split. */
 const MAX_SHARED_BATCH = 500;
 
 /**

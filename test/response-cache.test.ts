@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { defaultBuildResponseCacheKey } from '@envelop/response-cache';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
 import { signToken } from '../src/auth.js';
 import { type Config, ConfigError, loadConfig } from '../src/config.js';
 import { parseGlobalIdOf } from '../src/ids.js';
-import { guardedCache, sessionOf } from '../src/plugins/use-response-cache.js';
+import { guardedCache, responseCacheKey, sessionOf } from '../src/plugins/use-response-cache.js';
 import { createMemoryStore, createRedisStore, maxEntryBytesOf, type ResponseStore } from '../src/response-cache/store.js';
 import { buildTestApp, type GraphQLResponse, type TestApp, useTestApp } from './helpers/app.js';
 import { onPostgres, usePostgresDatabase } from './helpers/database.js';
@@ -136,6 +137,25 @@ describe('per-viewer isolation (memory store)', () => {
     const text = await (await t.fetch('/metrics')).text();
     expect(text).toMatch(/^graphql_response_cache_lookups_total\{result="hit"\} [1-9]/m);
     expect(text).toMatch(/^graphql_response_cache_lookups_total\{result="miss"\} [1-9]/m);
+  });
+});
+
+describe('cache keys', () => {
+  it("are @envelop/response-cache's default keys, made synchronously (node:crypto, not a WebCrypto job per request)", async () => {
+    const cases = [
+      { documentString: 'query Q($id: ID!) { node(id: $id) { id } }', operationName: 'Q', variableValues: { id: 'VXNlcjox', b: [1, { z: 1, a: 'é' }] }, sessionId: 's|u|ADMIN' },
+      { documentString: '{ me { id } }', operationName: undefined, variableValues: undefined, sessionId: undefined },
+      { documentString: 'query { users(first: 5) { totalCount } } # ✓ 日本', operationName: null, variableValues: {}, sessionId: 'x' },
+    ];
+    for (const params of cases) {
+      const ours = responseCacheKey({ ...params, context: {} });
+      expect(typeof ours).toBe('string');
+      expect(ours).toBe(await defaultBuildResponseCacheKey(params));
+    }
+    // Variables in another key order make the same key (a stable stringify, as the default's).
+    const a = responseCacheKey({ documentString: 'q', variableValues: { x: 1, y: 2 }, sessionId: 's', context: {} });
+    expect(responseCacheKey({ documentString: 'q', variableValues: { y: 2, x: 1 }, sessionId: 's', context: {} })).toBe(a);
+    expect(responseCacheKey({ documentString: 'q', variableValues: { x: 1, y: 3 }, sessionId: 's', context: {} })).not.toBe(a);
   });
 });
 

@@ -32,7 +32,6 @@ export interface ResponseCache {
   readonly store: ResponseStore;
 }
 
-/** The per-viewer part of a cache key: the subject AND the role, so a role change never gets the old role's view. */
 /**
  * The key @envelop/response-cache's `defaultBuildResponseCacheKey` makes (the same text, the same SHA-256
  * in hex: keys already in Redis stay valid), hashed by node:crypto at once. The default hashes with
@@ -45,6 +44,7 @@ export function responseCacheKey(params: Parameters<BuildResponseCacheKeyFunctio
   return createHash('sha256').update(text).digest('hex');
 }
 
+/** The per-viewer part of a cache key: the subject AND the role, so a role change never gets the old role's view. */
 export const sessionOf = (viewer: Viewer | null): string | null => (viewer ? `${viewer.userId}|${viewer.role}` : null);
 
 /** The root fields an operation selects (through fragments too), e.g. ['users', 'me']; once per document and name. */

@@ -114,9 +114,9 @@ const MAX_SHARED_BATCH = 500;
  * (`cache: false`), and each request keeps its own loader in front (its cache, its batches). Requests
  * that asked for one key in one statement get the same row object, so nothing may write to a row (Pothos
  * marks one with its type, which is the same for every request; its per-request caches are keyed by the
- * context, not by rows). The
- * statement belongs to no request (it runs outside every statement scope): a request answered at its
- * deadline does not cancel it for the others, and does not wait for it (see `RequestLoaders`).
+ * context, not by rows). The statement belongs to no request (it runs outside every statement scope): a
+ * request answered at its deadline does not cancel it for the others, and does not wait for it (see
+ * `RequestLoaders`).
  */
 export class SharedLookups {
   readonly #loaders = new Map<LookupName, DataLoader<string, User | Team | null>>();

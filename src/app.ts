@@ -4,6 +4,7 @@ import { createClientAddress } from './client-address.js';
 import type { Config } from './config.js';
 import { type Context, createContext, shareLazyLogger } from './context.js';
 import { SharedLookups } from './loaders/index.js';
+import { SharedCreates } from './resolvers/users.js';
 import { corsOption } from './cors.js';
 import type { Database } from './db.js';
 import { CIRCUIT_GAUGE } from './downstream/policy.js';
@@ -103,6 +104,8 @@ export function createApp(config: Config, db: Database, logger: Logger, { tracin
   // Lookups by key share their statements across concurrent requests, but not when traced: a shared
   // statement belongs to no request, so its span would have no request's trace to go in.
   const lookups = tracing ? undefined : new SharedLookups(db.prisma, onBatch);
+  // createUser's inserts are grouped across concurrent requests likewise (and not when traced).
+  const creates = tracing ? undefined : new SharedCreates(db.prisma, (size) => onBatch('createUser', size));
   const cors = corsOption(config.http.corsOrigins);
   // Response cache (RESPONSE_CACHE): ETag/304 first of the response hooks, the cache after the limits.
   const responseCache = config.responseCache.enabled ? createResponseCache({ config: config.responseCache, logger, metrics }) : undefined;
@@ -147,6 +150,7 @@ export function createApp(config: Config, db: Database, logger: Logger, { tracin
         signal: off('deadline') ? new RequestSignal() : requestSignal(request, config.http.requestTimeoutMs),
         onBatch,
         lookups,
+        creates,
         events: events.feed,
         profiles,
       });

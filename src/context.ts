@@ -5,6 +5,7 @@ import type { LiveEvent } from './events/index.js';
 import { createLoaders, type Loaders, type OnBatch, type ProfileSource, type SharedLookups } from './loaders/index.js';
 import type { Logger } from './logger.js';
 import type { RequestSignal } from './request-signal.js';
+import type { SharedCreates } from './resolvers/users.js';
 
 /** Per-request GraphQL context. */
 export interface Context {
@@ -21,6 +22,8 @@ export interface Context {
   readonly signal: RequestSignal;
   /** Live events for the `events` subscription. */
   readonly events: EventFeed;
+  /** The app's grouped createUser inserts (see SharedCreates); absent: each create is its own statement. */
+  readonly creates?: SharedCreates;
 }
 
 /** What the GraphQL subscription reads. */
@@ -42,6 +45,8 @@ export interface ContextOptions {
   onBatch?: OnBatch;
   /** The app's shared lookups by key (see SharedLookups); absent: the request's lookups are its own statements. */
   lookups?: SharedLookups;
+  /** The app's grouped creates (see SharedCreates); absent: each create is its own statement. */
+  creates?: SharedCreates;
   /** Default: a feed whose subscriptions end at once. */
   events?: EventFeed;
   /** The profile service behind `User.profile`; absent: profiles are null. */
@@ -94,11 +99,13 @@ class RequestContext implements Context {
   readonly signal: RequestSignal;
   readonly events: EventFeed;
   readonly loaders: Loaders;
+  readonly creates: SharedCreates | undefined;
   readonly #logger: Logger;
   #requestLogger: Logger | undefined;
 
-  constructor({ prisma, requestId, logger, signal, viewer = null, onBatch, lookups, events = NO_EVENTS, profiles }: ContextOptions) {
+  constructor({ prisma, requestId, logger, signal, viewer = null, onBatch, lookups, creates, events = NO_EVENTS, profiles }: ContextOptions) {
     this.prisma = prisma;
+    this.creates = creates;
     this.viewer = viewer;
     this.requestId = requestId;
     this.signal = signal;

@@ -80,7 +80,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   const loaderBatchSize = new Histogram({
     name: 'dataloader_batch_size',
-    help: 'Keys per DataLoader batch, by loader.',
+    help: 'Keys per DataLoader batch, by loader (createUser: creates per grouped statement).',
     labelNames: ['loader'],
     buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
     registers: [registry],

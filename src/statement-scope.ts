@@ -19,6 +19,13 @@ export class StatementTally {
   readonly signal: ScopeSignal | undefined;
   /** Statements sent and not yet answered. */
   running = 0;
+  /**
+   * The scope of a statement sent for this one and others together (a write grouped with other
+   * requests' writes: see SharedCreates), while this scope waits for it. It counts in `running`, and
+   * `Database.settle` cancels it with this scope's own: a request answered at its deadline leaves no
+   * write of its own behind that commits later.
+   */
+  joined: StatementTally | undefined;
   #idle: (() => void)[] | undefined;
 
   constructor(texts?: string[], signal?: ScopeSignal) {

@@ -46,6 +46,17 @@ function someInChain(error: unknown, test: (e: Link) => boolean): boolean {
   return false;
 }
 
+/**
+ * The statement failed with an error PostgreSQL sent (a SQLSTATE): it was rolled back, so a statement
+ * run as its own transaction wrote nothing. Not so for a lost connection or a missing answer, whose
+ * statement may have committed.
+ */
+export function isPostgresError(error: unknown): boolean {
+  return someInChain(error, (e) => typeof e.originalCode === 'string' && SQLSTATE.test(e.originalCode));
+}
+
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+
 /** True for a query just read-timed-out by node-postgres (its connection is no longer usable). */
 export function isQueryReadTimeout(error: unknown): boolean {
   return error instanceof Error && error.message === QUERY_READ_TIMEOUT;

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { queryRows } from '../db.js';
+import { isPostgresError } from '../errors/database.js';
 import { Prisma, type PrismaClient, type Role, type User } from '../generated/prisma/client.js';
 import { column, type EventPayload, eventRecorder, isoTimestamp, recordEvent } from '../events/index.js';
 import { parseGlobalIdOf, toGlobalId } from '../ids.js';
 import { classifyDatabaseError, EmailTakenError, NotFoundError, ValidationError, VersionConflictError } from './errors.js';
 import { email, globalId, MAX_LENGTH, text, validate } from './validation.js';
+import { StatementTally, statementScope } from '../statement-scope.js';
 
 export class CreateUserSuccess {
   constructor(readonly user: User) {}
@@ -61,22 +63,168 @@ const userCreatedEvent = eventRecorder('user.created', {
 /**
  * One INSERT ... ON CONFLICT DO NOTHING: uniqueness is the unique index's job, so of concurrent creates
  * of one email exactly one inserts (the others wait for it, then do nothing) and no error round trip.
+ * With `shared` (the app's SharedCreates), the insert is grouped with other requests' creates into one
+ * statement; when that statement failed without writing anything, this request sends its own.
  */
-export async function createUser(prisma: PrismaClient, input: { email: string; name: string; role?: Role | null }): Promise<CreateUserResult> {
+export async function createUser(prisma: PrismaClient, input: { email: string; name: string; role?: Role | null }, shared?: SharedCreates): Promise<CreateUserResult> {
   const data = validate(createUserInput, input);
   if (data instanceof ValidationError) return data;
-  const role = data.role ? Prisma.sql`${data.role}::"Role"` : Prisma.sql`DEFAULT`;
-  const [user] = await queryRows<User>(
-    prisma,
-    Prisma.sql`
+  if (shared) {
+    const user = await shared.create(data);
+    if (user !== undefined) return user ? new CreateUserSuccess(user) : new EmailTakenError(data.email);
+  }
+  const [user] = await queryRows<User>(prisma, createUsersStatement([data]));
+  return user ? new CreateUserSuccess(user) : new EmailTakenError(data.email);
+}
+
+type NewUser = z.infer<typeof createUserInput>;
+
+/** Most creates in one grouped statement; more wait for the next. */
+const MAX_SHARED_CREATES = 500;
+
+/**
+ * The statement creating `users`, each with its user.created event: `VALUES` for one, and for a group
+ * an INSERT ... SELECT FROM unnest(...) of the rows in the order they were asked for (so of two with
+ * one email, the first inserts). The group spells out the role column's default (USER): an INSERT ...
+ * SELECT has no DEFAULT per row (test/shared-creates.test.ts compares the two).
+ */
+function createUsersStatement(users: readonly NewUser[]): Prisma.Sql {
+  let rows: Prisma.Sql;
+  if (users.length === 1) {
+    const [{ email, name, role }] = users as [NewUser];
+    rows = Prisma.sql`VALUES (${email}, ${name}, ${role ? Prisma.sql`${role}::"Role"` : Prisma.sql`DEFAULT`})`;
+  } else {
+    const emails = users.map((u) => u.email);
+    const names = users.map((u) => u.name);
+    const roles = users.map((u) => u.role ?? null);
+    rows = Prisma.sql`
+      SELECT i."email", i."name", coalesce(i."role", 'USER'::"Role")
+      FROM unnest(${emails}::varchar[], ${names}::varchar[], ${roles}::"Role"[]) WITH ORDINALITY AS i("email", "name", "role", "n")
+      ORDER BY i."n"`;
+  }
+  return Prisma.sql`
     WITH created AS (
-      INSERT INTO "User" ("email", "name", "role") VALUES (${data.email}, ${data.name}, ${role})
+      INSERT INTO "User" ("email", "name", "role") ${rows}
       ON CONFLICT ("email") DO NOTHING
       RETURNING *),
     event AS (${userCreatedEvent()})
-    SELECT * FROM created`,
-  );
-  return user ? new CreateUserSuccess(user) : new EmailTakenError(data.email);
+    SELECT * FROM created`;
+}
+
+/** A create waiting for its group's statement, and the scope of the request that asked for it. */
+interface PendingCreate {
+  readonly user: NewUser;
+  readonly tally: StatementTally | undefined;
+  readonly resolve: (user: User | null | undefined) => void;
+  readonly reject: (error: unknown) => void;
+  answered: boolean;
+}
+
+interface CreateGroup {
+  readonly members: PendingCreate[];
+  /** The scope the group's statement is sent in: each member's request joins it while it waits. */
+  readonly scope: StatementTally;
+}
+
+/**
+ * createUser's inserts grouped across the app's concurrent requests: the creates asked for before the
+ * event loop's next check phase (`setImmediate`) are one INSERT ... SELECT FROM unnest(...) with their
+ * events, one statement and one implicit transaction instead of one each (README, "Creates grouped
+ * across requests"). Each request gets the answer its own statement would have given:
+ * - its user, or EMAIL_TAKEN when the email was taken (before, or by an earlier create of the group:
+ *   the group inserts in the order the creates were asked for, and sends each email once);
+ * - the request's deadline holds as for its own statement. A request past its deadline joins no group;
+ *   one that passes it while the group's statement runs cancels that statement (its scope joined the
+ *   group's, see `StatementTally.joined`) and is answered once it ended: no write of its commits later.
+ * - when the group's statement failed with an error from PostgreSQL (it rolled back: nothing was
+ *   written), the others each send their own statement (`create` resolves undefined), so a cancelled
+ *   group or one row PostgreSQL refused fails nobody else. Any other failure (the connection lost, no
+ *   answer: the outcome unknown) is every member's, as it would have been for its own statement.
+ * Each request is charged one statement (the SQL budget). Not used with tracing on: a grouped
+ * statement's span and its events' traceparent would belong to no one request.
+ */
+export class SharedCreates {
+  #group: CreateGroup | undefined;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly onBatch: (size: number) => void = () => undefined,
+  ) {}
+
+  /** The new user, null when its email is taken, or undefined when the caller must send its own statement. */
+  async create(user: NewUser): Promise<User | null | undefined> {
+    const tally = statementScope.getStore();
+    if (tally?.signal?.aborted) throw tally.signal.reason;
+    let group = this.#group;
+    if (!group || group.members.length >= MAX_SHARED_CREATES) {
+      const next: CreateGroup = { members: [], scope: new StatementTally() };
+      this.#group = group = next;
+      setImmediate(() => void this.#send(next));
+    }
+    const { members, scope } = group;
+    return await new Promise((resolve, reject) => {
+      members.push({ user, tally, resolve, reject, answered: false });
+      if (tally) {
+        tally.start();
+        tally.joined = scope;
+      }
+    });
+  }
+
+  async #send(group: CreateGroup): Promise<void> {
+    if (this.#group === group) this.#group = undefined;
+    try {
+      await this.#run(group);
+    } catch (error) {
+      // Nothing above should throw past its own handling; should it, no member is left waiting.
+      for (const member of group.members) answer(member, () => member.reject(error));
+    }
+  }
+
+  async #run({ members, scope }: CreateGroup): Promise<void> {
+    const sent: PendingCreate[] = [];
+    for (const member of members) {
+      const signal = member.tally?.signal;
+      // Past its deadline while it waited: refused, as its own statement would be.
+      if (signal?.aborted) answer(member, () => member.reject(signal.reason));
+      else sent.push(member);
+    }
+    if (sent.length === 0) return;
+    const first = new Map<string, PendingCreate>();
+    for (const member of sent) if (!first.has(member.user.email)) first.set(member.user.email, member);
+    const statement = createUsersStatement([...first.values()].map((m) => m.user));
+    this.onBatch(sent.length);
+    let created: User[];
+    try {
+      created = await statementScope.run(scope, () => queryRows<User>(this.prisma, statement));
+    } catch (error) {
+      const rolledBack = isPostgresError(error);
+      for (const member of sent) {
+        const signal = member.tally?.signal;
+        if (signal?.aborted) answer(member, () => member.reject(signal.reason));
+        else answer(member, rolledBack ? () => member.resolve(undefined) : () => member.reject(error));
+      }
+      return;
+    }
+    const byEmail = new Map(created.map((u) => [u.email, u]));
+    for (const member of sent) {
+      member.tally?.charge(member.tally.texts && statement.text);
+      const user = first.get(member.user.email) === member ? byEmail.get(member.user.email) : undefined;
+      answer(member, () => member.resolve(user ?? null));
+    }
+  }
+}
+
+/** Answers a member once: its request stops waiting on the group's statement (its scope leaves the group's). */
+function answer(member: PendingCreate, settle: () => void): void {
+  if (member.answered) return;
+  member.answered = true;
+  const { tally } = member;
+  if (tally) {
+    tally.joined = undefined;
+    tally.end();
+  }
+  settle();
 }
 
 /**

@@ -242,7 +242,7 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     description: 'Create a user. Emails are unique case-insensitively.',
     args: { input: t.arg({ type: CreateUserInput, required: true, description: 'The new user.' }) },
-    resolve: async (_root, { input }, ctx) => noteWrite(ctx, await createUser(ctx.prisma, input)),
+    resolve: async (_root, { input }, ctx) => noteWrite(ctx, await createUser(ctx.prisma, input, ctx.creates)),
   }),
   updateUser: t.field({
     type: UpdateUserResult,

@@ -138,8 +138,9 @@ class Pool extends pg.Pool {
 
 /**
  * Sends PostgreSQL a CancelRequest (its own short connection, outside the pool and `max_connections`)
- * for every statement of `tally` (or of the scope it joined) running on a connection of `pool` now. The statement ends with
- * "canceling statement due to user request" and its transaction rolls back, unless it finished first.
+ * for every statement of `tally`, or of the scope it joined (`StatementTally.joined`), running on a
+ * connection of `pool` now. The statement ends with "canceling statement due to user request" and its
+ * transaction rolls back, unless it finished first.
  * PostgreSQL cancels whatever the connection runs when the request arrives: a statement that ended in
  * the moment between (about a millisecond on a local network) would take the cancel for the next
  * statement on that connection, as with any client's cancel.
@@ -147,7 +148,8 @@ class Pool extends pg.Pool {
 export function cancelStatements(pool: pg.Pool, tally: StatementTally): void {
   if (!(pool instanceof Pool)) return;
   for (const client of pool.clients) {
-    if ((client.scope === tally || (client.scope !== undefined && client.scope === tally.joined)) && client.busy) sendCancel(client, pool.options.connectionTimeoutMillis || 5000);
+    const ours = client.scope === tally || (client.scope !== undefined && client.scope === tally.joined);
+    if (ours && client.busy) sendCancel(client, pool.options.connectionTimeoutMillis || 5000);
   }
 }
 

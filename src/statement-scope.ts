@@ -34,8 +34,9 @@ export class StatementTally {
   }
 
   /**
-   * A statement sent for the scope but not from it (a lookup shared with other requests: see
-   * SharedLookups) answered: counted as the scope's own would be, with its text when texts are kept.
+   * A statement sent for the scope but not from it (a lookup shared with other requests, see
+   * SharedLookups; a create grouped with theirs, see SharedCreates) answered: counted as the scope's
+   * own would be, with its text when texts are kept.
    */
   charge(text: string | undefined): void {
     this.count++;

@@ -144,6 +144,9 @@ interface CreateGroup {
  * statement's span and its events' traceparent would belong to no one request.
  */
 export class SharedCreates {
+  // Its own queue, not a DataLoader as SharedLookups': a create refused before the statement is sent
+  // (its request past its deadline) is answered at once, where a DataLoader answers every key of a
+  // batch only when the batch function has returned, after the others' statement.
   #group: CreateGroup | undefined;
 
   constructor(

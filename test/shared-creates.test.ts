@@ -7,6 +7,7 @@ import { parseGlobalIdOf } from '../src/ids.js';
 import { RequestSignal } from '../src/request-signal.js';
 import { createUser, CreateUserSuccess, SharedCreates } from '../src/resolvers/users.js';
 import { useTestApp } from './helpers/app.js';
+import { observedStatements } from './helpers/metrics.js';
 import { onPostgres, usePostgresDatabase } from './helpers/database.js';
 
 /**
@@ -102,11 +103,7 @@ describe('createUser grouped across requests', () => {
 
   it('each request is charged one statement (graphql_sql_statements)', async () => {
     const k = tag();
-    const metric = t.app.metrics.registry.getSingleMetric('graphql_sql_statements')!;
-    const sum = async () =>
-      ((await metric.get()).values as { labels: Record<string, unknown>; value: number; metricName?: string }[]).find(
-        (v) => v.labels.operationName === 'GroupedCreate' && v.metricName === 'graphql_sql_statements_sum',
-      )?.value ?? 0;
+    const sum = async () => (await observedStatements(t, 'GroupedCreate')).sum;
     await create({ email: `charged-${k}-first@example.com`, name: 'First' });
     const before = await sum();
     t.resetStatements();

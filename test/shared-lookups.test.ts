@@ -3,6 +3,7 @@ import { toGlobalId } from '../src/ids.js';
 import { createLoaders, SharedLookups } from '../src/loaders/index.js';
 import { StatementTally } from '../src/statement-scope.js';
 import { useTestApp } from './helpers/app.js';
+import { observedStatements } from './helpers/metrics.js';
 
 /**
  * Lookups by key (node, user, team, userByEmail, teamBySlug without nested relations) share their
@@ -68,11 +69,7 @@ describe('lookups by key shared across requests', () => {
   it('each request is still charged the statement it would have sent (graphql_sql_statements)', async () => {
     const users = await createUsers(4);
     await t.gql(NODE, { id: toGlobalId('User', users[0]!.id) });
-    const metric = t.app.metrics.registry.getSingleMetric('graphql_sql_statements')!;
-    const sum = async () =>
-      ((await metric.get()).values as { labels: Record<string, unknown>; value: number; metricName?: string }[]).find(
-        (v) => v.labels.operationName === 'SharedNode' && v.metricName === 'graphql_sql_statements_sum',
-      )?.value ?? 0;
+    const sum = async () => (await observedStatements(t, 'SharedNode')).sum;
     const before = await sum();
     t.resetStatements();
     await Promise.all(users.map((u) => t.gql(NODE, { id: toGlobalId('User', u.id) })));

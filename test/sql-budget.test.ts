@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { toGlobalId } from '../src/ids.js';
 import { SQL_BUDGET_EXCEEDED } from '../src/plugins/use-sql-budget.js';
 import { type TestApp, useTestApp } from './helpers/app.js';
+import { observedStatements } from './helpers/metrics.js';
 
 /**
  * The N+1 alarm (issue 14, point 4): every query and mutation counts the SQL statements it sends, into
@@ -23,24 +24,6 @@ function createUsers(app: TestApp, name: string, n: number) {
   return app.gql(`mutation ${name} { ${fields.join(' ')} }`);
 }
 
-interface Observed {
-  count: number;
-  sum: number;
-  /** Cumulative bucket counts by upper bound. */
-  buckets: Map<number, number>;
-}
-
-/** What `graphql_sql_statements` holds for an operation name. */
-async function observed(app: TestApp, operationName: string): Promise<Observed> {
-  const metric = app.app.metrics.registry.getSingleMetric('graphql_sql_statements');
-  // Histogram values carry the series name (_bucket, _sum, _count), which prom-client's type leaves out.
-  const values = (await metric!.get()).values as { labels: Record<string, string | number>; value: number; metricName?: string }[];
-  const mine = values.filter((v) => v.labels.operationName === operationName);
-  const pick = (suffix: string) => mine.find((v) => v.metricName === `graphql_sql_statements_${suffix}`)?.value ?? 0;
-  const buckets = new Map(mine.filter((v) => v.metricName?.endsWith('_bucket')).map((v) => [Number(v.labels.le), v.value]));
-  return { count: pick('count'), sum: pick('sum'), buckets };
-}
-
 /** The statements one run of `query` sends, alone (as the driver adapter ran them, up to a marker statement). */
 async function soloStatements(query: string): Promise<number> {
   t.resetStatements();
@@ -57,7 +40,7 @@ async function soloStatements(query: string): Promise<number> {
 describe('graphql_sql_statements', () => {
   it('observes each operation’s statement count under its name, in /metrics', async () => {
     for (let i = 0; i < 2; i++) expect((await createUsers(t, 'BudgetTwo', 2)).errors).toBeUndefined();
-    const seen = await observed(t, 'BudgetTwo');
+    const seen = await observedStatements(t, 'BudgetTwo');
     expect(seen).toMatchObject({ count: 2, sum: 4 });
     expect(seen.buckets.get(1)).toBe(0);
     expect(seen.buckets.get(2)).toBe(2);
@@ -71,7 +54,7 @@ describe('graphql_sql_statements', () => {
     const solo = await soloStatements(query);
     expect(solo).toBeGreaterThan(0);
     expect(solo).toBeLessThanOrEqual(2);
-    expect(await observed(t, 'BudgetNodes')).toMatchObject({ count: 1, sum: solo });
+    expect(await observedStatements(t, 'BudgetNodes')).toMatchObject({ count: 1, sum: solo });
   });
 
   it('counts per operation under concurrency: concurrent operations do not mix their counts', async () => {
@@ -81,27 +64,27 @@ describe('graphql_sql_statements', () => {
     // statement counts once, for the request that opened the tick (README, "SQL statement budget").
     const query = `query BudgetConcurrentRead { nodes(ids: ${JSON.stringify(nodes)}) { id ... on User { email name } } }`;
     const readSolo = await soloStatements(query);
-    const before = await observed(t, 'BudgetConcurrentRead');
+    const before = await observedStatements(t, 'BudgetConcurrentRead');
     const N = 10;
     const results = await Promise.all(
       Array.from({ length: N }, (_, i) => [createUsers(t, 'BudgetConcurrentOne', 1), i % 2 ? t.gql(query) : createUsers(t, 'BudgetConcurrentTwo', 2)]).flat(),
     );
     for (const r of results) expect(r.errors).toBeUndefined();
     // Each observation is exactly its operation's own count: every one in the bucket of that count.
-    const one = await observed(t, 'BudgetConcurrentOne');
+    const one = await observedStatements(t, 'BudgetConcurrentOne');
     expect(one).toMatchObject({ count: N, sum: N });
     expect(one.buckets.get(0)).toBe(0);
-    const two = await observed(t, 'BudgetConcurrentTwo');
+    const two = await observedStatements(t, 'BudgetConcurrentTwo');
     expect(two).toMatchObject({ count: N / 2, sum: N });
     expect(two.buckets.get(1)).toBe(0);
-    const read = await observed(t, 'BudgetConcurrentRead');
+    const read = await observedStatements(t, 'BudgetConcurrentRead');
     expect(read.count - before.count).toBe(N / 2);
     expect(read.sum - before.sum).toBe((N / 2) * readSolo);
   });
 
   it('production counts without warning', async () => {
     expect((await createUsers(prod, 'BudgetProd', 3)).errors).toBeUndefined();
-    expect(await observed(prod, 'BudgetProd')).toMatchObject({ count: 1, sum: 3 });
+    expect(await observedStatements(prod, 'BudgetProd')).toMatchObject({ count: 1, sum: 3 });
     expect(prod.logs.some((l) => l.msg === SQL_BUDGET_EXCEEDED)).toBe(false);
   });
 });
